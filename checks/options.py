@@ -1,0 +1,51 @@
+"""What a caller (CLI flags, repository config) can tell the engine.
+
+Plain frozen data: the config loader builds one of these; the engine only reads it.
+Anything not set here falls back to the built-in tables in `checks.tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from checks.report import Category, Requirement, Severity
+
+
+@dataclass(frozen=True)
+class DimensionPolicy:
+    requirement: Requirement
+    severity: Severity  # severity of a `missing` gap; a `weak` gap is one step lower
+
+
+@dataclass(frozen=True)
+class CheckPolicy:
+    enabled: bool = True
+    severity: Severity | None = None  # None: the check's built-in severity
+
+
+def _frozen(mapping: Mapping[str, object] | None = None) -> Mapping[str, object]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    # A category imposed by the caller (config `categories` glob or `--category`);
+    # front matter `category:` in the document still wins over it.
+    category: Category | None = None
+    # Per-category overrides of the dimension table: {category: {dimension: policy}}.
+    dimensions: Mapping[Category, Mapping[str, DimensionPolicy]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # Per-check overrides: {check id: policy}.
+    checks: Mapping[str, CheckPolicy] = field(default_factory=lambda: MappingProxyType({}))
+    # Extra headings that count for a dimension: {dimension: ("Definition of done", ...)}.
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # The team's own wording of a dimension's question: {dimension: "..."}.
+    questions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # How many questions the document summary keeps (best first).
+    max_top_questions: int = 5
+
+
+DEFAULT_OPTIONS = ReviewOptions()

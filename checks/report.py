@@ -1,0 +1,189 @@
+"""The review report: frozen dataclasses, deterministic order, JSON-ready.
+
+Everything downstream (CLI formats, the GitHub Check Run, the PR review)
+renders these objects; nothing downstream re-judges a document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+DIMENSIONS: tuple[str, ...] = (
+    "problem",
+    "users",
+    "why_now",
+    "metrics",
+    "evidence",
+    "alternatives",
+    "non_goals",
+    "incremental",
+    "risks",
+)
+
+LINE_CHECKS: tuple[str, ...] = (
+    "solution-first",
+    "absolute-requirement",
+    "unquantified-goal",
+    "unsupported-demand",
+    "technology-first",
+    "placeholder",
+)
+
+
+class Status(StrEnum):
+    PRESENT = "present"
+    WEAK = "weak"
+    MISSING = "missing"
+
+
+class Severity(StrEnum):
+    SUGGESTION = "suggestion"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.SUGGESTION: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+
+class Category(StrEnum):
+    PRODUCT = "product"
+    PLATFORM = "platform"
+    COMPLIANCE = "compliance"
+    RESEARCH = "research"
+    STABILIZATION = "stabilization"
+
+
+class Requirement(StrEnum):
+    """How much a dimension matters for a category (configurable per team)."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    OFF = "off"
+
+
+class FindingKind(StrEnum):
+    GAP = "gap"  # a required dimension is weak or missing
+    LINE = "line"  # one of LINE_CHECKS points at specific lines
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    key: str
+    status: Status
+    line: int | None  # line of the strongest evidence (or of the weak section)
+    requirement: Requirement
+    question: str  # worded for the document's category
+    why: str  # one short line: why the question matters
+    note: str = ""  # what the engine saw, e.g. "Alternatives section only says 'None'"
+
+    @property
+    def is_gap(self) -> bool:
+        return self.status is not Status.PRESENT
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # a LINE_CHECKS id, or a DIMENSIONS key for a gap
+    kind: FindingKind
+    severity: Severity
+    line: int
+    end_line: int
+    message: str
+    question: str
+    why: str
+    excerpt: str = ""  # the words that raised it (empty for gaps)
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (self.line, self.end_line, self.check, self.excerpt)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One of the few questions that matter most for a document."""
+
+    source: str  # dimension key or check id
+    text: str
+    why: str
+    line: int | None
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    path: str
+    category: Category
+    category_source: str  # "front-matter" | "config" | "text" | "default"
+    kind: str  # template family: rfc, kep, go-proposal, swift-evolution, adr, prd, design
+    title: str
+    line_count: int
+    dimensions: tuple[DimensionResult, ...]  # always the nine, in DIMENSIONS order
+    findings: tuple[Finding, ...]  # sorted by line
+    top_questions: tuple[Question, ...] = ()
+    skipped: bool = False  # front matter `product_review: skip`
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def dimension(self, key: str) -> DimensionResult:
+        for result in self.dimensions:
+            if result.key == key:
+                return result
+        raise KeyError(key)
+
+    @property
+    def max_severity(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+    def reaches(self, level: Severity) -> bool:
+        top = self.max_severity
+        return top is not None and top.rank >= level.rank
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of DESIGN.md (extra keys allowed, none renamed)."""
+        return {
+            "path": self.path,
+            "category": self.category.value,
+            "category_source": self.category_source,
+            "kind": self.kind,
+            "title": self.title,
+            "skipped": self.skipped,
+            "dimensions": {
+                d.key: {
+                    "status": d.status.value,
+                    "line": d.line,
+                    "requirement": d.requirement.value,
+                    "question": d.question,
+                    "note": d.note,
+                }
+                for d in self.dimensions
+            },
+            "findings": [
+                {
+                    "check": f.check,
+                    "kind": f.kind.value,
+                    "severity": f.severity.value,
+                    "line": f.line,
+                    "end_line": f.end_line,
+                    "message": f.message,
+                    "question": f.question,
+                    "why": f.why,
+                }
+                for f in self.findings
+            ],
+            "top_questions": [
+                {
+                    "source": q.source,
+                    "question": q.text,
+                    "why": q.why,
+                    "line": q.line,
+                    "severity": q.severity.value,
+                }
+                for q in self.top_questions
+            ],
+        }

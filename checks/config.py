@@ -5,14 +5,20 @@ builds one of these (see the config issue), and defaults apply otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
+from types import MappingProxyType
+from typing import TypeVar
 
 import pathspec
 
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import Category, Severity
+
+# gitignore-style globs ("gitwildmatch" is the deprecated name of the same syntax).
+_GLOB_SYNTAX = "gitignore"
 
 # Where design docs usually live. Matched (gitignore-style) against the path as
 # given: a repository-relative path in the app, the path as typed in the CLI.
@@ -66,12 +72,36 @@ class ConfigError:
     line: int | None = None
     column: int | None = None
 
+    @property
+    def file_path(self) -> str:
+        """The file's path inside its repository ("owner/repo:PATH" gives PATH), for an
+        annotation on it; a local file's path as given."""
+        repository, separator, path = self.source.partition(":")
+        return path if separator and "/" in repository else self.source
+
     def __str__(self) -> str:
         where = self.source
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         key = f" {self.key_path}:" if self.key_path else ""
         return f"{where}:{key} {self.message}"
+
+
+class Layer(StrEnum):
+    """Where an effective config value came from, lowest precedence first."""
+
+    DEFAULT = "default"
+    ORGANISATION = "organisation"
+    EXTENDS = "_extends"
+    REPOSITORY = "repository"
+    FILE = "file"  # a local file given to the CLI
+
+
+_V = TypeVar("_V")
+
+
+def _empty_mapping() -> Mapping[str, _V]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -85,20 +115,29 @@ class Settings:
     comment_mode: CommentMode = CommentMode.CHANGED_LINES
     drafts: bool = False
     command_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
+    # The PR author may run the command whatever their association.
+    command_allow_author: bool = True
     errors: tuple[ConfigError, ...] = field(default=(), compare=False)
+    # Provenance, for `/product-review config`: the effective config as flat key paths
+    # ("comments.max_inline", "dimensions.product.metrics", "paths.include") mapped to
+    # their value in config-file form, and to the Layer value that set them.
+    values: Mapping[str, object] = field(default_factory=_empty_mapping, compare=False)
+    sources: Mapping[str, str] = field(default_factory=_empty_mapping, compare=False)
+    # The files that were applied, lowest precedence first: (layer, "owner/repo:path").
+    files: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @cached_property
-    def _include_spec(self) -> pathspec.PathSpec:
-        return pathspec.PathSpec.from_lines("gitwildmatch", self.include)
+    def _include_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
+        return pathspec.PathSpec.from_lines(_GLOB_SYNTAX, self.include)
 
     @cached_property
-    def _exclude_spec(self) -> pathspec.PathSpec:
-        return pathspec.PathSpec.from_lines("gitwildmatch", self.exclude)
+    def _exclude_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
+        return pathspec.PathSpec.from_lines(_GLOB_SYNTAX, self.exclude)
 
     @cached_property
-    def _category_specs(self) -> tuple[tuple[pathspec.PathSpec, Category], ...]:
+    def _category_specs(self) -> tuple[tuple[pathspec.PathSpec[pathspec.Pattern], Category], ...]:
         return tuple(
-            (pathspec.PathSpec.from_lines("gitwildmatch", [glob]), category)
+            (pathspec.PathSpec.from_lines(_GLOB_SYNTAX, [glob]), category)
             for glob, category in self.categories
         )
 
@@ -116,9 +155,14 @@ class Settings:
         category = self.category_for(path)
         if category is None or self.review.category is not None:
             return self.review
-        from dataclasses import replace
-
         return replace(self.review, category=category)
+
+    def provenance(self) -> list[tuple[str, object, str]]:
+        """(key path, effective value, layer) for every configured key, sorted by key path."""
+        return [
+            (key, value, self.sources.get(key, Layer.DEFAULT.value))
+            for key, value in sorted(self.values.items())
+        ]
 
 
 DEFAULT_SETTINGS = Settings()

@@ -1,0 +1,230 @@
+"""The six line-level checks of DESIGN.md.
+
+Each check looks at one block (paragraph, list item, table row) at a time and
+at the sentence around a match, so harmless uses stay quiet: "all tests pass"
+is not a requirement, "real-time chat is out of scope" is negated, and a
+non-goals section is never read as a list of requirements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from checks import tables
+from checks.dimensions import heading_dimensions
+from checks.document import SENTENCE_END, Block, Document
+from checks.phrases import PhraseMatcher, phrases_from_table
+
+_TEMPLATE_BRACKET_RE = re.compile(r"\[(?:[A-Z][A-Za-z'/-]*(?: [A-Za-z'/-]+){1,6}|\.\.\.|…)\]")
+_PLACEHOLDER_RE = re.compile(r"\b(?:" + "|".join(sorted(tables.PLACEHOLDER_TOKENS)) + r")\b")
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    check: str
+    line: int
+    end_line: int
+    excerpt: str
+
+
+@cache
+def _matcher() -> PhraseMatcher:
+    return PhraseMatcher(
+        phrases_from_table(
+            {
+                "absolute": tables.ABSOLUTE_PHRASES,
+                "goal_verb": tables.GOAL_VERBS,
+                "goal_context": tables.GOAL_CONTEXT,
+                "demand": tables.DEMAND_PHRASES,
+                "tech_change": tables.TECH_CHANGE_PHRASES,
+                "tech_reason": tables.TECH_REASON_PHRASES,
+                "solution": tables.SOLUTION_MARKERS,
+                "placeholder": tables.PLACEHOLDER_PHRASES,
+            }
+        )
+    )
+
+
+# Verbs strong enough to state a goal anywhere; the comparatives ("faster",
+# "more") only count inside a Goals/Success section.
+_GOAL_VERBS_ANYWHERE = frozenset(
+    {"improve", "improves", "improving", "reduce", "reduces", "reducing", "increase",
+     "increases", "increasing", "decrease", "decreases", "minimize", "minimise", "maximize",
+     "maximise", "boost", "enhance", "optimize", "optimise", "speed"}
+)
+_GOAL_CONTEXT_ANYWHERE = frozenset(
+    {"goal", "goals", "aim", "aims", "objective", "objectives", "we want to", "we aim to",
+     "we hope to", "we expect to", "success", "intended to", "the purpose", "we plan to",
+     "expected to"}
+)
+_SOLUTION_FIRST = frozenset(
+    {"we need to build", "we should build", "we will build", "we want to build",
+     "we need to add", "we will add", "we need to implement", "we will implement",
+     "we need to create", "we will create", "the solution is", "build a", "create a",
+     "implement a"}
+)
+
+
+def _sentences(block: Block) -> Iterator[tuple[int, int]]:
+    start = 0
+    tokens = block.tokens
+    for i, token in enumerate(tokens):
+        if token in SENTENCE_END:
+            if i > start:
+                yield start, i
+            start = i + 1
+    if start < len(tokens):
+        yield start, len(tokens)
+
+
+def _has_quantity(tokens: list[str]) -> bool:
+    return any(any(c.isdigit() for c in t) for t in tokens)
+
+
+def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[RawFinding]:
+    section_dims = [heading_dimensions(s.norm_title, extra_aliases) for s in doc.sections]
+    goal_sections = {
+        i
+        for i, s in enumerate(doc.sections)
+        if any(f" {h} " in f" {s.norm_title} " for h in tables.GOAL_HEADINGS)
+        and "non goals" not in s.norm_title
+    }
+
+    def in_dimension(block: Block, key: str, primary_only: bool = True) -> bool:
+        index = block.section
+        while index != -1:
+            mapped = section_dims[index]
+            if key in mapped and (mapped[key] or not primary_only):
+                return True
+            index = doc.sections[index].parent
+        return False
+
+    def in_goal_section(block: Block) -> bool:
+        index = block.section
+        while index != -1:
+            if index in goal_sections:
+                return True
+            index = doc.sections[index].parent
+        return False
+
+    matcher = _matcher()
+    results: list[RawFinding] = []
+    blocks = doc.blocks
+    for position, block in enumerate(blocks):
+        results.extend(_placeholders(block))
+        if block.kind == "heading":
+            continue
+        hits: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for index, phrase in matcher.finditer(block.tokens):
+            hits.setdefault(phrase.label, []).append((index, phrase.tokens))
+        if "placeholder" in hits:
+            index, words = hits["placeholder"][0]
+            results.append(_raw("placeholder", block, index, len(words)))
+        if not hits:
+            continue
+        in_non_goals = in_dimension(block, "non_goals", primary_only=False)
+        sentences = list(_sentences(block))
+
+        def sentence_of(index: int) -> tuple[int, int]:
+            for start, end in sentences:
+                if start <= index < end:
+                    return start, end
+            return 0, len(block.tokens)
+
+        if "absolute" in hits and not in_non_goals:
+            for index, words in hits["absolute"]:
+                start, end = sentence_of(index)
+                sentence = block.tokens[start:end]
+                if any(t in tables.NEGATION_WORDS for t in sentence):
+                    continue
+                if not any(t in tables.REQUIREMENT_WORDS for t in sentence):
+                    continue
+                results.append(_raw("absolute-requirement", block, index, len(words)))
+                break
+
+        if "goal_verb" in hits and not in_non_goals:
+            goal_section = in_goal_section(block)
+            context_starts = {i for i, w in hits.get("goal_context", ()) if " ".join(w) in
+                              _GOAL_CONTEXT_ANYWHERE}
+            for index, words in hits["goal_verb"]:
+                if not goal_section and words[0] not in _GOAL_VERBS_ANYWHERE:
+                    continue
+                start, end = sentence_of(index)
+                sentence = block.tokens[start:end]
+                has_context = goal_section or any(start <= i < end for i in context_starts)
+                if not has_context or _has_quantity(sentence):
+                    continue
+                if any(t in tables.NEGATION_WORDS for t in sentence):
+                    continue
+                if block.kind == "table_row":
+                    continue
+                results.append(_raw("unquantified-goal", block, index, min(end - index, 6)))
+                break
+
+        if "demand" in hits and not in_non_goals:
+            neighbours = [b for b in blocks[max(position - 1, 0) : position + 2]
+                          if b.section == block.section]
+            if not any(b.has_number or b.links for b in neighbours):
+                index, words = hits["demand"][0]
+                results.append(_raw("unsupported-demand", block, index, len(words)))
+
+        if "tech_change" in hits and "tech_reason" in hits:
+            for index, words in hits["tech_change"]:
+                start, end = sentence_of(index)
+                reasons = [i for i, _ in hits["tech_reason"] if start <= i < end]
+                sentence = block.tokens[start:end]
+                if not reasons or _has_quantity(sentence):
+                    continue
+                if any(t in tables.PROBLEM_OUTCOME_WORDS for t in sentence):
+                    continue
+                if any(t in tables.NEGATION_WORDS for t in sentence):
+                    continue
+                results.append(_raw("technology-first", block, index, min(end - index, 8)))
+                break
+
+        if "solution" in hits and in_dimension(block, "problem"):
+            for index, words in hits["solution"]:
+                if " ".join(words) not in _SOLUTION_FIRST:
+                    continue
+                start, end = sentence_of(index)
+                sentence = block.tokens[start:end]
+                if any(t in tables.PROBLEM_OUTCOME_WORDS for t in sentence):
+                    continue
+                if "so" in sentence or "because" in sentence:
+                    continue
+                results.append(_raw("solution-first", block, index, min(end - index, 8)))
+                break
+    return results
+
+
+def _raw(check: str, block: Block, index: int, length: int) -> RawFinding:
+    end = min(index + max(length, 1), len(block.tokens))
+    words = [t for t in block.tokens[index:end] if t not in SENTENCE_END]
+    return RawFinding(
+        check=check,
+        line=block.token_lines[index],
+        end_line=block.token_lines[end - 1],
+        excerpt=" ".join(words),
+    )
+
+
+def _placeholders(block: Block) -> list[RawFinding]:
+    found: list[RawFinding] = []
+    lowered = {t for t in block.tokens if t in {"tbd", "todo", "tbc", "fixme", "xxx", "tktk"}}
+    if lowered:
+        match = _PLACEHOLDER_RE.search(block.text)
+        if match:
+            word = match.group(0).lower()
+            index = block.tokens.index(word) if word in block.tokens else 0
+            line = block.token_lines[index] if block.token_lines else block.line
+            found.append(RawFinding("placeholder", line, line, match.group(0)))
+    for line, tag in block.template_tags:
+        found.append(RawFinding("placeholder", line, line, tag))
+    if "[" in block.text:
+        match = _TEMPLATE_BRACKET_RE.search(block.text)
+        if match:
+            found.append(RawFinding("placeholder", block.line, block.line, match.group(0)))
+    return found[:1]

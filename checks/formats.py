@@ -1,0 +1,445 @@
+"""Render review reports for the command line: text, json, sarif, github.
+
+Pure functions: reports (and per-file read errors) in, one string out. The CLI
+decides where the string goes; nothing here touches files, the clock or the
+terminal. The JSON shape is the contract of DESIGN.md and must not change meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from checks.report import (
+    DIMENSIONS,
+    DocumentReport,
+    Finding,
+    Severity,
+    Status,
+)
+
+TOOL_NAME = "product-review"
+TOOL_URI = "https://github.com/product-review/product-review"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file the CLI could not review (missing, unreadable, binary, not UTF-8)."""
+
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What code scanning shows for a rule: a title and a help paragraph."""
+
+    title: str
+    help: str
+
+
+# One entry per SARIF rule. Gap rules are named after the dimension key, line rules
+# after the check id, so `ruleId` equals the `check` field of the JSON output.
+RULES: dict[str, RuleInfo] = {
+    "problem": RuleInfo(
+        "Problem statement is missing or weak",
+        "Describe the situation today and what is wrong with it, separately from the "
+        "proposed solution. Without it reviewers cannot tell whether the design solves "
+        "the right problem.",
+    ),
+    "users": RuleInfo(
+        "Users are not named specifically",
+        "Say which group of people is affected (a persona, a segment, or a developer "
+        "audience such as cluster operators) and what they are trying to do.",
+    ),
+    "why_now": RuleInfo(
+        "Why now is not stated",
+        "Name the trigger, deadline, dependency or the cost of waiting, so the work can "
+        "be weighed against everything else the team could do.",
+    ),
+    "metrics": RuleInfo(
+        "No measurable success criterion",
+        "Give a criterion with a target or threshold (a number, baseline to target, an "
+        "SLO) so that everyone can tell later whether the change worked.",
+    ),
+    "evidence": RuleInfo(
+        "No evidence that the problem is real",
+        "Point at a data point, incident, research finding or concrete source of demand "
+        "rather than asserting that people want this.",
+    ),
+    "alternatives": RuleInfo(
+        "Alternatives are missing or not reasoned",
+        "List at least one other option (doing nothing counts) and why it was not "
+        "chosen, so reviewers can check the trade-off.",
+    ),
+    "non_goals": RuleInfo(
+        "Non-goals are not stated",
+        "Say what is deliberately out of scope or deferred; it keeps the work from "
+        "growing and tells readers what not to expect.",
+    ),
+    "incremental": RuleInfo(
+        "No smallest first version",
+        "Describe the smallest version that tests the bet: an MVP, phases, a staged "
+        "rollout, a flag or an experiment.",
+    ),
+    "risks": RuleInfo(
+        "Risks and costs are missing or weak",
+        "Name the drawbacks and the maintenance, migration, compatibility or "
+        "operational cost, ideally with mitigations.",
+    ),
+    "solution-first": RuleInfo(
+        "Problem stated as a solution",
+        "A problem statement that says what to build hides the outcome it should "
+        "achieve. State the outcome so cheaper ways of reaching it can be considered.",
+    ),
+    "absolute-requirement": RuleInfo(
+        "Absolute wording used as a requirement",
+        "Maximal words such as real-time, all, every, 100% or zero are expensive as "
+        "requirements. Ask which target would be enough to get most of the value.",
+    ),
+    "unquantified-goal": RuleInfo(
+        "Goal without a number",
+        "A goal such as improve, reduce or faster needs a baseline and a target, "
+        "otherwise nobody can tell whether it was reached.",
+    ),
+    "unsupported-demand": RuleInfo(
+        "Demand asserted without data",
+        "Statements such as 'users want' need a source: requests, research, usage data "
+        "or incidents. Without one the priority is a guess.",
+    ),
+    "technology-first": RuleInfo(
+        "Technology chosen for its own sake",
+        "A rewrite, migration or new technology should be justified by what it changes "
+        "for users or operators, not by the technology itself.",
+    ),
+    "placeholder": RuleInfo(
+        "Template placeholder left in the document",
+        "TBD, TODO or template text such as '[Feature name]' means a section is not written yet.",
+    ),
+}
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "note"}
+_GITHUB_COMMAND = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.SUGGESTION: "notice",
+}
+
+
+def render(
+    output_format: OutputFormat,
+    reports: Sequence[DocumentReport],
+    errors: Sequence[FileError] = (),
+    *,
+    color: bool = False,
+    tool_version: str = "0.0.0",
+) -> str:
+    """One entry point for the CLI: the whole output for one run, newline-terminated."""
+    if output_format is OutputFormat.JSON:
+        return format_json(reports, errors)
+    if output_format is OutputFormat.SARIF:
+        return format_sarif(reports, errors, tool_version=tool_version)
+    if output_format is OutputFormat.GITHUB:
+        return format_github(reports, errors)
+    return format_text(reports, errors, color=color)
+
+
+# --- json ---------------------------------------------------------------------------
+
+
+def format_json(reports: Sequence[DocumentReport], errors: Sequence[FileError] = ()) -> str:
+    payload = {
+        "documents": [report.to_dict() for report in reports],
+        "errors": [error.to_dict() for error in errors],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- text ---------------------------------------------------------------------------
+
+
+class _Style:
+    """ANSI styling that collapses to plain text when colour is off."""
+
+    _CODES: ClassVar[dict[str, str]] = {
+        "bold": "1",
+        "dim": "2",
+        "red": "31",
+        "green": "32",
+        "yellow": "33",
+        "blue": "34",
+        "cyan": "36",
+    }
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, *styles: str) -> str:
+        if not self.enabled or not styles:
+            return text
+        codes = ";".join(self._CODES[name] for name in styles)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+_SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.SUGGESTION: "blue"}
+
+
+def _line_span(finding: Finding) -> str:
+    if finding.end_line > finding.line:
+        return f"{finding.line}-{finding.end_line}"
+    return str(finding.line)
+
+
+def scorecard(report: DocumentReport) -> str:
+    """One line: how many dimensions are present, and which are weak or missing."""
+    weak = [d.key for d in report.dimensions if d.status is Status.WEAK]
+    missing = [d.key for d in report.dimensions if d.status is Status.MISSING]
+    present = len(report.dimensions) - len(weak) - len(missing)
+    parts = [f"{present}/{len(report.dimensions)} present"]
+    if weak:
+        parts.append("weak: " + ", ".join(weak))
+    if missing:
+        parts.append("missing: " + ", ".join(missing))
+    return " | ".join(parts)
+
+
+def _severity_counts(reports: Iterable[DocumentReport]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for report in reports:
+        for finding in report.findings:
+            counts[finding.severity] += 1
+    return counts
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def format_text(
+    reports: Sequence[DocumentReport],
+    errors: Sequence[FileError] = (),
+    *,
+    color: bool = False,
+) -> str:
+    style = _Style(color)
+    lines: list[str] = []
+    for report in reports:
+        header = style(report.path, "bold")
+        details = f"{report.kind}, {report.category.value}"
+        lines.append(f"{header} {style(f'({details})', 'dim')}")
+        if report.skipped:
+            lines.append("  skipped (front matter product_review: skip)")
+            lines.append("")
+            continue
+        lines.append(f"  scorecard: {scorecard(report)}")
+        span_width = max((len(_line_span(f)) for f in report.findings), default=1)
+        for finding in report.findings:
+            severity = style(f"{finding.severity.value:<10}", _SEVERITY_STYLE[finding.severity])
+            span = _line_span(finding).rjust(span_width)
+            lines.append(f"  {span}  {severity} {finding.message} {style(finding.check, 'dim')}")
+            if finding.question:
+                indent = " " * (span_width + 4)
+                lines.append(f"{indent}{style('?', 'cyan')} {finding.question}")
+        lines.append("")
+    # Read errors themselves go to stderr (the CLI prints them); the summary counts them.
+    lines.append(_summary_line(reports, errors))
+    return "\n".join(lines) + "\n"
+
+
+def _summary_line(reports: Sequence[DocumentReport], errors: Sequence[FileError]) -> str:
+    counts = _severity_counts(reports)
+    total = sum(counts.values())
+    summary = f"{_plural(len(reports), 'document')} reviewed"
+    if total:
+        by_severity = ", ".join(
+            _plural(counts[severity], severity.value)
+            for severity in (Severity.ERROR, Severity.WARNING, Severity.SUGGESTION)
+            if counts[severity]
+        )
+        summary += f": {by_severity}"
+    else:
+        summary += ": no findings"
+    if errors:
+        summary += f"; {_plural(len(errors), 'file')} could not be reviewed"
+    return summary
+
+
+# --- sarif --------------------------------------------------------------------------
+
+
+def artifact_uri(path: str) -> str:
+    """A SARIF `artifactLocation.uri`: POSIX separators, percent-encoded, relative kept
+    relative (code scanning resolves it against the repository root)."""
+    if PureWindowsPath(path).drive:
+        return PureWindowsPath(path).as_uri()
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if posix.is_absolute():
+        return posix.as_uri()
+    text = str(posix)
+    return quote(text, safe="/-._~")
+
+
+def _fingerprint(report: DocumentReport, finding: Finding, occurrence: int) -> str:
+    # Line numbers are left out on purpose: an alert should survive edits above it.
+    material = "\0".join(
+        (report.path, finding.check, finding.excerpt or finding.message, str(occurrence))
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def _sarif_rules() -> list[dict[str, Any]]:
+    rules = []
+    for rule_id, info in RULES.items():
+        kind = "gap" if rule_id in DIMENSIONS else "line"
+        rules.append(
+            {
+                "id": rule_id,
+                "name": "".join(part.capitalize() for part in rule_id.replace("_", "-").split("-")),
+                "shortDescription": {"text": info.title},
+                "fullDescription": {"text": info.help},
+                "help": {"text": info.help, "markdown": info.help},
+                "defaultConfiguration": {"level": "warning"},
+                "properties": {"tags": ["product-review", kind], "precision": "medium"},
+            }
+        )
+    return rules
+
+
+def format_sarif(
+    reports: Sequence[DocumentReport],
+    errors: Sequence[FileError] = (),
+    *,
+    tool_version: str = "0.0.0",
+) -> str:
+    rule_index = {rule_id: index for index, rule_id in enumerate(RULES)}
+    results: list[dict[str, Any]] = []
+    for report in reports:
+        seen: dict[tuple[str, str], int] = {}
+        for finding in report.findings:
+            key = (finding.check, finding.excerpt or finding.message)
+            seen[key] = seen.get(key, 0) + 1
+            text = finding.message
+            if finding.question:
+                text += f" {finding.question}"
+            region: dict[str, int] = {"startLine": max(1, finding.line)}
+            if finding.end_line > finding.line:
+                region["endLine"] = finding.end_line
+            result: dict[str, Any] = {
+                "ruleId": finding.check,
+                "level": _SARIF_LEVEL[finding.severity],
+                "message": {"text": text},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": artifact_uri(report.path)},
+                            "region": region,
+                        }
+                    }
+                ],
+                "partialFingerprints": {
+                    "productReviewFinding/v1": _fingerprint(report, finding, seen[key])
+                },
+                "properties": {"category": report.category.value, "why": finding.why},
+            }
+            if finding.check in rule_index:
+                result["ruleIndex"] = rule_index[finding.check]
+            results.append(result)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "informationUri": TOOL_URI,
+                "semanticVersion": tool_version,
+                "rules": _sarif_rules(),
+            }
+        },
+        "results": results,
+    }
+    if errors:
+        # Files that could not be read are tool problems, not findings in the files.
+        run["invocations"] = [
+            {
+                "executionSuccessful": False,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "error",
+                        "message": {"text": error.message},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": artifact_uri(error.path)}
+                                }
+                            }
+                        ],
+                    }
+                    for error in errors
+                ],
+            }
+        ]
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- github workflow commands -------------------------------------------------------
+
+
+def escape_data(text: str) -> str:
+    """Escape the message part of a workflow command (after `::`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value (`file=`, `title=`): also `:` and `,`, which delimit."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(command: str, message: str, **properties: str | int) -> str:
+    props = ",".join(f"{name}={escape_property(str(value))}" for name, value in properties.items())
+    head = f"::{command} {props}" if props else f"::{command}"
+    return f"{head}::{escape_data(message)}"
+
+
+def format_github(reports: Sequence[DocumentReport], errors: Sequence[FileError] = ()) -> str:
+    lines: list[str] = []
+    for report in reports:
+        for finding in report.findings:
+            message = finding.message
+            if finding.question:
+                message += f"\n{finding.question}"
+            lines.append(
+                workflow_command(
+                    _GITHUB_COMMAND[finding.severity],
+                    message,
+                    file=report.path.replace("\\", "/"),
+                    line=finding.line,
+                    endLine=max(finding.line, finding.end_line),
+                    title=f"product-review: {finding.check}",
+                )
+            )
+    for error in errors:
+        lines.append(
+            workflow_command(
+                "error",
+                error.message,
+                file=error.path.replace("\\", "/"),
+                title="product-review: unreadable file",
+            )
+        )
+    return "".join(line + "\n" for line in lines)

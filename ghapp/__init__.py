@@ -1,0 +1,1 @@
+"""The GitHub side of product-review: webhook server, app auth, review flow."""

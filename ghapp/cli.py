@@ -1,0 +1,283 @@
+"""The `product-review` command: `check` design docs locally, `serve` the GitHub App,
+`config validate` / `config schema` for the repository config.
+
+Exit codes (stable, scripts rely on them): 0 nothing reaches the failing level,
+1 something does (or a config file is invalid, for `config validate`), 2 bad usage
+or input that could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TextIO
+
+from checks.config import FailOn, Settings
+from checks.formats import FileError, OutputFormat, render
+from checks.report import Category, DocumentReport
+from ghapp.localfiles import (
+    PARALLEL_THRESHOLD,
+    Progress,
+    SettingsSource,
+    default_jobs,
+    discover,
+    find_repository_root,
+    progress_wanted,
+    review_files,
+)
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def _tool_version() -> str:
+    try:
+        return version("product-review")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="product-review",
+        description="Ask the product questions design docs forget.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_tool_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="review design docs (files or folders) and print the questions",
+        description=(
+            "Review Markdown design docs. Files are reviewed as given; folders are "
+            "searched for design docs with the include/exclude globs (defaults, or the "
+            "config's). Exit code 0: nothing reaches --fail-on; 1: something does; "
+            "2: bad usage or a file that could not be read."
+        ),
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="Markdown file or folder")
+    check.add_argument(
+        "--format",
+        choices=[f.value for f in OutputFormat],
+        default=OutputFormat.TEXT.value,
+        help="text for people (default), json (the stable contract), sarif (code "
+        "scanning), github (workflow-command annotations)",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=[level.value for level in FailOn],
+        default=None,
+        help="lowest severity that makes the exit code 1 (default: the config's fail_on "
+        "when a config is used, else error)",
+    )
+    check.add_argument(
+        "--category",
+        choices=[c.value for c in Category],
+        default=None,
+        help="kind of work, for documents without `category:` in their front matter",
+    )
+    check.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="config file (default: .github/product-review.yml of the current git "
+        "repository, if there is one)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"worker processes for more than {PARALLEL_THRESHOLD} files (default: number of CPUs)",
+    )
+    check.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress on stderr (default: only for large folders on a terminal)",
+    )
+
+    commands.add_parser("serve", help="run the GitHub App server (settings from env/.env)")
+
+    config = commands.add_parser("config", help="validate the config file or print its schema")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
+    validate = config_commands.add_parser("validate", help="check a config file, report errors")
+    validate.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        metavar="FILE",
+        help="default: .github/product-review.yml of the current git repository",
+    )
+    config_commands.add_parser("schema", help="print the config's JSON Schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "serve":
+            from ghapp.server import main as serve
+
+            return serve()
+        if args.command == "config":
+            if args.config_command == "validate":
+                return run_config_validate(args.file)
+            if args.config_command == "schema":
+                return run_config_schema()
+            print("usage: product-review config {validate [FILE], schema}", file=sys.stderr)
+            return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+# --- check --------------------------------------------------------------------------
+
+
+def _use_color(stream: TextIO) -> bool:
+    # https://no-color.org: any non-empty NO_COLOR turns colour off.
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _config_path(explicit: str | None) -> str | None:
+    if explicit is not None:
+        return explicit
+    from ghapp.localconfig import find_config
+
+    return find_config(".")
+
+
+def exit_code(
+    reports: Sequence[DocumentReport], errors: Sequence[FileError], fail_on: FailOn
+) -> int:
+    if errors:
+        return EXIT_USAGE
+    threshold = fail_on.severity
+    if threshold is not None and any(report.reaches(threshold) for report in reports):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _load_settings(source: SettingsSource) -> Settings | None:
+    """The run's settings, or None (after explaining on stderr) when the config file
+    cannot be read at all. Problems inside the file are printed here; the review then
+    runs with the file's valid parts and the exit code is 2, so that a CI run with a
+    broken config does not pass silently."""
+    if source.config_path is not None and not os.path.isfile(source.config_path):
+        print(f"{source.config_path}: error: config file not found", file=sys.stderr)
+        return None
+    try:
+        settings = source.load()
+    except OSError as error:
+        print(f"{source.config_path}: error: cannot read: {error.strerror}", file=sys.stderr)
+        return None
+    for problem in settings.errors:
+        print(f"error: {problem}", file=sys.stderr)
+    return settings
+
+
+def run_check(args: argparse.Namespace) -> int:
+    category = Category(args.category) if args.category else None
+    source = SettingsSource(config_path=_config_path(args.config), category=category)
+    settings = _load_settings(source)
+    if settings is None:
+        return EXIT_USAGE
+    if args.fail_on is not None:
+        fail_on = FailOn(args.fail_on)
+    else:
+        fail_on = settings.fail_on if source.config_path is not None else FailOn.ERROR
+
+    found = discover(args.paths, settings)
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    progress = Progress(
+        len(found.files),
+        sys.stderr,
+        enabled=progress_wanted(len(found.files), args.progress, sys.stderr),
+    )
+    outcomes = review_files(
+        found.files,
+        source,
+        jobs=args.jobs if args.jobs is not None else default_jobs(),
+        progress=progress,
+    )
+    reports = [outcome for outcome in outcomes if isinstance(outcome, DocumentReport)]
+    errors = [*found.errors, *(o for o in outcomes if isinstance(o, FileError))]
+
+    # Machine formats also carry the errors inside; stderr is where people look.
+    for error in errors:
+        print(f"{error.path}: error: {error.message}", file=sys.stderr)
+    output_format = OutputFormat(args.format)
+    sys.stdout.write(
+        render(
+            output_format,
+            reports,
+            errors,
+            color=_use_color(sys.stdout),
+            tool_version=_tool_version(),
+        )
+    )
+    sys.stdout.flush()
+    code = exit_code(reports, errors, fail_on)
+    return EXIT_USAGE if settings.errors else code
+
+
+# --- config -------------------------------------------------------------------------
+
+
+def run_config_validate(file: str | None) -> int:
+    from ghapp.localconfig import validate_file
+
+    if file is None:
+        root = find_repository_root(Path.cwd()) or Path.cwd()
+        file = str(root / ".github" / "product-review.yml")
+    if not os.path.isfile(file):
+        print(f"{file}: error: config file not found", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        errors = validate_file(file)
+    except OSError as error:
+        print(f"{file}: error: cannot read: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    if errors:
+        return EXIT_FINDINGS
+    print(f"{file}: valid")
+    return EXIT_OK
+
+
+def run_config_schema() -> int:
+    from ghapp.localconfig import schema_text
+
+    text = schema_text()
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Which lines of a changed file a pull-request review comment may sit on.
+
+GitHub only accepts a review comment (`side: RIGHT`) on a line of the new file
+that appears in the diff: an added line or a context line of some hunk. The PR
+files API gives each file's hunks in its `patch` field; that field is absent
+for binary files and for diffs too large for GitHub to render.
+"""
+
+from __future__ import annotations
+
+import re
+
+# "@@ -old_start[,old_count] +new_start[,new_count] @@ optional section heading"
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def commentable_lines(patch: str | None) -> frozenset[int]:
+    """RIGHT-side line numbers (added or context lines) present in `patch`'s hunks."""
+    if not patch:
+        return frozenset()
+    lines: set[int] = set()
+    new_line = 0
+    old_left = new_left = 0  # lines still expected in the current hunk
+    # Split on "\n" only: str.splitlines() would also split on characters such as
+    # U+2028 or form feeds that can legitimately appear inside a line of the file.
+    for raw in patch.split("\n"):
+        # No line of a hunk starts with "@@" (each has a prefix), so a header always
+        # starts a new hunk, even when the previous one's counts were off.
+        header = _HUNK_HEADER.match(raw)
+        if header is not None:
+            old_left = _count(header.group(2))
+            new_line = int(header.group(3))
+            new_left = _count(header.group(4))
+            continue
+        if old_left <= 0 and new_left <= 0:
+            continue  # between hunks: "diff --git", "+++", "\ No newline..." and the like
+        # Inside a hunk the counts from the header, not the prefix alone, decide
+        # where it ends, so a removed line reading "-- x" is never taken for "---".
+        marker = raw[:1]
+        if marker == "+":
+            lines.add(new_line)
+            new_line += 1
+            new_left -= 1
+        elif marker == "-":
+            old_left -= 1
+        elif marker == "\\":
+            continue  # "\ No newline at end of file" belongs to the line before
+        else:
+            # A context line; some tools strip the lone space of an empty one.
+            lines.add(new_line)
+            new_line += 1
+            new_left -= 1
+            old_left -= 1
+    return frozenset(lines)
+
+
+def _count(group: str | None) -> int:
+    # A count omitted from the hunk header means one line.
+    return 1 if group is None else int(group)

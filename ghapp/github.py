@@ -1,0 +1,408 @@
+"""The one module that talks to the GitHub REST API.
+
+Everything goes through gidgethub's `GitHubAPI` on the server's single aiohttp
+session. Handlers and the review flow call the keyword-only methods of
+`InstallationClient`; they never build requests themselves. Each review gets
+its own `InstallationClient`, which counts the HTTP requests it makes.
+
+Failure policy, in one place:
+- 5xx: retried with exponential back-off (bounded attempts);
+- 403/429 with `Retry-After`, or `x-ratelimit-remaining: 0` with
+  `x-ratelimit-reset`: retried after the wait GitHub asks for, if that wait is
+  short enough; otherwise the error surfaces (the review then fails visibly);
+- 401 on an installation token: the token is dropped, a new one minted, and the
+  request retried once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import aiohttp
+import gidgethub
+import gidgethub.aiohttp
+from gidgethub import BadRequest, HTTPException
+
+from ghapp.auth import InstallationToken, InstallationTokens, app_jwt
+from ghapp.repoconfig import FetchedFile
+
+USER_AGENT = "product-review"
+API_VERSION_HEADERS = {"x-github-api-version": "2022-11-28"}
+RAW_MEDIA_TYPE = "application/vnd.github.raw+json"
+# GitHub's own ceiling for GET /pulls/{n}/files.
+MAX_PULL_FILES = 3000
+PAGE_SIZE = 100
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4  # the first try included
+    base_delay: float = 1.0  # seconds; doubled after each 5xx
+    max_delay: float = 60.0  # the longest single wait accepted, rate limits included
+
+
+def retry_delay(
+    *,
+    status: int,
+    headers: Mapping[str, str],
+    attempt: int,
+    policy: RetryPolicy,
+    now: float,
+) -> float | None:
+    """Seconds to wait before trying again, or None when the error is final."""
+    if attempt >= policy.max_attempts:
+        return None
+    backoff = policy.base_delay * 2 ** (attempt - 1)
+    delay: float | None
+    if status >= 500:
+        delay = backoff
+    elif status in (403, 429):
+        retry_after = headers.get("retry-after")
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        if retry_after is not None and retry_after.strip().isdigit():
+            delay = float(retry_after)
+        elif remaining == "0" and reset is not None and reset.strip().isdigit():
+            delay = max(0.0, float(reset) - now) + 1.0
+        elif status == 429:
+            delay = backoff
+        else:
+            delay = None  # a plain 403 is a permission problem, not a wait
+    else:
+        delay = None
+    if delay is None or delay > policy.max_delay:
+        return None
+    return min(delay, policy.max_delay)
+
+
+class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
+    """gidgethub's client with request counting, injectable sleep, and retries."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        retry: RetryPolicy,
+        sleep: Sleep,
+        clock: Clock,
+    ) -> None:
+        super().__init__(session, USER_AGENT, base_url=base_url)
+        self.calls = 0
+        self._retry = retry
+        self._sleep = sleep
+        self._clock = clock
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        self.calls += 1
+        return await super()._request(method, url, headers, body)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: HTTPException, attempt: int
+    ) -> bool:
+        delay = retry_delay(
+            status=int(exception.status_code),
+            headers=exception.headers,
+            attempt=attempt,
+            policy=self._retry,
+            now=self._clock(),
+        )
+        if delay is None:
+            return False
+        await self.sleep(delay)
+        return True
+
+
+@dataclass(frozen=True)
+class PullFile:
+    """One entry of GET /pulls/{n}/files."""
+
+    filename: str
+    status: str  # added | removed | modified | renamed | copied | changed | unchanged
+    sha: str | None
+    contents_url: str
+    patch: str | None  # absent for binary or very large diffs
+    previous_filename: str | None = None
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> PullFile:
+        return cls(
+            filename=str(item["filename"]),
+            status=str(item["status"]),
+            sha=item.get("sha"),
+            contents_url=str(item["contents_url"]),
+            patch=item.get("patch"),
+            previous_filename=item.get("previous_filename"),
+        )
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    id: int
+    url: str
+
+
+class GitHubApp:
+    """App-wide state: the HTTP session, credentials, and the token cache."""
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        app_id: str,
+        private_key: str,
+        api_url: str,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.time,
+    ) -> None:
+        self.session = session
+        self.app_id = app_id
+        self.api_url = api_url
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.clock = clock
+        self._private_key = private_key
+        self.tokens = InstallationTokens(clock=clock)
+
+    def jwt(self) -> str:
+        return app_jwt(app_id=self.app_id, private_key=self._private_key, now=self.clock())
+
+    def installation(self, installation_id: int) -> InstallationClient:
+        return InstallationClient(self, installation_id=installation_id)
+
+
+@dataclass
+class _Request:
+    method: str
+    url: str
+    url_vars: dict[str, Any] = field(default_factory=dict)
+    data: Any = b""
+    accept: str = gidgethub.sansio.accept_format()
+
+
+class InstallationClient:
+    """The API as one installation of the app sees it. One per review."""
+
+    def __init__(self, app: GitHubApp, *, installation_id: int) -> None:
+        self._app = app
+        self.installation_id = installation_id
+        self._gh = _CountingGitHubAPI(
+            app.session, base_url=app.api_url, retry=app.retry, sleep=app.sleep, clock=app.clock
+        )
+
+    @property
+    def calls(self) -> int:
+        """HTTP requests made so far (token minting and retries included)."""
+        return self._gh.calls
+
+    # -- plumbing ---------------------------------------------------------------
+
+    async def _mint(self, installation_id: int) -> InstallationToken:
+        response = await self._gh.post(
+            "/app/installations/{installation_id}/access_tokens",
+            {"installation_id": installation_id},
+            data=b"",
+            jwt=self._app.jwt(),
+            extra_headers=dict(API_VERSION_HEADERS),
+        )
+        return InstallationToken.from_response(cast(dict[str, object], response))
+
+    async def _token(self) -> str:
+        return await self._app.tokens.get(self.installation_id, mint=self._mint)
+
+    async def _send(self, request: _Request) -> Any:
+        """Send with the installation token; on 401 mint a fresh token and try once more."""
+        for attempt in (1, 2):
+            token = await self._token()
+            try:
+                return await self._send_with(request, token=token)
+            except BadRequest as error:
+                if error.status_code != 401 or attempt == 2:
+                    raise
+                self._app.tokens.invalidate(self.installation_id, token=token)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_with(self, request: _Request, *, token: str) -> Any:
+        headers = dict(API_VERSION_HEADERS)
+        if request.method == "GET":
+            return await self._gh.getitem(
+                request.url,
+                request.url_vars,
+                accept=request.accept,
+                oauth_token=token,
+                extra_headers=headers,
+            )
+        if request.method == "POST":
+            return await self._gh.post(
+                request.url,
+                request.url_vars,
+                data=request.data,
+                accept=request.accept,
+                oauth_token=token,
+                extra_headers=headers,
+            )
+        if request.method == "PATCH":
+            return await self._gh.patch(
+                request.url,
+                request.url_vars,
+                data=request.data,
+                accept=request.accept,
+                oauth_token=token,
+                extra_headers=headers,
+            )
+        raise ValueError(f"unsupported method {request.method}")
+
+    async def _get_pages(self, url: str, *, limit: int) -> list[Any]:
+        """Every item of a paginated list endpoint (following `Link: next`), up to `limit`."""
+        for attempt in (1, 2):
+            token = await self._token()
+            items: list[Any] = []
+            pages = self._gh.getiter(
+                url, oauth_token=token, extra_headers=dict(API_VERSION_HEADERS)
+            )
+            try:
+                async with contextlib.aclosing(pages):
+                    async for item in pages:
+                        items.append(item)
+                        if len(items) >= limit:
+                            break
+                return items
+            except BadRequest as error:
+                if error.status_code != 401 or attempt == 2:
+                    raise
+                # Rare (a token revoked mid-review): start over with a fresh token.
+                self._app.tokens.invalidate(self.installation_id, token=token)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- pull requests ----------------------------------------------------------
+
+    async def get_pull(self, *, pull_url: str) -> dict[str, Any]:
+        return cast(dict[str, Any], await self._send(_Request("GET", pull_url)))
+
+    async def list_pull_files(
+        self, *, pull_url: str, limit: int = MAX_PULL_FILES
+    ) -> list[PullFile]:
+        items = await self._get_pages(f"{pull_url}/files?per_page={PAGE_SIZE}", limit=limit)
+        return [PullFile.from_api(item) for item in items]
+
+    async def list_bot_review_bodies(self, *, pull_url: str) -> list[str]:
+        """Bodies of reviews written by bots (ours among them) on the pull request."""
+        items = await self._get_pages(f"{pull_url}/reviews?per_page={PAGE_SIZE}", limit=3000)
+        return [
+            str(item.get("body") or "")
+            for item in items
+            if (item.get("user") or {}).get("type") == "Bot"
+        ]
+
+    async def list_bot_review_comment_bodies(self, *, review_comments_url: str) -> list[str]:
+        """Bodies of inline review comments written by bots on the pull request."""
+        items = await self._get_pages(f"{review_comments_url}?per_page={PAGE_SIZE}", limit=3000)
+        return [
+            str(item.get("body") or "")
+            for item in items
+            if (item.get("user") or {}).get("type") == "Bot"
+        ]
+
+    async def create_review(
+        self,
+        *,
+        pull_url: str,
+        commit_id: str,
+        body: str,
+        comments: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        data = {"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments}
+        return cast(
+            dict[str, Any], await self._send(_Request("POST", f"{pull_url}/reviews", data=data))
+        )
+
+    # -- contents -----------------------------------------------------------------
+
+    async def read_text(self, *, contents_url: str) -> str:
+        """A file's text through the raw media type (works beyond the 1 MB JSON limit)."""
+        text = await self._send(_Request("GET", contents_url, accept=RAW_MEDIA_TYPE))
+        if isinstance(text, bytes):
+            return text.decode("utf-8")
+        return "" if text is None else str(text)
+
+    async def fetch_file(
+        self, *, owner: str, repo: str, path: str, ref: str | None = None
+    ) -> FetchedFile | None:
+        """A file's text and blob SHA at `ref` (default branch when None); None on 404."""
+        url_vars: dict[str, Any] = {"owner": owner, "repo": repo, "path": path}
+        template = "/repos/{owner}/{repo}/contents/{+path}"
+        if ref is not None:
+            template += "{?ref}"
+            url_vars["ref"] = ref
+        try:
+            item = await self._send(_Request("GET", template, url_vars=url_vars))
+        except BadRequest as error:
+            if error.status_code == 404:
+                return None
+            raise
+        if not isinstance(item, dict) or item.get("type") != "file":
+            return None  # a directory (list) or a submodule is not a config file
+        sha = str(item["sha"])
+        if item.get("encoding") == "base64":
+            return FetchedFile(text=base64.b64decode(item["content"]).decode("utf-8"), sha=sha)
+        # Over 1 MB the JSON carries no content; the raw media type still does.
+        text = await self.read_text(contents_url=str(item["url"]))
+        return FetchedFile(text=text, sha=sha)
+
+    # -- check runs ---------------------------------------------------------------
+
+    async def create_check_run(
+        self,
+        *,
+        repository_url: str,
+        name: str,
+        head_sha: str,
+        status: str,
+        external_id: str = "",
+        conclusion: str | None = None,
+        output: Mapping[str, Any] | None = None,
+    ) -> CheckRun:
+        data: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
+        if external_id:
+            data["external_id"] = external_id
+        if conclusion is not None:
+            data["conclusion"] = conclusion
+        if output is not None:
+            data["output"] = dict(output)
+        created = await self._send(_Request("POST", f"{repository_url}/check-runs", data=data))
+        return CheckRun(id=int(created["id"]), url=str(created["url"]))
+
+    async def update_check_run(
+        self,
+        *,
+        check_run: CheckRun,
+        status: str | None = None,
+        conclusion: str | None = None,
+        output: Mapping[str, Any] | None = None,
+        actions: Sequence[Mapping[str, str]] = (),
+    ) -> None:
+        data: dict[str, Any] = {}
+        if status is not None:
+            data["status"] = status
+        if conclusion is not None:
+            data["conclusion"] = conclusion
+        if output is not None:
+            data["output"] = dict(output)
+        if actions:
+            data["actions"] = [dict(action) for action in actions]
+        await self._send(_Request("PATCH", check_run.url, data=data))

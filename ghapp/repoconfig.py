@@ -1,0 +1,250 @@
+"""Loading a repository's `.github/product-review.yml` through the GitHub API.
+
+Layers, lowest precedence first (DESIGN.md, the config issue):
+
+1. built-in defaults;
+2. the organisation's `.github` repository, file `.github/product-review.yml`;
+3. `_extends` targets named by the repository's file (`REPO`, `OWNER/REPO`,
+   `REPO:PATH`, `OWNER/REPO:PATH`, as Probot reads them), deepest first;
+4. the repository's own file, read from its default branch: a pull request never
+   configures its own review.
+
+API calls per load: the repository's file (1) + the organisation file (1, none when
+the repository is `.github` itself, none while cached) + one per `_extends` hop (none
+while cached). Files outside the reviewed repository are cached for a short while;
+every parsed file is cached by blob SHA, so an unchanged file is never parsed twice.
+
+Entry points: `load_settings` (the review flow) and `config_errors_at` (problems in
+the config file as a pull request changes it, for annotations on that file).
+Network errors other than 404 propagate: reviewing with a config that could not be
+read would silently ignore what the team configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from cachetools import LRUCache, TTLCache
+
+from checks.config import ConfigError, Layer, Settings
+from checks.configfile import (
+    CONFIG_PATH,
+    ExtendsTarget,
+    ParsedConfig,
+    parse_config,
+    parse_extends,
+    settings_from_layers,
+)
+
+__all__ = [
+    "CONFIG_PATH",
+    "MAX_EXTENDS_DEPTH",
+    "FetchedFile",
+    "FileReader",
+    "RepoConfigLoader",
+    "config_errors_at",
+    "load_settings",
+]
+
+ORG_CONFIG_REPO = ".github"
+MAX_EXTENDS_DEPTH = 5
+SHARED_FILE_TTL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """A file's text at some ref, and its blob SHA (the cache key)."""
+
+    text: str
+    sha: str
+
+
+class FileReader(Protocol):
+    """What the loader needs from the GitHub client (ghapp.github)."""
+
+    async def fetch_file(
+        self, *, owner: str, repo: str, path: str, ref: str | None = None
+    ) -> FetchedFile | None:
+        """The file's text and blob SHA, or None when it (or the repo) does not exist."""
+        ...
+
+
+# Stands for a file whose bytes are not UTF-8 (the reader could not decode it).
+_NOT_UTF8 = FetchedFile(text="", sha="")
+
+
+def _identity(target: ExtendsTarget) -> tuple[str, str, str]:
+    # GitHub owner and repository names are case-insensitive.
+    return (target.owner.lower(), target.repo.lower(), target.path)
+
+
+@dataclass
+class _Chain:
+    layers: list[tuple[str, ParsedConfig]]  # lowest precedence first
+    errors: list[ConfigError]
+
+
+class RepoConfigLoader:
+    """Loads effective settings; holds the caches (one instance per process)."""
+
+    def __init__(
+        self,
+        *,
+        shared_ttl: float = SHARED_FILE_TTL_SECONDS,
+        timer: Callable[[], float] = time.monotonic,
+        max_cached: int = 512,
+    ) -> None:
+        self._parsed: LRUCache[tuple[str, str], ParsedConfig] = LRUCache(maxsize=max_cached)
+        # Organisation and `_extends` files (also their absence): shared by every
+        # repository of an owner and rarely edited. Never the reviewed repo's own file.
+        self._shared: TTLCache[tuple[str, str, str], FetchedFile | None] = TTLCache(
+            maxsize=max_cached, ttl=shared_ttl, timer=timer
+        )
+
+    async def load(
+        self, reader: FileReader, *, owner: str, repo: str, default_branch: str
+    ) -> Settings:
+        """The effective settings for a review of `owner/repo`."""
+        # One fetch per file per load, even when two chains name the same file.
+        pending: dict[tuple[str, str, str], asyncio.Task[FetchedFile | None]] = {}
+
+        def fetch(target: ExtendsTarget, ref: str | None) -> Awaitable[FetchedFile | None]:
+            key = _identity(target)
+            if key not in pending:
+                pending[key] = asyncio.ensure_future(self._fetch(reader, target, ref))
+            return pending[key]
+
+        own = ExtendsTarget(owner, repo, CONFIG_PATH)
+        chains: list[asyncio.Task[_Chain]] = []
+        if repo.lower() != ORG_CONFIG_REPO:
+            org = ExtendsTarget(owner, ORG_CONFIG_REPO, CONFIG_PATH)
+            chains.append(
+                asyncio.ensure_future(self._chain(fetch, org, Layer.ORGANISATION, ref=None))
+            )
+        chains.append(
+            asyncio.ensure_future(self._chain(fetch, own, Layer.REPOSITORY, ref=default_branch))
+        )
+        try:
+            loaded = await asyncio.gather(*chains)
+        except BaseException:
+            # Leave nothing running (or unretrieved) behind a failed load.
+            everything = [*chains, *pending.values()]
+            for task in everything:
+                task.cancel()
+            await asyncio.gather(*everything, return_exceptions=True)
+            raise
+        layers = [layer for chain in loaded for layer in chain.layers]
+        errors = [error for chain in loaded for error in chain.errors]
+        return settings_from_layers(layers, extra_errors=errors)
+
+    async def errors_at(
+        self, reader: FileReader, *, owner: str, repo: str, ref: str
+    ) -> tuple[ConfigError, ...]:
+        """Problems in the repository's config file at `ref` (e.g. a PR's head commit).
+
+        Only that file is checked (its `_extends` is not followed); an absent file has
+        no problems.
+        """
+        target = ExtendsTarget(owner, repo, CONFIG_PATH)
+        fetched = await self._fetch(reader, target, ref, shared=False)
+        if fetched is None:
+            return ()
+        return self._parse(fetched, str(target)).errors
+
+    async def _chain(
+        self,
+        fetch: Callable[[ExtendsTarget, str | None], Awaitable[FetchedFile | None]],
+        start: ExtendsTarget,
+        layer: Layer,
+        *,
+        ref: str | None,
+    ) -> _Chain:
+        """A file and the `_extends` targets it names, lowest precedence first."""
+        fetched = await fetch(start, ref)
+        if fetched is None:
+            return _Chain([], [])
+        parsed = self._parse(fetched, str(start))
+        found: list[tuple[str, ParsedConfig]] = [(layer.value, parsed)]
+        errors: list[ConfigError] = []
+        trail = [start]
+        while parsed.extends is not None:
+            target = parse_extends(parsed.extends, owner=trail[-1].owner)
+
+            def problem(message: str, parsed: ParsedConfig = parsed) -> ConfigError:
+                return ConfigError(
+                    parsed.source, "_extends", message, parsed.line_of(("_extends",))
+                )
+
+            if _identity(target) in {_identity(seen) for seen in trail}:
+                cycle = " → ".join(str(item) for item in (*trail, target))
+                errors.append(problem(f"_extends cycle, not followed: {cycle}"))
+                break
+            if len(trail) > MAX_EXTENDS_DEPTH:
+                errors.append(
+                    problem(f"more than {MAX_EXTENDS_DEPTH} _extends levels; {target} not read")
+                )
+                break
+            fetched_target = await fetch(target, None)
+            if fetched_target is None:
+                errors.append(
+                    problem(f"{target} was not found (or the app cannot read that repository)")
+                )
+                break
+            parsed = self._parse(fetched_target, str(target))
+            found.append((Layer.EXTENDS.value, parsed))
+            trail.append(target)
+        found.reverse()
+        return _Chain(found, errors)
+
+    async def _fetch(
+        self,
+        reader: FileReader,
+        target: ExtendsTarget,
+        ref: str | None,
+        *,
+        shared: bool | None = None,
+    ) -> FetchedFile | None:
+        # By default only files read at their default branch (ref None) are shared.
+        cacheable = (ref is None) if shared is None else shared
+        key = _identity(target)
+        if cacheable and key in self._shared:
+            return self._shared[key]
+        try:
+            fetched = await reader.fetch_file(
+                owner=target.owner, repo=target.repo, path=target.path, ref=ref
+            )
+        except UnicodeDecodeError:
+            fetched = _NOT_UTF8
+        if cacheable:
+            self._shared[key] = fetched
+        return fetched
+
+    def _parse(self, fetched: FetchedFile, source: str) -> ParsedConfig:
+        if fetched is _NOT_UTF8:
+            return ParsedConfig(source, {}, errors=(ConfigError(source, "", "not UTF-8 text"),))
+        key = (source, fetched.sha)
+        cached = self._parsed.get(key)
+        if cached is None:
+            cached = self._parsed[key] = parse_config(fetched.text, source=source)
+        return cached
+
+
+_LOADER = RepoConfigLoader()
+
+
+async def load_settings(
+    reader: FileReader, *, owner: str, repo: str, default_branch: str
+) -> Settings:
+    """The effective settings for a review of `owner/repo`, read from its default branch."""
+    return await _LOADER.load(reader, owner=owner, repo=repo, default_branch=default_branch)
+
+
+async def config_errors_at(
+    reader: FileReader, *, owner: str, repo: str, ref: str
+) -> tuple[ConfigError, ...]:
+    """Problems in `.github/product-review.yml` at `ref` (for a PR that changes it)."""
+    return await _LOADER.errors_at(reader, owner=owner, repo=repo, ref=ref)

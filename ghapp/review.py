@@ -1,0 +1,423 @@
+"""The review of one pull request: read the changed design docs, run the engine,
+publish a Check Run and (when there is something new to ask) one PR review.
+
+API calls per review, in order (N = changed design docs):
+  settings (repoconfig) · list files (1 per 100 files) · read each doc (N; none
+  for a newly added doc, whose patch is the whole file) · create the check (1) ·
+  earlier reviews, for fingerprints (1; not on `opened`, not when there is
+  nothing to ask) · post the review (1, +1 on a 422) · complete the check (1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gidgethub import HTTPException
+
+from checks.config import Settings
+from checks.options import ReviewOptions
+from checks.report import DocumentReport
+from ghapp.diff import commentable_lines
+from ghapp.github import CheckRun, InstallationClient, PullFile
+from ghapp.render import (
+    ANNOTATIONS_PER_REQUEST,
+    CheckOutput,
+    ReviewPlan,
+    asked_fingerprints,
+    plan_review,
+    render_check,
+    render_failure,
+    render_skipped,
+)
+from ghapp.repoconfig import FileReader
+
+CHECK_NAME = "Product review"
+# Marker format documented in ghapp.render; used to make a review body carry the
+# fingerprints of its inline comments too, so one list call finds everything asked.
+_FINGERPRINT_MARKER = "<!-- product-review:fp={} -->"
+_BODY_LIMIT = 65_535
+_REASON_CHARS = 300
+
+log = logging.getLogger("ghapp.review")
+
+Engine = Callable[[str, str, ReviewOptions], DocumentReport]
+
+
+class SettingsLoader(Protocol):
+    def __call__(
+        self, reader: FileReader, *, owner: str, repo: str, default_branch: str
+    ) -> Awaitable[Settings]: ...
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    """What a review needs to know about the pull request (from the webhook payload)."""
+
+    installation_id: int
+    owner: str
+    repo: str
+    number: int
+    head_sha: str
+    default_branch: str
+    repository_url: str  # API URL of the repository
+    pull_url: str  # API URL of the pull request
+    draft: bool = False
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.repo}"
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    pull: PullRequestRef
+    delivery_id: str
+    trigger: str  # e.g. "pull_request.synchronize", for the log
+    # A pull request that was just opened has no earlier reviews to read.
+    first_review: bool = False
+    # Someone asked for this review (re-run, command): drafts are reviewed too.
+    explicit: bool = False
+    # Ask every current question again, ignoring what was already asked.
+    full: bool = False
+
+
+@dataclass
+class ReviewOutcome:
+    """What happened; logged as one line per review."""
+
+    outcome: str = "started"
+    documents: int = 0
+    findings: int = 0
+    inline_comments: int = 0
+    review_posted: bool = False
+    check_run: CheckRun | None = None
+    conclusion: str = ""
+    reason: str = ""
+    api_calls: int = 0
+    duration_ms: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def text_from_added_patch(patch: str | None) -> str | None:
+    """The whole file when `patch` is the diff of a newly added text file, else None.
+
+    An added file's patch is one hunk `@@ -0,0 +1,K @@` of K added lines, which
+    is exactly the file at the head commit, so it need not be downloaded again.
+    Anything unexpected (a count mismatch, an omitted patch) returns None and the
+    caller reads the file through the API instead.
+    """
+    if not patch:
+        return None
+    lines = patch.split("\n")
+    header = re.fullmatch(r"@@ -0,0 \+1(?:,(\d+))? @@.*", lines[0])
+    if header is None:
+        return None
+    expected = 1 if header.group(1) is None else int(header.group(1))
+    body = lines[1:]
+    if body and body[-1] == "":
+        body = body[:-1]
+    ends_with_newline = True
+    if body and body[-1].startswith("\\"):  # "\ No newline at end of file"
+        ends_with_newline = False
+        body = body[:-1]
+    if len(body) != expected or not all(line.startswith("+") for line in body):
+        return None
+    text = "\n".join(line[1:] for line in body)
+    return text + "\n" if ends_with_newline and body else text
+
+
+def design_docs(files: Sequence[PullFile], settings: Settings) -> list[PullFile]:
+    """Changed files to review: design docs by the settings, not removed.
+
+    A renamed file is judged (and reviewed) under its new name.
+    """
+    return [
+        item for item in files if item.status != "removed" and settings.is_design_doc(item.filename)
+    ]
+
+
+def describe_error(error: BaseException) -> str:
+    """A short reason for the Check Run, without internals beyond the error type."""
+    if isinstance(error, HTTPException):
+        text = f"GitHub answered {int(error.status_code)} ({error})"
+    elif isinstance(error, asyncio.CancelledError):
+        text = "the server shut down before the review finished"
+    elif isinstance(error, TimeoutError):
+        text = "a request to GitHub timed out"
+    else:
+        text = f"{error.__class__.__name__}: {error}" if str(error) else error.__class__.__name__
+    return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
+
+
+class ReviewFailed(Exception):
+    """A step of the review failed; `step` says which, for the Check Run."""
+
+    def __init__(self, step: str, error: BaseException) -> None:
+        self.step = step
+        super().__init__(f"{step}: {describe_error(error)}")
+
+
+def _with_all_fingerprints(plan: ReviewPlan) -> str:
+    """The review body, plus a hidden marker for fingerprints only its inline
+    comments carry (so reading earlier review bodies alone finds them)."""
+    missing = plan.fingerprints - asked_fingerprints([plan.body])
+    if not missing:
+        return plan.body
+    marker = _FINGERPRINT_MARKER.format(",".join(sorted(missing)))
+    body = f"{plan.body}\n{marker}"
+    return body if len(body.encode("utf-8")) <= _BODY_LIMIT else plan.body
+
+
+def _unplaceable(plan: ReviewPlan, patches: dict[str, str | None]) -> list[int]:
+    """Indexes of comments whose line our own reading of the diff cannot place."""
+    return [
+        index
+        for index, comment in enumerate(plan.comments)
+        if comment.line not in commentable_lines(patches.get(comment.path))
+    ]
+
+
+async def _post_review(
+    client: InstallationClient,
+    *,
+    pull: PullRequestRef,
+    plan: ReviewPlan,
+    patches: dict[str, str | None],
+) -> ReviewPlan:
+    """Post the review; on a 422 post it again with the rejected comments moved to
+    the body. GitHub does not say which comment it rejected, so the retry drops
+    the ones our diff reading cannot place, or all of them when that finds none
+    (typically the head moved on since the files were listed)."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            await client.create_review(
+                pull_url=pull.pull_url,
+                commit_id=pull.head_sha,
+                body=_with_all_fingerprints(plan),
+                comments=plan.as_request_comments(),
+            )
+            return plan
+        except HTTPException as error:
+            if int(error.status_code) != 422 or not plan.comments or attempts >= 3:
+                raise
+            suspects = _unplaceable(plan, patches) if attempts == 1 else []
+            dropped = suspects or list(range(len(plan.comments)))
+            log.warning(
+                "review rejected (422: %s); retrying with %d of %d inline comments moved "
+                "to the body",
+                error,
+                len(dropped),
+                len(plan.comments),
+            )
+            plan = plan.without(dropped)
+
+
+async def _read_documents(
+    client: InstallationClient, docs: Sequence[PullFile]
+) -> list[tuple[PullFile, str]]:
+    texts: list[tuple[PullFile, str]] = []
+    for item in docs:
+        text = text_from_added_patch(item.patch) if item.status == "added" else None
+        if text is None:
+            try:
+                text = await client.read_text(contents_url=item.contents_url)
+            except Exception as error:
+                raise ReviewFailed(f"reading {item.filename}", error) from error
+        texts.append((item, text))
+    return texts
+
+
+async def _run_engine(
+    engine: Engine, documents: Sequence[tuple[PullFile, str]], settings: Settings
+) -> list[DocumentReport]:
+    reports: list[DocumentReport] = []
+    for item, text in documents:
+        options = settings.options_for(item.filename)
+        try:
+            # The engine is pure CPU work; a thread keeps webhooks answered meanwhile.
+            report = await asyncio.to_thread(engine, text, item.filename, options)
+        except Exception as error:
+            raise ReviewFailed(f"the review engine failed on {item.filename}", error) from error
+        reports.append(report)
+    return reports
+
+
+async def _complete_check(client: InstallationClient, check: CheckRun, output: CheckOutput) -> None:
+    # One batch only: the call budget per review must not grow with the findings
+    # (render_check was asked for at most one batch and says so when it cut).
+    batch = output.annotations[:ANNOTATIONS_PER_REQUEST]
+    await client.update_check_run(
+        check_run=check,
+        status="completed",
+        conclusion=output.conclusion,
+        output=output.output(batch),
+        actions=list(output.actions),
+    )
+
+
+async def review_pull_request(
+    request: ReviewRequest,
+    *,
+    client: InstallationClient,
+    engine: Engine,
+    load_settings: SettingsLoader,
+) -> ReviewOutcome:
+    """Review one pull request at its head; never leaves a Check Run in progress."""
+    started = time.monotonic()
+    calls_before = client.calls
+    outcome = ReviewOutcome()
+    try:
+        await _review(
+            request, client=client, engine=engine, load_settings=load_settings, outcome=outcome
+        )
+    except asyncio.CancelledError as error:
+        outcome.outcome = "cancelled"
+        outcome.reason = describe_error(error)
+        await _fail_check(client, outcome, request)
+        raise
+    except Exception as error:
+        outcome.outcome = "failed"
+        outcome.reason = str(error) if isinstance(error, ReviewFailed) else describe_error(error)
+        log.exception(
+            "review failed delivery=%s repo=%s pr=%d",
+            request.delivery_id,
+            request.pull.full_name,
+            request.pull.number,
+        )
+        await _fail_check(client, outcome, request)
+    finally:
+        outcome.api_calls = client.calls - calls_before
+        outcome.duration_ms = round((time.monotonic() - started) * 1000)
+        _log_outcome(request, outcome)
+    return outcome
+
+
+async def _fail_check(
+    client: InstallationClient, outcome: ReviewOutcome, request: ReviewRequest
+) -> None:
+    if outcome.check_run is None:
+        return
+    failure = render_failure(outcome.reason)
+    try:
+        # Shielded and bounded: this runs during shutdown too, when the task is
+        # being cancelled, and must not hang there.
+        await asyncio.wait_for(
+            asyncio.shield(_complete_check(client, outcome.check_run, failure)), timeout=10
+        )
+        outcome.conclusion = failure.conclusion
+    except (Exception, asyncio.CancelledError):
+        log.exception(
+            "could not complete the check run after a failure delivery=%s repo=%s pr=%d",
+            request.delivery_id,
+            request.pull.full_name,
+            request.pull.number,
+        )
+
+
+async def _review(
+    request: ReviewRequest,
+    *,
+    client: InstallationClient,
+    engine: Engine,
+    load_settings: SettingsLoader,
+    outcome: ReviewOutcome,
+) -> None:
+    pull = request.pull
+    settings = await load_settings(
+        client, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
+    )
+    if pull.draft and not settings.drafts and not request.explicit:
+        outcome.outcome = "skipped-draft"
+        return
+
+    files = await client.list_pull_files(pull_url=pull.pull_url)
+    docs = design_docs(files, settings)
+    outcome.documents = len(docs)
+    if not docs:
+        skipped = render_skipped()
+        await client.create_check_run(
+            repository_url=pull.repository_url,
+            name=CHECK_NAME,
+            head_sha=pull.head_sha,
+            status="completed",
+            conclusion=skipped.conclusion,
+            output=skipped.output(),
+            external_id=request.delivery_id,
+        )
+        outcome.outcome = "no-design-docs"
+        outcome.conclusion = skipped.conclusion
+        return
+
+    outcome.check_run = await client.create_check_run(
+        repository_url=pull.repository_url,
+        name=CHECK_NAME,
+        head_sha=pull.head_sha,
+        status="in_progress",
+        external_id=request.delivery_id,
+    )
+    documents = await _read_documents(client, docs)
+    reports = await _run_engine(engine, documents, settings)
+    outcome.findings = sum(len(report.findings) for report in reports if not report.skipped)
+    check_output = render_check(reports, settings=settings, max_annotations=ANNOTATIONS_PER_REQUEST)
+
+    patches = {item.filename: item.patch for item in docs}
+    plan = plan_review(
+        reports, patches=patches, asked=frozenset(), settings=settings, full=request.full
+    )
+    if plan is not None and not (request.first_review or request.full):
+        try:
+            bodies = await client.list_bot_review_bodies(pull_url=pull.pull_url)
+        except Exception as error:
+            raise ReviewFailed("reading earlier reviews", error) from error
+        plan = plan_review(
+            reports, patches=patches, asked=asked_fingerprints(bodies), settings=settings
+        )
+    if plan is not None:
+        try:
+            posted = await _post_review(client, pull=pull, plan=plan, patches=patches)
+        except Exception as error:
+            raise ReviewFailed("posting the review", error) from error
+        outcome.review_posted = True
+        outcome.inline_comments = len(posted.comments)
+
+    await _complete_check(client, outcome.check_run, check_output)
+    outcome.outcome = "reviewed"
+    outcome.conclusion = check_output.conclusion
+
+
+def _log_outcome(request: ReviewRequest, outcome: ReviewOutcome) -> None:
+    # One logfmt line per review: easy to grep, easy to parse.
+    fields: dict[str, object] = {
+        "delivery": request.delivery_id,
+        "trigger": request.trigger,
+        "repo": request.pull.full_name,
+        "pr": request.pull.number,
+        "head": request.pull.head_sha[:12],
+        "outcome": outcome.outcome,
+        "documents": outcome.documents,
+        "findings": outcome.findings,
+        "inline_comments": outcome.inline_comments,
+        "review_posted": str(outcome.review_posted).lower(),
+        "conclusion": outcome.conclusion or "-",
+        "api_calls": outcome.api_calls,
+        "duration_ms": outcome.duration_ms,
+    }
+    if outcome.reason:
+        fields["reason"] = outcome.reason
+    line = " ".join(f"{key}={_logfmt_value(value)}" for key, value in fields.items())
+    log.info("review %s", line)
+
+
+def _logfmt_value(value: object) -> str:
+    text = str(value)
+    if not text or any(char in text for char in ' "=\n'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    return text

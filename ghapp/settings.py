@@ -1,0 +1,153 @@
+"""Server settings: read from the environment (and `.env`), validated all at once.
+
+Names follow Probot where it has them, so an app registered for Probot can be
+pointed at this server unchanged. Validation reports every problem in one go:
+fixing one setting at a time across restarts is a poor first-run experience.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from dotenv import dotenv_values
+
+DEFAULT_WEBHOOK_PATH = "/api/github/webhooks"
+DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"  # inside a container the server must listen on all interfaces
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_LOG_LEVEL = "INFO"
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# Probot's level names, so a Probot `.env` works as is.
+_LOG_LEVEL_ALIASES = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}
+
+
+class SettingsError(Exception):
+    """The environment cannot run the server; `problems` has one line per setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    app_id: str
+    private_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    webhook_path: str = DEFAULT_WEBHOOK_PATH
+    port: int = DEFAULT_PORT
+    host: str = DEFAULT_HOST
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    log_level: str = DEFAULT_LOG_LEVEL
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def read_environment(
+    environ: Mapping[str, str], *, dotenv_path: Path | None = None
+) -> dict[str, str]:
+    """The effective environment: `.env` values, overridden by real variables."""
+    merged: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(environ)
+    return merged
+
+
+def _is_rsa_private_key(pem: str) -> bool:
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(key, RSAPrivateKey)
+
+
+def _private_key(env: Mapping[str, str], problems: list[str]) -> str:
+    inline = env.get("PRIVATE_KEY", "").strip()
+    path = env.get("PRIVATE_KEY_PATH", "").strip()
+    if inline:
+        # Probot convention: a one-line variable with literal "\n" escapes.
+        pem = inline.replace("\\n", "\n")
+        source = "PRIVATE_KEY"
+    elif path:
+        try:
+            pem = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(f"PRIVATE_KEY_PATH: cannot read {path}: {error.__class__.__name__}")
+            return ""
+        source = f"PRIVATE_KEY_PATH ({path})"
+    else:
+        problems.append("PRIVATE_KEY or PRIVATE_KEY_PATH: missing (the app's PEM private key)")
+        return ""
+    if not _is_rsa_private_key(pem):
+        problems.append(f"{source}: malformed (expected an RSA private key in PEM format)")
+        return ""
+    return pem
+
+
+def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
+    """Validate `env`; raise SettingsError naming every missing or malformed setting."""
+    problems: list[str] = []
+
+    app_id = env.get("APP_ID", "").strip()
+    if not app_id:
+        problems.append("APP_ID: missing (the numeric ID on the app's settings page)")
+    elif not app_id.isdigit():
+        problems.append(f"APP_ID: malformed {app_id!r} (expected a number)")
+
+    private_key = _private_key(env, problems)
+
+    webhook_secret = env.get("WEBHOOK_SECRET", "")
+    if not webhook_secret:
+        problems.append("WEBHOOK_SECRET: missing (the secret set on the app's webhook)")
+
+    webhook_path = env.get("WEBHOOK_PATH", "").strip() or DEFAULT_WEBHOOK_PATH
+    if not webhook_path.startswith("/"):
+        problems.append(f"WEBHOOK_PATH: malformed {webhook_path!r} (must start with /)")
+
+    port = DEFAULT_PORT
+    port_text = env.get("PORT", "").strip()
+    if port_text:
+        if port_text.isdigit() and 0 < int(port_text) < 65536:
+            port = int(port_text)
+        else:
+            problems.append(f"PORT: malformed {port_text!r} (expected 1-65535)")
+
+    host = env.get("HOST", "").strip() or DEFAULT_HOST
+
+    api_url = (env.get("GITHUB_API_URL", "").strip() or DEFAULT_GITHUB_API_URL).rstrip("/")
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(
+            f"GITHUB_API_URL: malformed {api_url!r} (expected e.g. https://api.github.com "
+            "or https://HOST/api/v3)"
+        )
+
+    log_level = (env.get("LOG_LEVEL", "").strip() or DEFAULT_LOG_LEVEL).upper()
+    log_level = _LOG_LEVEL_ALIASES.get(log_level, log_level)
+    if log_level not in _LOG_LEVELS:
+        problems.append(
+            f"LOG_LEVEL: malformed {log_level.lower()!r} (expected one of "
+            f"{', '.join(level.lower() for level in _LOG_LEVELS)})"
+        )
+
+    if problems:
+        raise SettingsError(problems)
+    return ServerSettings(
+        app_id=app_id,
+        private_key=private_key,
+        webhook_secret=webhook_secret,
+        webhook_path=webhook_path,
+        port=port,
+        host=host,
+        github_api_url=api_url,
+        log_level=log_level,
+    )

@@ -1,0 +1,688 @@
+"""An in-process fake of the parts of GitHub's REST API the app uses.
+
+It records every request and refuses what GitHub refuses: missing, wrong or
+expired credentials, malformed JWTs, Check Run fields out of GitHub's enums or
+size limits, more than 50 annotations in one request, and review comments on
+lines that are not part of the pull request's diff (422, with GitHub's own
+wording, which does not say which comment was wrong).
+
+Faults can be queued (`fail`) to return a status once or several times before
+the real handler answers again: 5xx, rate limits, and so on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+BOT_USER = {"login": "product-review[bot]", "id": 900, "type": "Bot"}
+CHECK_STATUSES = {"queued", "in_progress", "completed", "waiting", "requested", "pending"}
+CHECK_CONCLUSIONS = {
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
+    "timed_out",
+}
+ANNOTATION_LEVELS = {"notice", "warning", "failure"}
+REVIEW_EVENTS = {"APPROVE", "REQUEST_CHANGES", "COMMENT"}
+TEXT_LIMIT = 65_535
+TITLE_LIMIT = 255
+JWT_MAX_LIFETIME = 600
+CONTENTS_JSON_LIMIT = 1024 * 1024
+
+
+def right_side_lines(patch: str | None) -> set[int]:
+    """Lines of the new file GitHub lets a review comment sit on (its own reading)."""
+    lines: set[int] = set()
+    if not patch:
+        return lines
+    new_line = 0
+    old_left = new_left = 0
+    for raw in patch.split("\n"):
+        if old_left <= 0 and new_left <= 0:
+            match = re.match(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", raw)
+            if match:
+                old_left = int(match.group(1) or 1)
+                new_line = int(match.group(2))
+                new_left = int(match.group(3) or 1)
+            continue
+        if raw.startswith("-"):
+            old_left -= 1
+        elif raw.startswith("\\"):
+            continue
+        else:
+            lines.add(new_line)
+            new_line += 1
+            new_left -= 1
+            if not raw.startswith("+"):
+                old_left -= 1
+    return lines
+
+
+def added_file_patch(text: str) -> str:
+    """The patch GitHub shows for a newly added file."""
+    body = text[:-1] if text.endswith("\n") else text
+    lines = body.split("\n")
+    patch = f"@@ -0,0 +1,{len(lines)} @@\n" + "\n".join("+" + line for line in lines)
+    if not text.endswith("\n"):
+        patch += "\n\\ No newline at end of file"
+    return patch
+
+
+def blob_sha(text: str) -> str:
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class FakeFile:
+    filename: str
+    status: str
+    patch: str | None
+    previous_filename: str | None = None
+
+
+@dataclass
+class FakePull:
+    number: int
+    head_sha: str
+    head_ref: str = "feature"
+    draft: bool = False
+    author: str = "octocat"
+    files: list[FakeFile] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    review_comments: list[dict[str, Any]] = field(default_factory=list)
+    # Lines GitHub refuses even though the listed patch has them (e.g. the head
+    # moved between listing files and posting the review).
+    unresolvable: set[tuple[str, int]] = field(default_factory=set)
+
+
+@dataclass
+class FakeRepo:
+    owner: str
+    name: str
+    default_branch: str = "main"
+    contents: dict[tuple[str, str], str] = field(default_factory=dict)  # (ref, path) -> text
+    pulls: dict[int, FakePull] = field(default_factory=dict)
+    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+class FakeGitHub:
+    def __init__(self, *, app_id: str, public_key: Any, clock: Callable[[], float] = time.time):
+        self.app_id = app_id
+        self.public_key = public_key
+        self.clock = clock
+        self.url = ""  # set once the server listens
+        self.requests: list[Recorded] = []
+        self.repos: dict[str, FakeRepo] = {}
+        self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expires_at)
+        self.token_lifetime = 3600.0
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1000)
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ setup
+
+    def add_repo(self, owner: str = "acme", name: str = "widgets", **kwargs: Any) -> FakeRepo:
+        repo = FakeRepo(owner=owner, name=name, **kwargs)
+        self.repos[repo.full_name] = repo
+        return repo
+
+    def add_pull(
+        self,
+        repo: FakeRepo,
+        *,
+        number: int = 7,
+        head_sha: str | None = None,
+        draft: bool = False,
+        added: dict[str, str] | None = None,
+        modified: dict[str, tuple[str, str]] | None = None,  # path -> (text at head, patch)
+        removed: list[str] | None = None,
+        renamed: dict[str, tuple[str, str, str]] | None = None,  # new -> (old, text, patch)
+    ) -> FakePull:
+        head_sha = head_sha or secrets.token_hex(20)
+        pull = FakePull(number=number, head_sha=head_sha, draft=draft)
+        for path, text in (added or {}).items():
+            repo.contents[(head_sha, path)] = text
+            pull.files.append(FakeFile(path, "added", added_file_patch(text)))
+        for path, (text, patch) in (modified or {}).items():
+            repo.contents[(head_sha, path)] = text
+            pull.files.append(FakeFile(path, "modified", patch))
+        for path in removed or []:
+            pull.files.append(FakeFile(path, "removed", None))
+        for new, (old, text, patch) in (renamed or {}).items():
+            repo.contents[(head_sha, new)] = text
+            pull.files.append(FakeFile(new, "renamed", patch, previous_filename=old))
+        repo.pulls[number] = pull
+        return pull
+
+    def push(
+        self, repo: FakeRepo, pull: FakePull, *, modified: dict[str, tuple[str, str]]
+    ) -> str:
+        """A new head for `pull`: files keep their content unless `modified` (path ->
+        (text, patch)) replaces it. Returns the new head SHA."""
+        old_head, new_head = pull.head_sha, secrets.token_hex(20)
+        for (ref, path), text in list(repo.contents.items()):
+            if ref == old_head:
+                repo.contents[(new_head, path)] = text
+        by_name = {item.filename: item for item in pull.files}
+        for path, (text, patch) in modified.items():
+            repo.contents[(new_head, path)] = text
+            status = by_name[path].status if path in by_name else "modified"
+            by_name[path] = FakeFile(path, status, patch)
+        pull.files = list(by_name.values())
+        pull.head_sha = new_head
+        return new_head
+
+    def fail(
+        self,
+        method: str,
+        path_pattern: str,
+        *,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str = "fault injected",
+    ) -> None:
+        self._faults.append(
+            Fault(
+                method.upper(),
+                re.compile(path_pattern),
+                status,
+                headers or {},
+                {"message": message},
+                times,
+            )
+        )
+
+    def expire_tokens(self) -> None:
+        """Every installation token issued so far stops working (GitHub answers 401)."""
+        self.tokens = {token: (inst, 0.0) for token, (inst, _) in self.tokens.items()}
+
+    def calls(self, method: str | None = None, path: str = "") -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method.upper()) and path in r.path
+        ]
+
+    def api_calls(self) -> list[Recorded]:
+        return list(self.requests)
+
+    # ------------------------------------------------------------------ payloads
+
+    def repository_payload(self, repo: FakeRepo) -> dict[str, Any]:
+        return {
+            "id": 1,
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "owner": {"login": repo.owner, "type": "Organization"},
+            "url": f"{self.url}/repos/{repo.full_name}",
+            "default_branch": repo.default_branch,
+            "private": False,
+        }
+
+    def pull_payload(self, repo: FakeRepo, pull: FakePull) -> dict[str, Any]:
+        base_url = f"{self.url}/repos/{repo.full_name}"
+        return {
+            "url": f"{base_url}/pulls/{pull.number}",
+            "number": pull.number,
+            "state": "open",
+            "draft": pull.draft,
+            "title": "Add a design doc",
+            "user": {"login": pull.author, "type": "User"},
+            "head": {"ref": pull.head_ref, "sha": pull.head_sha},
+            "base": {"ref": repo.default_branch, "sha": "b" * 40},
+            "review_comments_url": f"{base_url}/pulls/{pull.number}/comments",
+            "comments_url": f"{base_url}/issues/{pull.number}/comments",
+        }
+
+    def pull_request_event(
+        self, repo: FakeRepo, pull: FakePull, action: str, installation_id: int = 42
+    ) -> dict[str, Any]:
+        return {
+            "action": action,
+            "number": pull.number,
+            "pull_request": self.pull_payload(repo, pull),
+            "repository": self.repository_payload(repo),
+            "installation": {"id": installation_id},
+            "sender": {"login": pull.author, "type": "User"},
+        }
+
+    def check_suite_event(
+        self, repo: FakeRepo, pull: FakePull, action: str, installation_id: int = 42
+    ) -> dict[str, Any]:
+        pr = self.pull_payload(repo, pull)
+        return {
+            "action": action,
+            "check_suite": {
+                "id": next(self._ids),
+                "head_sha": pull.head_sha,
+                "head_branch": pull.head_ref,
+                "pull_requests": [
+                    {"url": pr["url"], "number": pr["number"], "head": pr["head"], "base": pr["base"]}
+                ],
+            },
+            "repository": self.repository_payload(repo),
+            "installation": {"id": installation_id},
+        }
+
+    def check_run_event(
+        self, repo: FakeRepo, pull: FakePull, action: str, installation_id: int = 42, **extra: Any
+    ) -> dict[str, Any]:
+        pr = self.pull_payload(repo, pull)
+        return {
+            "action": action,
+            "check_run": {
+                "id": next(self._ids),
+                "name": "Product review",
+                "head_sha": pull.head_sha,
+                "pull_requests": [
+                    {"url": pr["url"], "number": pr["number"], "head": pr["head"], "base": pr["base"]}
+                ],
+            },
+            "repository": self.repository_payload(repo),
+            "installation": {"id": installation_id},
+            **extra,
+        }
+
+    # ------------------------------------------------------------------ server
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record, self._faults_middleware, self._auth])
+        r = app.router
+        r.add_post("/app/installations/{installation}/access_tokens", self._access_token)
+        repo = "/repos/{owner}/{repo}"
+        r.add_get(repo + "/pulls/{number}", self._get_pull)
+        r.add_get(repo + "/pulls/{number}/files", self._list_files)
+        r.add_get(repo + "/pulls/{number}/reviews", self._list_reviews)
+        r.add_post(repo + "/pulls/{number}/reviews", self._create_review)
+        r.add_get(repo + "/pulls/{number}/comments", self._list_review_comments)
+        r.add_get(repo + "/contents/{path:.+}", self._get_contents)
+        r.add_post(repo + "/check-runs", self._create_check_run)
+        r.add_patch(repo + "/check-runs/{id}", self._update_check_run)
+        return app
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            try:
+                body = await request.json() if raw else None
+            except ValueError:
+                body = raw
+        record = Recorded(
+            request.method,
+            request.path,
+            dict(request.query),
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+        )
+        self.requests.append(record)
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:
+            record.status = error.status
+            raise
+        record.status = response.status
+        return response
+
+    @web.middleware
+    async def _faults_middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        for fault in self._faults:
+            if fault.times > 0 and fault.method == request.method and fault.path.search(
+                request.path
+            ):
+                fault.times -= 1
+                return web.json_response(fault.body, status=fault.status, headers=fault.headers)
+        return await handler(request)
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        authorization = request.headers.get("Authorization", "")
+        scheme, _, credential = authorization.partition(" ")
+        if request.path.startswith("/app/"):
+            if scheme.lower() != "bearer" or not credential:
+                return _error(401, "A JSON web token could not be decoded")
+            problem = self._jwt_problem(credential)
+            if problem:
+                return _error(401, problem)
+        else:
+            if scheme.lower() not in ("token", "bearer") or not credential:
+                return _error(401, "Requires authentication")
+            entry = self.tokens.get(credential)
+            if entry is None or entry[1] <= self.clock():
+                return _error(401, "Bad credentials")
+        return await handler(request)
+
+    def _jwt_problem(self, token: str) -> str | None:
+        try:
+            claims = jwt.decode(
+                token,
+                self.public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError:
+            return "A JSON web token could not be decoded"
+        now = self.clock()
+        if str(claims["iss"]) != self.app_id:
+            return "Integration not found"
+        if claims["exp"] <= now:
+            return "'Expiration time' claim ('exp') must be a numeric value in the future"
+        if claims["iat"] > now + 1:
+            return "'Issued at' claim ('iat') must be an Integer representing the time in the past"
+        if claims["exp"] - claims["iat"] > JWT_MAX_LIFETIME:
+            return "'Expiration time' claim ('exp') is too far in the future"
+        return None
+
+    # ------------------------------------------------------------------ handlers
+
+    def _repo(self, request: web.Request) -> FakeRepo:
+        full_name = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        if full_name not in self.repos:
+            raise _not_found()
+        return self.repos[full_name]
+
+    def _pull(self, request: web.Request) -> tuple[FakeRepo, FakePull]:
+        repo = self._repo(request)
+        number = int(request.match_info["number"])
+        if number not in repo.pulls:
+            raise _not_found()
+        return repo, repo.pulls[number]
+
+    async def _access_token(self, request: web.Request) -> web.Response:
+        token = "ghs_" + secrets.token_hex(16)
+        expires_at = self.clock() + self.token_lifetime
+        self.tokens[token] = (int(request.match_info["installation"]), expires_at)
+        expires = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return web.json_response({"token": token, "expires_at": expires}, status=201)
+
+    async def _get_pull(self, request: web.Request) -> web.Response:
+        repo, pull = self._pull(request)
+        return web.json_response(self.pull_payload(repo, pull))
+
+    def _paginate(self, request: web.Request, items: list[Any]) -> web.Response:
+        per_page = min(int(request.query.get("per_page", "30")), 100)
+        page = int(request.query.get("page", "1"))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            next_url = f"{self.url}{request.path}?per_page={per_page}&page={page + 1}"
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return web.json_response(chunk, headers=headers)
+
+    async def _list_files(self, request: web.Request) -> web.Response:
+        repo, pull = self._pull(request)
+        items = []
+        for item in pull.files[:3000]:  # GitHub lists at most 3,000 files
+            text = repo.contents.get((pull.head_sha, item.filename))
+            entry: dict[str, Any] = {
+                "sha": blob_sha(text) if text is not None else None,
+                "filename": item.filename,
+                "status": item.status,
+                "contents_url": (
+                    f"{self.url}/repos/{repo.full_name}/contents/"
+                    f"{quote(item.filename)}?ref={pull.head_sha}"
+                ),
+            }
+            if item.patch is not None:
+                entry["patch"] = item.patch
+            if item.previous_filename:
+                entry["previous_filename"] = item.previous_filename
+            items.append(entry)
+        return self._paginate(request, items)
+
+    async def _get_contents(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        path = request.match_info["path"]
+        ref = request.query.get("ref", repo.default_branch)
+        text = repo.contents.get((ref, path))
+        if text is None:
+            raise _not_found()
+        if "raw" in request.headers.get("Accept", ""):
+            return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        size = len(text.encode())
+        too_big = size > CONTENTS_JSON_LIMIT
+        return web.json_response(
+            {
+                "type": "file",
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "sha": blob_sha(text),
+                "size": size,
+                "url": f"{self.url}/repos/{repo.full_name}/contents/{quote(path)}?ref={ref}",
+                "encoding": "none" if too_big else "base64",
+                "content": "" if too_big else base64.b64encode(text.encode()).decode(),
+            }
+        )
+
+    async def _list_reviews(self, request: web.Request) -> web.Response:
+        _, pull = self._pull(request)
+        return self._paginate(request, pull.reviews)
+
+    async def _list_review_comments(self, request: web.Request) -> web.Response:
+        _, pull = self._pull(request)
+        return self._paginate(request, pull.review_comments)
+
+    async def _create_review(self, request: web.Request) -> web.Response:
+        _, pull = self._pull(request)
+        data = await request.json()
+        event = data.get("event")
+        if event is not None and event not in REVIEW_EVENTS:
+            return _invalid("event", f"{event!r} is not a valid review event")
+        body = data.get("body") or ""
+        if len(body) > TEXT_LIMIT + 1:
+            return _invalid("body", "is too long (maximum is 65536 characters)")
+        if event in ("REQUEST_CHANGES", "COMMENT") and not body and not data.get("comments"):
+            return _invalid("body", "must be present for this event")
+        files = {item.filename: item for item in pull.files}
+        for comment in data.get("comments") or []:
+            if set(comment) - {"path", "line", "side", "body", "start_line", "start_side"}:
+                return _invalid("comments", "contain unknown fields")
+            if comment.get("side", "RIGHT") not in ("LEFT", "RIGHT"):
+                return _invalid("side", "is not LEFT or RIGHT")
+            if not isinstance(comment.get("body"), str) or len(comment["body"]) > TEXT_LIMIT + 1:
+                return _invalid("body", "is missing or too long")
+            item = files.get(comment.get("path"))
+            line = comment.get("line")
+            if (
+                item is None
+                or not isinstance(line, int)
+                or line not in right_side_lines(item.patch)
+                or (item.filename, line) in pull.unresolvable
+            ):
+                # GitHub's wording; it does not say which comment is wrong.
+                return web.json_response(
+                    {
+                        "message": "Unprocessable Entity",
+                        "errors": ["Pull request review thread line must be part of the diff"],
+                        "documentation_url": "https://docs.github.com/rest/pulls/reviews",
+                    },
+                    status=422,
+                )
+        review_id = next(self._ids)
+        review = {
+            "id": review_id,
+            "user": BOT_USER,
+            "body": body,
+            "state": "COMMENTED",
+            "commit_id": data.get("commit_id") or pull.head_sha,
+        }
+        pull.reviews.append(review)
+        for comment in data.get("comments") or []:
+            pull.review_comments.append(
+                {
+                    "id": next(self._ids),
+                    "pull_request_review_id": review_id,
+                    "user": BOT_USER,
+                    "path": comment["path"],
+                    "line": comment["line"],
+                    "side": comment.get("side", "RIGHT"),
+                    "body": comment["body"],
+                }
+            )
+        return web.json_response(review)
+
+    def _check_problem(self, data: dict[str, Any], *, creating: bool) -> str | None:
+        if creating:
+            if not isinstance(data.get("name"), str) or not data["name"]:
+                return "name is required"
+            if not re.fullmatch(r"[0-9a-f]{40}", str(data.get("head_sha", ""))):
+                return "head_sha is not a commit SHA"
+        status = data.get("status")
+        if status is not None and status not in CHECK_STATUSES:
+            return f"status {status!r} is not one of {sorted(CHECK_STATUSES)}"
+        conclusion = data.get("conclusion")
+        if conclusion is not None and conclusion not in CHECK_CONCLUSIONS:
+            return f"conclusion {conclusion!r} is not one of {sorted(CHECK_CONCLUSIONS)}"
+        if status == "completed" and conclusion is None:
+            return "conclusion is required when status is completed"
+        output = data.get("output")
+        if output is not None:
+            if not isinstance(output.get("title"), str) or not isinstance(output.get("summary"), str):
+                return "output needs a title and a summary"
+            if len(output["title"]) > TITLE_LIMIT:
+                return "output.title is too long"
+            if len(output["summary"].encode()) > TEXT_LIMIT:
+                return "output.summary exceeds a maximum bytesize of 65535"
+            if len(output.get("text", "").encode()) > TEXT_LIMIT:
+                return "output.text exceeds a maximum bytesize of 65535"
+            annotations = output.get("annotations") or []
+            if len(annotations) > 50:
+                return "output.annotations: at most 50 per request"
+            for annotation in annotations:
+                for key in ("path", "start_line", "end_line", "annotation_level", "message"):
+                    if key not in annotation:
+                        return f"annotation is missing {key}"
+                if annotation["annotation_level"] not in ANNOTATION_LEVELS:
+                    return f"annotation_level {annotation['annotation_level']!r} is invalid"
+                if annotation["end_line"] < annotation["start_line"]:
+                    return "annotation end_line is before start_line"
+                if len(annotation.get("title", "")) > TITLE_LIMIT:
+                    return "annotation title is too long"
+        actions = data.get("actions") or []
+        if len(actions) > 3:
+            return "at most 3 actions"
+        for action in actions:
+            if (
+                len(action.get("label", "")) > 20
+                or len(action.get("description", "")) > 40
+                or len(action.get("identifier", "")) > 20
+            ):
+                return "action label/description/identifier too long"
+        return None
+
+    async def _create_check_run(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        data = await request.json()
+        problem = self._check_problem(data, creating=True)
+        if problem:
+            return _invalid("check_run", problem)
+        run_id = next(self._ids)
+        run = {
+            "id": run_id,
+            "url": f"{self.url}/repos/{repo.full_name}/check-runs/{run_id}",
+            "name": data["name"],
+            "head_sha": data["head_sha"],
+            "status": data.get("status", "queued"),
+            "conclusion": data.get("conclusion"),
+            "external_id": data.get("external_id"),
+            "output": {**(data.get("output") or {}), "annotations": []},
+            "actions": data.get("actions") or [],
+            "updates": 0,
+        }
+        if data.get("conclusion"):
+            run["status"] = "completed"
+        run["output"]["annotations"] = list((data.get("output") or {}).get("annotations", []))
+        repo.check_runs[run_id] = run
+        return web.json_response(run, status=201)
+
+    async def _update_check_run(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        run = repo.check_runs.get(int(request.match_info["id"]))
+        if run is None:
+            raise _not_found()
+        data = await request.json()
+        problem = self._check_problem(data, creating=False)
+        if problem:
+            return _invalid("check_run", problem)
+        run["updates"] += 1
+        for key in ("status", "conclusion"):
+            if key in data:
+                run[key] = data[key]
+        if data.get("conclusion"):
+            run["status"] = "completed"
+        if "actions" in data:
+            run["actions"] = data["actions"]
+        if "output" in data:
+            annotations = run["output"]["annotations"] + list(data["output"].get("annotations", []))
+            run["output"] = {**data["output"], "annotations": annotations}
+        return web.json_response(run)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response(
+        {"message": message, "documentation_url": "https://docs.github.com/rest"}, status=status
+    )
+
+
+def _invalid(field_name: str, message: str) -> web.Response:
+    return web.json_response(
+        {
+            "message": "Validation Failed",
+            "errors": [{"resource": "Fake", "field": field_name, "code": "custom", "message": message}],
+        },
+        status=422,
+    )
+
+
+def _not_found() -> web.HTTPNotFound:
+    return web.HTTPNotFound(
+        text='{"message": "Not Found"}', content_type="application/json"
+    )

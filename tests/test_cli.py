@@ -1,0 +1,431 @@
+"""`product-review check` end to end: discovery, reading, exit codes, formats, order.
+
+The CLI runs in-process through `main(argv)` (and once as a real subprocess). The
+assertions avoid depending on exactly how the engine judges a document: a document
+full of gaps must produce *some* finding, and `--fail-on never` must always pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.config import FailOn
+from checks.formats import FileError
+from checks.report import Category, DocumentReport, Severity
+from ghapp import cli, localfiles
+from ghapp.cli import exit_code, main
+from ghapp.localfiles import SettingsSource, decode_document, discover, review_files
+
+THIN_DOC = """\
+# Search everywhere
+
+We need to build a real-time search service that indexes all documents.
+
+## Alternatives
+
+TBD
+"""
+
+FULL_DOC = """\
+---
+category: product
+---
+# Faster checkout for returning buyers
+
+## Problem
+
+Returning buyers on mobile re-enter their card details on every purchase. Today 38%
+of mobile checkouts are abandoned at the payment step, against 12% on desktop.
+
+## Users
+
+Returning buyers who shop from their phone at least once a month.
+
+## Why now
+
+The card network raises fees for manually keyed payments on 1 March; every month of
+delay costs about 40,000 EUR in extra fees.
+
+## Evidence
+
+Support logged 1,240 tickets about re-entering cards last quarter, and the January
+usability study saw 7 of 10 participants give up at the payment step.
+
+## Goals and success metrics
+
+Cut mobile payment-step abandonment from 38% to 25% within two months of launch.
+
+## Non-goals
+
+Saving bank accounts and wallets is out of scope for this change.
+
+## Alternatives considered
+
+Doing nothing keeps the fees and the abandonment. Relying on the browser's autofill
+was rejected because it only works for a third of our traffic.
+
+## Rollout
+
+Phase 1 ships to 5% of returning buyers behind a flag; we expand when abandonment
+drops for two weeks in a row.
+
+## Risks
+
+Stored cards raise our PCI scope; we mitigate this by keeping tokens with the payment
+provider. The migration adds one table and an on-call runbook.
+"""
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any, str]:
+    code = main(["check", "--format", "json", "--no-progress", *argv])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out), captured.err
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # A git repository root, so the search for a repository config stops here.
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path
+
+
+# --- folder walking -----------------------------------------------------------------
+
+
+def test_folders_are_filtered_with_the_design_doc_globs(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir / "docs/rfcs/0001-search.md", THIN_DOC)
+    write(workdir / "docs/rfcs/0000-template.md", THIN_DOC)  # excluded: template
+    write(workdir / "docs/design/payments/cards.md", THIN_DOC)
+    write(workdir / "docs/design/.drafts/hidden.md", THIN_DOC)  # hidden folder
+    write(workdir / "docs/notes/meeting.md", THIN_DOC)  # not a design-doc folder
+    write(workdir / "docs/2024-search-design.md", THIN_DOC)  # *-design.md
+    write(workdir / "docs/rfcs/notes.txt", "not markdown")
+    write(workdir / "node_modules/rfcs/dep.md", THIN_DOC)
+
+    code, payload, _ = run_json(["--fail-on", "never", "docs", "node_modules"], capsys)
+
+    assert code == 0
+    assert [d["path"] for d in payload["documents"]] == [
+        os.path.normpath(p)
+        for p in (
+            "docs/2024-search-design.md",
+            "docs/design/payments/cards.md",
+            "docs/rfcs/0001-search.md",
+        )
+    ]
+    assert payload["errors"] == []
+
+
+def test_named_files_are_reviewed_whatever_their_folder(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir / "notes/meeting.md", THIN_DOC)
+    write(workdir / "notes/idea.markdown", THIN_DOC)
+    code, payload, _ = run_json(
+        ["--fail-on", "never", "notes/meeting.md", "notes/idea.markdown", "notes/meeting.md"],
+        capsys,
+    )
+    assert code == 0
+    # Named twice, reviewed once; order as given.
+    assert [d["path"] for d in payload["documents"]] == [
+        os.path.normpath("notes/meeting.md"),
+        os.path.normpath("notes/idea.markdown"),
+    ]
+
+
+def test_folder_without_design_docs_is_a_note_not_an_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir / "notes/meeting.md", THIN_DOC)
+    code, payload, err = run_json(["notes"], capsys)
+    assert code == 0
+    assert payload == {"documents": [], "errors": []}
+    assert "no design docs found" in err
+
+
+def test_discover_matches_absolute_folder_paths(workdir: Path) -> None:
+    write(workdir / "proposals/a.md", THIN_DOC)
+    found = discover([str(workdir / "proposals")], SettingsSource().load())
+    assert found.files == (str(workdir / "proposals" / "a.md"),)
+
+
+# --- unreadable input ---------------------------------------------------------------
+
+
+def test_bad_files_are_reported_per_file_and_the_rest_still_reviewed(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir / "rfcs/0001-good.md", FULL_DOC)
+    write(workdir / "rfcs/0002-binary.md", b"# Title\n\x00\x01\x02 png-ish bytes\n")
+    write(workdir / "rfcs/0003-latin1.md", "# Caf\u00e9 menu\n".encode("latin-1"))
+    (workdir / "rfcs/0004-dangling.md").symlink_to(workdir / "nowhere.md")
+    write(workdir / "rfcs/0005-also-good.md", THIN_DOC)
+
+    code, payload, err = run_json(["--fail-on", "never", "rfcs", "missing.md", "x.txt"], capsys)
+
+    assert code == 2
+    assert [d["path"] for d in payload["documents"]] == [
+        os.path.normpath("rfcs/0001-good.md"),
+        os.path.normpath("rfcs/0005-also-good.md"),
+    ]
+    errors = {e["path"]: e["message"] for e in payload["errors"]}
+    assert "binary" in errors[os.path.normpath("rfcs/0002-binary.md")]
+    assert "UTF-8" in errors[os.path.normpath("rfcs/0003-latin1.md")]
+    assert "line 1" in errors[os.path.normpath("rfcs/0003-latin1.md")]
+    assert "cannot read" in errors[os.path.normpath("rfcs/0004-dangling.md")]
+    assert errors["missing.md"] == "no such file or folder"
+    assert "Traceback" not in err
+    for path in errors:
+        assert f"{path}: error: " in err
+
+
+def test_permission_errors_are_per_file(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = write(workdir / "rfcs/locked.md", THIN_DOC)
+    write(workdir / "rfcs/open.md", THIN_DOC)
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == locked.name:
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    code, payload, _ = run_json(["--fail-on", "never", "rfcs"], capsys)
+    assert code == 2
+    assert [d["path"] for d in payload["documents"]] == [os.path.normpath("rfcs/open.md")]
+    assert payload["errors"] == [
+        {"path": os.path.normpath("rfcs/locked.md"), "message": "cannot read: permission denied"}
+    ]
+
+
+def test_engine_failure_on_one_file_does_not_stop_the_run(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(workdir / "rfcs/a.md", THIN_DOC)
+    write(workdir / "rfcs/b.md", THIN_DOC)
+    real_review = localfiles.review_document
+
+    def flaky(text: str, path: str, options: Any) -> DocumentReport:
+        if path.endswith("a.md"):
+            raise RuntimeError("boom")
+        return real_review(text, path, options)
+
+    monkeypatch.setattr(localfiles, "review_document", flaky)
+    code, payload, err = run_json(["rfcs"], capsys)
+    assert code == 2
+    assert [d["path"] for d in payload["documents"]] == [os.path.normpath("rfcs/b.md")]
+    assert "RuntimeError: boom" in payload["errors"][0]["message"]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"# Plain\n", "# Plain\n"),
+        ("\ufeff# With BOM\n".encode(), "# With BOM\n"),
+        ("# Caf\u00e9\n".encode(), "# Caf\u00e9\n"),
+    ],
+)
+def test_decode_document_accepts_utf8(data: bytes, expected: str) -> None:
+    assert decode_document(data) == expected
+
+
+# --- exit codes ---------------------------------------------------------------------
+
+
+def test_exit_codes_follow_fail_on(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    code, payload, _ = run_json(["--fail-on", "never", str(doc)], capsys)
+    assert code == 0
+    severities = {f["severity"] for f in payload["documents"][0]["findings"]}
+    assert severities, "a thin document should raise at least one question"
+
+    assert main(["check", "--fail-on", "suggestion", str(doc)]) == 1
+    highest = max(Severity(s).rank for s in severities)
+    for level in (Severity.SUGGESTION, Severity.WARNING, Severity.ERROR):
+        expected = 1 if highest >= level.rank else 0
+        assert main(["check", "--fail-on", level.value, str(doc)]) == expected
+
+
+def test_exit_code_function_orders_errors_over_findings() -> None:
+    clean: list[DocumentReport] = []
+    assert exit_code(clean, [], FailOn.ERROR) == 0
+    assert exit_code(clean, [FileError("a.md", "binary")], FailOn.NEVER) == 2
+
+
+def test_bad_usage_exits_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert main(["check"]) == 2
+    assert main(["check", "--format", "xml", "a.md"]) == 2
+    assert main(["check", "--jobs", "0", "a.md"]) == 2
+    assert main(["check", "--config", "absent.yml", "a.md"]) == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err
+    assert "absent.yml: error: config file not found" in err
+
+
+def test_category_flag_reaches_the_engine(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    _, payload, _ = run_json(["--fail-on", "never", "--category", "research", str(doc)], capsys)
+    assert payload["documents"][0]["category"] == Category.RESEARCH.value
+
+
+# --- formats through the CLI --------------------------------------------------------
+
+
+def test_text_format_has_no_colour_when_not_a_terminal(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    assert main(["check", "--fail-on", "never", str(doc)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(os.path.normpath("rfcs/0001-thin.md"))
+    assert "scorecard:" in out
+    assert "\x1b[" not in out
+
+
+def test_sarif_and_github_formats_through_the_cli(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    assert main(["check", "--format", "sarif", "--fail-on", "never", str(doc)]) == 0
+    log = json.loads(capsys.readouterr().out)
+    results = log["runs"][0]["results"]
+    assert results
+    uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "rfcs/0001-thin.md"
+
+    assert main(["check", "--format", "github", "--fail-on", "never", str(doc)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(results)
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
+    assert all("file=rfcs/0001-thin.md,line=" in line for line in lines)
+
+
+# --- parallel review and order ------------------------------------------------------
+
+
+def test_parallel_and_serial_runs_give_identical_output(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    count = localfiles.PARALLEL_THRESHOLD + 11
+    for number in range(count):
+        # Uneven sizes so workers finish chunks out of order.
+        body = THIN_DOC if number % 3 else FULL_DOC * 4
+        write(workdir / f"rfcs/{number:04d}-doc.md", body)
+
+    serial_code = main(["check", "--format", "json", "--jobs", "1", "--fail-on", "never", "rfcs"])
+    serial = capsys.readouterr().out
+    parallel_code = main(["check", "--format", "json", "--jobs", "2", "--fail-on", "never", "rfcs"])
+    parallel = capsys.readouterr().out
+
+    assert serial_code == parallel_code == 0
+    assert serial == parallel
+    paths = [d["path"] for d in json.loads(parallel)["documents"]]
+    assert paths == sorted(paths)
+    assert len(paths) == count
+
+
+def test_review_files_reports_progress_for_every_file(workdir: Path) -> None:
+    files = [str(write(workdir / f"rfcs/{n}.md", THIN_DOC)) for n in range(3)]
+    seen: list[int] = []
+
+    class Recorder(localfiles.Progress):
+        def advance(self, count: int = 1) -> None:
+            super().advance(count)
+            seen.append(self.done)
+
+    progress = Recorder(len(files), sys.stderr, enabled=False)
+    outcomes = review_files(files, SettingsSource(), jobs=1, progress=progress)
+    assert [o.path for o in outcomes] == files
+    assert seen == [1, 2, 3]
+
+
+def test_progress_line_is_written_when_forced(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    main(["check", "--progress", "--fail-on", "never", str(doc)])
+    assert "reviewing 1/1 files" in capsys.readouterr().err
+
+
+# --- config -------------------------------------------------------------------------
+
+
+def test_repository_config_is_found_from_a_subfolder(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(workdir / ".github/product-review.yml", "fail_on: suggestion\n")
+    doc = write(workdir / "docs/rfcs/0001-thin.md", THIN_DOC)
+    monkeypatch.chdir(workdir / "docs")
+    # The config's fail_on applies when --fail-on is not given...
+    assert main(["check", str(doc)]) == 1
+    # ...and the flag still wins over it.
+    assert main(["check", "--fail-on", "never", str(doc)]) == 0
+    found = cli._config_path(None)
+    assert found is not None
+    assert Path(found).resolve() == (workdir / ".github/product-review.yml").resolve()
+
+
+def test_invalid_config_is_bad_usage(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(workdir / "custom.yml", "fail_on: sometimes\n")
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    assert main(["check", "--config", str(config), str(doc)]) == 2
+    assert "fail_on" in capsys.readouterr().err
+
+
+def test_config_validate_and_schema(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir / ".github/product-review.yml", "fail_on: warning\n")
+    assert main(["config", "validate"]) == 0
+    assert "valid" in capsys.readouterr().out
+    bad = write(workdir / "bad.yml", "fail_on: sometimes\n")
+    assert main(["config", "validate", str(bad)]) == 1
+    assert "fail_on" in capsys.readouterr().err
+    assert main(["config", "validate", "absent.yml"]) == 2
+    assert main(["config", "schema"]) == 0
+    assert "fail_on" in json.loads(capsys.readouterr().out)["properties"]
+
+
+# --- a real process -----------------------------------------------------------------
+
+
+def test_subprocess_run_prints_json_and_exit_code(workdir: Path) -> None:
+    write(workdir / "design/one.md", THIN_DOC)
+    write(workdir / "design/two.md", b"\xff\xfe not utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "ghapp.cli", "check", "--format", "json", "design"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    payload = json.loads(completed.stdout)
+    assert [d["path"] for d in payload["documents"]] == [os.path.normpath("design/one.md")]
+    assert "two.md: error: not valid UTF-8" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from checks import tables
 from checks.document import SENTENCE_END, Document
-from checks.phrases import PhraseMatcher, phrases_from_table
 from checks.report import Category
+from checks.vocabulary import hits as block_hits
 
 _SPECIAL = (Category.COMPLIANCE, Category.RESEARCH, Category.STABILIZATION)
-
-
-@cache
-def _matcher() -> PhraseMatcher:
-    return PhraseMatcher(
-        phrases_from_table({c.value: specs for c, specs in tables.CATEGORY_SIGNALS.items()})
-    )
 
 
 def parse_category(value: Any) -> Category | None:
@@ -31,9 +23,7 @@ def parse_category(value: Any) -> Category | None:
         return None
 
 
-def detect_category(
-    doc: Document, imposed: Category | None
-) -> tuple[Category, str]:
+def detect_category(doc: Document, imposed: Category | None) -> tuple[Category, str]:
     """(category, where it came from): front matter, then the caller, then the text."""
     from_front = parse_category(doc.front_matter.get("category"))
     if from_front is not None:
@@ -44,14 +34,13 @@ def detect_category(
 
 
 def infer_category(doc: Document) -> Category:
-    matcher = _matcher()
     hits: dict[str, int] = {}
     distinct: dict[str, set[tuple[str, ...]]] = {}
     word_count = 0
     for block in doc.blocks:
         weight = 4 if block.kind == "heading" else 1
         word_count += sum(1 for t in block.tokens if t not in SENTENCE_END)
-        for _, phrase in matcher.finditer(block.tokens):
+        for _, phrase in block_hits(block, "category"):
             hits[phrase.label] = hits.get(phrase.label, 0) + weight
             distinct.setdefault(phrase.label, set()).add(phrase.tokens)
     if word_count == 0:
@@ -89,8 +78,13 @@ def detect_kind(doc: Document, front_matter: Mapping[str, Any]) -> str:
     if best_count >= 2:
         return best
     lowered = doc.path.lower()
-    for marker, kind in (("kep", "kep"), ("rfc", "rfc"), ("adr", "adr"), ("prd", "prd"),
-                         ("proposal", "proposal")):
+    for marker, kind in (
+        ("kep", "kep"),
+        ("rfc", "rfc"),
+        ("adr", "adr"),
+        ("prd", "prd"),
+        ("proposal", "proposal"),
+    ):
         if marker in lowered:
             return kind
     return "design"

@@ -27,6 +27,7 @@ import jsonschema
 import pathspec
 import yaml
 
+from checks import tables
 from checks.config import (
     DEFAULT_SETTINGS,
     CommentMode,
@@ -51,15 +52,6 @@ MAX_NESTING = 32
 # wildcards (and so the backtracking a hostile path can force) small.
 MAX_DOUBLE_STAR_SEGMENTS = 3
 MAX_WILDCARDS_PER_SEGMENT = 3
-
-# Severity of a gap when a dimension is configured with a requirement only.
-DEFAULT_GAP_SEVERITY: Mapping[Requirement, Severity] = MappingProxyType(
-    {
-        Requirement.REQUIRED: Severity.WARNING,
-        Requirement.OPTIONAL: Severity.SUGGESTION,
-        Requirement.OFF: Severity.SUGGESTION,
-    }
-)
 
 KeyPath = tuple[str | int, ...]
 
@@ -713,7 +705,10 @@ def settings_from_document(
         dimensions=MappingProxyType(
             {
                 Category(category): MappingProxyType(
-                    {key: _dimension_policy(policy) for key, policy in table.items()}
+                    {
+                        key: _dimension_policy(Category(category), key, policy)
+                        for key, policy in table.items()
+                    }
                 )
                 for category, table in document.get("dimensions", {}).items()
             }
@@ -752,12 +747,13 @@ def settings_from_document(
     )
 
 
-def _dimension_policy(policy: Mapping[str, Any]) -> DimensionPolicy:
-    requirement = Requirement(policy["requirement"])
+def _dimension_policy(category: Category, key: str, policy: Mapping[str, Any]) -> DimensionPolicy:
+    """What the config says, completed from the engine's tables for what it leaves out."""
+    requirement = policy.get("requirement")
     severity = policy.get("severity")
     return DimensionPolicy(
-        requirement=requirement,
-        severity=Severity(severity) if severity else DEFAULT_GAP_SEVERITY[requirement],
+        requirement=Requirement(requirement) if requirement else tables.REQUIREMENTS[category][key],
+        severity=Severity(severity) if severity else tables.GAP_SEVERITY[key],
     )
 
 

@@ -15,8 +15,8 @@ from functools import cache
 
 from checks import tables
 from checks.document import SENTENCE_END, Block, Document, normalize_heading
-from checks.phrases import PhraseMatcher, phrases_from_table
 from checks.report import DIMENSIONS, Category, Status
+from checks.vocabulary import hits
 
 
 @dataclass
@@ -34,26 +34,6 @@ class Assessment:
     note: str
 
 
-@cache
-def _signal_matcher() -> PhraseMatcher:
-    return PhraseMatcher(
-        phrases_from_table(tables.STRONG_SIGNALS, strength=2)
-        + phrases_from_table(tables.WEAK_SIGNALS, strength=1)
-    )
-
-
-@cache
-def _marker_matcher() -> PhraseMatcher:
-    return PhraseMatcher.from_table(
-        {
-            "problem": tables.PROBLEM_MARKERS,
-            "solution": tables.SOLUTION_MARKERS,
-            "reasoning": tables.REASONING_MARKERS,
-            "stage": tables.STAGE_MARKERS,
-        }
-    )
-
-
 def words(block: Block) -> int:
     return sum(1 for token in block.tokens if token not in SENTENCE_END)
 
@@ -62,23 +42,46 @@ def heading_dimensions(
     norm_title: str, extra_aliases: Mapping[str, tuple[str, ...]]
 ) -> dict[str, bool]:
     """Dimensions a heading stands for: {dimension: is_primary}."""
+    extra = tuple(sorted((k, tuple(v)) for k, v in extra_aliases.items()))
+    return dict(_heading_dimensions(norm_title, extra))
+
+
+@cache
+def _alias_table(
+    extra: tuple[tuple[str, tuple[str, ...]], ...],
+) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """{dimension: (primary aliases, secondary aliases)}, padded for whole-word search."""
+    extra_map = dict(extra)
+    table = {}
+    for key in DIMENSIONS:
+        secondary = tables.SECONDARY_HEADING_ALIASES.get(key, ())
+        primary = [a for a in tables.HEADING_ALIASES[key] if a not in secondary]
+        primary += [normalize_heading(a) for a in extra_map.get(key, ())]
+        table[key] = (
+            tuple(f" {a} " for a in primary if a),
+            tuple(f" {a} " for a in secondary),
+        )
+    return table
+
+
+@cache
+def _heading_dimensions(
+    norm_title: str, extra: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[tuple[str, bool], ...]:
     padded = f" {norm_title} "
     found: dict[str, bool] = {}
-    for key in DIMENSIONS:
+    for key, (primary, secondary) in _alias_table(extra).items():
         if any(f" {ex} " in padded for ex in tables.EXCLUDED_HEADINGS.get(key, ())):
             continue
-        secondary = tables.SECONDARY_HEADING_ALIASES.get(key, ())
-        extra = tuple(normalize_heading(a) for a in extra_aliases.get(key, ()))
-        primary = [a for a in tables.HEADING_ALIASES[key] if a not in secondary]
-        if any(f" {alias} " in padded for alias in (*primary, *extra)):
+        if any(alias in padded for alias in primary):
             found[key] = True
-        elif any(f" {alias} " in padded for alias in secondary):
+        elif any(alias in padded for alias in secondary):
             found[key] = False
     # "Goals" is not non-goals, "Non-goals" is not goals.
     if "non goals" in norm_title or "non-goals" in norm_title:
         found = {k: v for k, v in found.items() if k == "non_goals"}
         found["non_goals"] = True
-    return found
+    return tuple(found.items())
 
 
 def _is_hollow(blocks: Sequence[Block]) -> bool:
@@ -110,19 +113,34 @@ def _target_lines(blocks: Sequence[Block], need_goal_word: bool) -> list[int]:
             if any(_is_quantity(t) for t in sentence) and (
                 any(t in tables.METRIC_COMPARATORS or t.endswith("%") for t in sentence)
             ):
-                goal_ok = not need_goal_word or any(
-                    t in {"target", "goal", "goals", "success", "measure", "metric", "metrics",
-                          "slo", "expect", "aim", "objective", "kpi", "budget"}
-                    for t in sentence
-                )
+                goal_ok = not need_goal_word or any(t in _GOAL_WORDS for t in sentence)
                 if goal_ok:
                     found.append(block.token_lines[start] if start < len(tokens) else block.line)
             start = end + 1
     return found
 
 
+_GOAL_WORDS = frozenset(
+    {
+        "goal",
+        "goals",
+        "success",
+        "metric",
+        "metrics",
+        "slo",
+        "slos",
+        "objective",
+        "objectives",
+        "kpi",
+        "kpis",
+        "aim",
+        "budget",
+    }
+)
+
+
 def _is_quantity(token: str) -> bool:
-    if not any(c.isdigit() for c in token):
+    if not token[:1].isdigit():  # "http2", "v1", "x86" are names, not amounts
         return False
     if token.count(".") >= 2:  # a version such as 1.2.3
         return False
@@ -146,20 +164,24 @@ def assess(
 ) -> dict[str, Assessment]:
     aliases = extra_aliases or {}
     evidence = {key: Evidence() for key in DIMENSIONS}
-    signals = _signal_matcher()
     for index, block in enumerate(doc.blocks):
         if block.kind == "heading":
             continue
-        for position, phrase in signals.finditer(block.tokens):
+        for position, phrase in hits(block, "signal"):
             bucket = evidence[phrase.label]
             line = block.token_lines[position]
             (bucket.strong if phrase.strength == 2 else bucket.weak).append((line, index))
-        for link in block.links:
+        for link in () if _is_metadata_line(block) else block.links:
             if _is_demand_link(link):
-                evidence["evidence"].weak.append((block.line, index))
+                evidence["evidence"].strong.append((block.line, index))
+        if block.quoted:
+            evidence["evidence"].strong.append((block.line, index))
+        for position, token in enumerate(block.tokens):
+            if token.endswith("%") and token[:1].isdigit():
+                evidence["evidence"].strong.append((block.token_lines[position], index))
+                break
 
     sections: dict[str, list[_SectionView]] = {key: [] for key in DIMENSIONS}
-    markers = _marker_matcher()
     for index, section in enumerate(doc.sections):
         mapped = heading_dimensions(section.norm_title, aliases)
         if not mapped:
@@ -167,7 +189,7 @@ def assess(
         blocks = doc.section_blocks(index)
         found: dict[str, list[int]] = {}
         for block in blocks:
-            for position, phrase in markers.finditer(block.tokens):
+            for position, phrase in hits(block, "marker"):
                 found.setdefault(phrase.label, []).append(block.token_lines[position])
         view = _SectionView(
             index=index,
@@ -179,7 +201,9 @@ def assess(
         )
         for key, primary in mapped.items():
             sections[key].append(
-                _SectionView(view.index, primary, view.blocks, view.words, view.hollow, view.markers)
+                _SectionView(
+                    view.index, primary, view.blocks, view.words, view.hollow, view.markers
+                )
             )
 
     hollow_blocks = {
@@ -191,19 +215,34 @@ def assess(
     }
     results: dict[str, Assessment] = {}
     for key in DIMENSIONS:
-        results[key] = _combine(
-            key, doc, sections[key], evidence[key], hollow_blocks, category
-        )
+        results[key] = _combine(key, doc, sections[key], evidence[key], hollow_blocks, category)
     return results
+
+
+def _is_metadata_line(block: Block) -> bool:
+    """Header lines such as "* Review: (pitch)" or "- Rust Issue: #123"."""
+    head = block.text[:40]
+    return block.kind == "item" and ":" in head and len(head.split(":", 1)[0].split()) <= 3
 
 
 def _is_demand_link(url: str) -> bool:
     lowered = url.lower()
     return any(
         marker in lowered
-        for marker in ("/issues/", "/discussions/", "/pull/", "forum", "internals.rust-lang",
-                       "users.rust-lang", "stackoverflow.com", "groups.google", "/issue/",
-                       "bugs.", "bugzilla", "jira")
+        for marker in (
+            "/issues/",
+            "/discussions/",
+            "/pull/",
+            "forum",
+            "internals.rust-lang",
+            "users.rust-lang",
+            "stackoverflow.com",
+            "groups.google",
+            "/issue/",
+            "bugs.",
+            "bugzilla",
+            "jira",
+        )
     )
 
 
@@ -219,8 +258,9 @@ def _combine(
     category: Category,
 ) -> Assessment:
     best = Assessment(Status.MISSING, None, "")
+    strong_blocks = {block: line for line, block in reversed(seen.strong)}
     for view in views:
-        judged = _judge_section(key, doc, view)
+        judged = _judge_section(key, doc, view, strong_blocks)
         if judged is not None and _RANK[judged.status] > _RANK[best.status]:
             best = judged
     if best.status is Status.PRESENT:
@@ -231,7 +271,9 @@ def _combine(
     return best
 
 
-def _judge_section(key: str, doc: Document, view: _SectionView) -> Assessment | None:
+def _judge_section(
+    key: str, doc: Document, view: _SectionView, strong_blocks: Mapping[int, int]
+) -> Assessment | None:
     section = doc.sections[view.index]
     title = section.title.strip()
     if view.hollow:
@@ -240,11 +282,20 @@ def _judge_section(key: str, doc: Document, view: _SectionView) -> Assessment | 
         return Assessment(Status.WEAK, section.line, f'"{title}" has no real content')
     first_line = next((b.line for b in view.blocks if b.kind != "heading"), section.line)
     present = Assessment(Status.PRESENT, first_line, f'under "{title}"')
+    if not view.primary and key not in ("problem", "metrics", "incremental"):
+        # A secondary heading (a Summary, a Background) only counts with a signal
+        # of this dimension inside it.
+        inside = [
+            strong_blocks[i] for i in doc.sections[view.index].content_range if i in strong_blocks
+        ]
+        if not inside:
+            return None
+        return Assessment(Status.PRESENT, inside[0], f'under "{title}"')
     m = view.markers
     problem_hits = len(m.get("problem", ()))
     solution_hits = len(m.get("solution", ()))
     if key == "problem":
-        if view.words >= 25 and problem_hits >= 2 and problem_hits >= solution_hits:
+        if view.words >= 25 and problem_hits >= 1 and problem_hits >= solution_hits:
             return Assessment(Status.PRESENT, m["problem"][0], f'under "{title}"')
         if not view.primary:
             return None
@@ -284,11 +335,28 @@ def _judge_section(key: str, doc: Document, view: _SectionView) -> Assessment | 
     return Assessment(Status.WEAK, first_line, f'"{title}" is a single short line')
 
 
+def _reasoned_alternative(doc: Document, strong: list[tuple[int, int]]) -> int | None:
+    for line, index in strong:
+        block = doc.blocks[index]
+        if words(block) < 15:
+            continue
+        if any(p.label == "reasoning" for _, p in hits(block, "marker")):
+            return line
+    return None
+
+
 # Strong text hits needed (outside hollow sections) before a dimension counts as
 # present from the prose alone; phrases common in technical writing need more.
 _TEXT_THRESHOLD: dict[str, int] = {
-    "problem": 3, "users": 2, "why_now": 1, "metrics": 1, "evidence": 2,
-    "alternatives": 2, "non_goals": 1, "incremental": 2, "risks": 2,
+    "problem": 2,
+    "users": 2,
+    "why_now": 1,
+    "metrics": 1,
+    "evidence": 2,
+    "alternatives": 2,
+    "non_goals": 1,
+    "incremental": 2,
+    "risks": 2,
 }
 
 
@@ -303,9 +371,14 @@ def _judge_text(
         )
         if targets:
             return Assessment(Status.PRESENT, targets[0], "a measurable target in the text")
+    if key == "alternatives":
+        reasoned = _reasoned_alternative(doc, strong)
+        if reasoned is not None:
+            return Assessment(Status.PRESENT, reasoned, "an alternative with reasons, in the text")
     distinct_blocks = {b for _, b in strong}
     needed = _TEXT_THRESHOLD[key]
-    if strong and (len(strong) >= needed and (needed == 1 or len(distinct_blocks) >= 2)):
+    spread = needed == 1 or key == "evidence" or len(distinct_blocks) >= 2
+    if strong and len(strong) >= needed and spread:
         return Assessment(Status.PRESENT, strong[0][0], "stated in the text")
     if strong or weak:
         line = (strong or weak)[0][0]

@@ -32,14 +32,85 @@ _OPTIONS = (
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:['’\-.][a-z0-9]+)*%?|[.!?;:](?=\s|$)")
 SENTENCE_END = frozenset({".", "!", "?", ";", ":"})
 
+_DIGIT_RE = re.compile(r"\d")
 _DIRECTIVE_RE = re.compile(r"<!--\s*product-review\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
 
 # Real HTML element names; any other `<word ...>` in prose is a template leftover.
 _HTML_TAGS = frozenset(
-    """a abbr b bdi bdo blockquote br caption center cite code col colgroup dd del details dfn
-    div dl dt em figcaption figure font h1 h2 h3 h4 h5 h6 hr i img input ins kbd label li mark
-    ol p picture pre q s samp section small source span strike strong sub summary sup table
-    tbody td tfoot th thead time tr tt u ul var video wbr audio iframe nobr""".split()
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "blockquote",
+        "br",
+        "caption",
+        "center",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "font",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "input",
+        "ins",
+        "kbd",
+        "label",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "picture",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "section",
+        "small",
+        "source",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "var",
+        "video",
+        "wbr",
+        "audio",
+        "iframe",
+        "nobr",
+    ]
 )
 _TAG_NAME_RE = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9-]*)")
 
@@ -65,10 +136,10 @@ class Block:
     links: tuple[str, ...] = ()
     template_tags: tuple[tuple[int, str], ...] = ()  # (line, "<describe ...>")
     level: int = 0  # heading level (1-6) for headings, 0 otherwise
-
-    @property
-    def has_number(self) -> bool:
-        return any(any(c.isdigit() for c in tok) for tok in self.tokens)
+    quoted: bool = False  # inside a block quote
+    has_number: bool = False
+    # Phrase hits by table group, filled once by checks.vocabulary.hits().
+    hits: dict[str, list[Any]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -154,10 +225,11 @@ def _parse_directive(body: str, line: int) -> Directive | None:
 
 
 class _Collector:
-    __slots__ = ("kind", "links", "pieces", "start", "tags")
+    __slots__ = ("kind", "links", "pieces", "quoted", "start", "tags")
 
-    def __init__(self, kind: str, start: int) -> None:
+    def __init__(self, kind: str, start: int, quoted: bool = False) -> None:
         self.kind = kind
+        self.quoted = quoted
         self.start = start
         self.pieces: list[tuple[int, str]] = []  # (byte offset, text)
         self.links: list[str] = []
@@ -193,6 +265,7 @@ def parse(text: str, path: str = "") -> Document:
     skip_depth = 0  # inside code blocks / metadata: not prose
     in_metadata = False
     in_image = 0
+    quote_depth = 0
     code_lines = 0
 
     def html(raw: str, offset: int) -> None:
@@ -228,12 +301,15 @@ def parse(text: str, path: str = "") -> Document:
                 token_lines=token_lines,
                 links=tuple(collector.links),
                 template_tags=tuple(collector.tags),
+                quoted=collector.quoted,
+                has_number=_DIGIT_RE.search(block_text) is not None,
             )
         )
 
     try:
         events = pyromark.events_with_range(text, options=_OPTIONS)
-        for event, span in events:
+        for raw_event, span in events:
+            event: Any = raw_event  # pyromark types events as `object`
             start = span["start"]
             if isinstance(event, str):
                 if event in ("SoftBreak", "HardBreak") and stack and not skip_depth:
@@ -249,7 +325,7 @@ def parse(text: str, path: str = "") -> Document:
                 tag = value if isinstance(value, str) else next(iter(value))
                 if tag in ("Paragraph", "Item", "TableHead", "TableRow"):
                     kind = {"Paragraph": "paragraph", "Item": "item"}.get(tag, "table_row")
-                    stack.append(_Collector(kind, start))
+                    stack.append(_Collector(kind, start, quote_depth > 0))
                 elif tag == "Heading":
                     stack.append(_Collector("heading", start))
                 elif tag == "TableCell":
@@ -265,6 +341,8 @@ def parse(text: str, path: str = "") -> Document:
                         stack[-1].links.append(str(value[tag].get("dest_url", "")))
                 elif tag == "Image":
                     in_image += 1
+                elif tag == "BlockQuote":
+                    quote_depth += 1
             elif name == "End":
                 tag = value if isinstance(value, str) else next(iter(value))
                 if tag in ("Paragraph", "Item", "TableHead", "TableRow") and stack:
@@ -282,6 +360,8 @@ def parse(text: str, path: str = "") -> Document:
                     in_metadata = False
                 elif tag == "Image":
                     in_image = max(in_image - 1, 0)
+                elif tag == "BlockQuote":
+                    quote_depth = max(quote_depth - 1, 0)
             elif name in ("Html", "InlineHtml"):
                 html(value, start)
                 if name == "InlineHtml" and stack and not skip_depth:
@@ -293,9 +373,8 @@ def parse(text: str, path: str = "") -> Document:
                         and " " in value.strip("<>/ ")
                     ):
                         stack[-1].tags.append((line_of(start), value))
-            elif name == "Code":
-                if stack and not skip_depth:
-                    stack[-1].pieces.append((start, " "))
+            elif name == "Code" and stack and not skip_depth:
+                stack[-1].pieces.append((start, " "))
     except BaseException as exc:  # pragma: no cover - the Rust parser panics as BaseException
         if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
             raise

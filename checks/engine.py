@@ -22,8 +22,11 @@ from checks.report import (
     Status,
 )
 
-_LOWER = {Severity.ERROR: Severity.WARNING, Severity.WARNING: Severity.SUGGESTION,
-          Severity.SUGGESTION: Severity.SUGGESTION}
+_LOWER = {
+    Severity.ERROR: Severity.WARNING,
+    Severity.WARNING: Severity.SUGGESTION,
+    Severity.SUGGESTION: Severity.SUGGESTION,
+}
 
 
 def review_document(
@@ -49,14 +52,22 @@ def review_document(
     )
     if settings.skip:
         return DocumentReport(
-            path=path, category=category, category_source=category_source, kind=kind,
-            title=doc.title, line_count=doc.line_count, dimensions=dimensions, findings=(),
-            skipped=True, notes=("skipped by front matter `product_review: skip`",),
+            path=path,
+            category=category,
+            category_source=category_source,
+            kind=kind,
+            title=doc.title,
+            line_count=doc.line_count,
+            dimensions=dimensions,
+            findings=(),
+            skipped=True,
+            notes=("skipped by front matter `product_review: skip`",),
         )
 
     suppressed = _Suppression(doc, settings.disabled)
     findings = [
-        f for f in _gap_findings(doc, dimensions, category, options)
+        f
+        for f in _gap_findings(doc, dimensions, category, options)
         if not suppressed.silences_gap(f.check)
     ]
     for raw in find(doc, options.aliases):
@@ -93,8 +104,11 @@ def _front_matter_settings(doc: Document) -> _FrontMatterSettings:
     if isinstance(value, dict):
         skip = bool(value.get("skip")) or str(value.get("skip", "")).lower() == "true"
         disabled = value.get("disable", ())
-        ids = frozenset(str(x).strip().lower() for x in disabled) if isinstance(
-            disabled, list) else frozenset()
+        ids = (
+            frozenset(str(x).strip().lower() for x in disabled)
+            if isinstance(disabled, list)
+            else frozenset()
+        )
         return _FrontMatterSettings(skip, ids)
     return _FrontMatterSettings(False, frozenset())
 
@@ -117,9 +131,7 @@ class _Suppression:
                 self.everywhere.update(i for i in directive.ids if i in DIMENSIONS)
                 following = next((b for b in doc.blocks if b.line > directive.line), None)
                 if following is not None:
-                    self.block_ranges.append(
-                        (following.line, following.end_line, directive.ids)
-                    )
+                    self.block_ranges.append((following.line, following.end_line, directive.ids))
         if off_since is not None:
             self.off_ranges.append((off_since, doc.line_count))
 
@@ -225,9 +237,7 @@ def _deduplicate(findings: list[Finding]) -> list[Finding]:
     return unique
 
 
-def _top_questions(
-    findings: list[Finding], category: Category, limit: int
-) -> tuple[Question, ...]:
+def _top_questions(findings: list[Finding], category: Category, limit: int) -> tuple[Question, ...]:
     priority = tables.DIMENSION_PRIORITY[category]
 
     def rank(finding: Finding) -> tuple[int, int, int, int]:

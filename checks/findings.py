@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 
 from checks import tables
 from checks.dimensions import heading_dimensions
 from checks.document import SENTENCE_END, Block, Document
-from checks.phrases import PhraseMatcher, phrases_from_table
+from checks.vocabulary import hits as block_hits
 
 _TEMPLATE_BRACKET_RE = re.compile(r"\[(?:[A-Z][A-Za-z'/-]*(?: [A-Za-z'/-]+){1,6}|\.\.\.|…)\]")
 _PLACEHOLDER_RE = re.compile(r"\b(?:" + "|".join(sorted(tables.PLACEHOLDER_TOKENS)) + r")\b")
@@ -30,41 +29,68 @@ class RawFinding:
     excerpt: str
 
 
-@cache
-def _matcher() -> PhraseMatcher:
-    return PhraseMatcher(
-        phrases_from_table(
-            {
-                "absolute": tables.ABSOLUTE_PHRASES,
-                "goal_verb": tables.GOAL_VERBS,
-                "goal_context": tables.GOAL_CONTEXT,
-                "demand": tables.DEMAND_PHRASES,
-                "tech_change": tables.TECH_CHANGE_PHRASES,
-                "tech_reason": tables.TECH_REASON_PHRASES,
-                "solution": tables.SOLUTION_MARKERS,
-                "placeholder": tables.PLACEHOLDER_PHRASES,
-            }
-        )
-    )
-
-
 # Verbs strong enough to state a goal anywhere; the comparatives ("faster",
 # "more") only count inside a Goals/Success section.
 _GOAL_VERBS_ANYWHERE = frozenset(
-    {"improve", "improves", "improving", "reduce", "reduces", "reducing", "increase",
-     "increases", "increasing", "decrease", "decreases", "minimize", "minimise", "maximize",
-     "maximise", "boost", "enhance", "optimize", "optimise", "speed"}
+    {
+        "improve",
+        "improves",
+        "improving",
+        "reduce",
+        "reduces",
+        "reducing",
+        "increase",
+        "increases",
+        "increasing",
+        "decrease",
+        "decreases",
+        "minimize",
+        "minimise",
+        "maximize",
+        "maximise",
+        "boost",
+        "enhance",
+        "optimize",
+        "optimise",
+        "speed",
+    }
 )
 _GOAL_CONTEXT_ANYWHERE = frozenset(
-    {"goal", "goals", "aim", "aims", "objective", "objectives", "we want to", "we aim to",
-     "we hope to", "we expect to", "success", "intended to", "the purpose", "we plan to",
-     "expected to"}
+    {
+        "goal",
+        "goals",
+        "aim",
+        "aims",
+        "objective",
+        "objectives",
+        "we want to",
+        "we aim to",
+        "we hope to",
+        "we expect to",
+        "success",
+        "intended to",
+        "the purpose",
+        "we plan to",
+        "expected to",
+    }
 )
 _SOLUTION_FIRST = frozenset(
-    {"we need to build", "we should build", "we will build", "we want to build",
-     "we need to add", "we will add", "we need to implement", "we will implement",
-     "we need to create", "we will create", "the solution is", "build a", "create a",
-     "implement a"}
+    {
+        "we need to build",
+        "we should build",
+        "we will build",
+        "we want to build",
+        "we need to add",
+        "we will add",
+        "we need to implement",
+        "we will implement",
+        "we need to create",
+        "we will create",
+        "the solution is",
+        "build a",
+        "create a",
+        "implement a",
+    }
 )
 
 
@@ -78,6 +104,13 @@ def _sentences(block: Block) -> Iterator[tuple[int, int]]:
             start = i + 1
     if start < len(tokens):
         yield start, len(tokens)
+
+
+def _sentence_at(spans: list[tuple[int, int]], index: int) -> tuple[int, int]:
+    for start, end in spans:
+        if start <= index < end:
+            return start, end
+    return spans[-1] if spans else (0, 0)
 
 
 def _has_quantity(tokens: list[str]) -> bool:
@@ -110,7 +143,6 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
             index = doc.sections[index].parent
         return False
 
-    matcher = _matcher()
     results: list[RawFinding] = []
     blocks = doc.blocks
     for position, block in enumerate(blocks):
@@ -118,7 +150,7 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
         if block.kind == "heading":
             continue
         hits: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-        for index, phrase in matcher.finditer(block.tokens):
+        for index, phrase in block_hits(block, "finding"):
             hits.setdefault(phrase.label, []).append((index, phrase.tokens))
         if "placeholder" in hits:
             index, words = hits["placeholder"][0]
@@ -128,11 +160,8 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
         in_non_goals = in_dimension(block, "non_goals", primary_only=False)
         sentences = list(_sentences(block))
 
-        def sentence_of(index: int) -> tuple[int, int]:
-            for start, end in sentences:
-                if start <= index < end:
-                    return start, end
-            return 0, len(block.tokens)
+        def sentence_of(index: int, spans: list[tuple[int, int]] = sentences) -> tuple[int, int]:
+            return _sentence_at(spans, index)
 
         if "absolute" in hits and not in_non_goals:
             for index, words in hits["absolute"]:
@@ -147,8 +176,9 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
 
         if "goal_verb" in hits and not in_non_goals:
             goal_section = in_goal_section(block)
-            context_starts = {i for i, w in hits.get("goal_context", ()) if " ".join(w) in
-                              _GOAL_CONTEXT_ANYWHERE}
+            context_starts = {
+                i for i, w in hits.get("goal_context", ()) if " ".join(w) in _GOAL_CONTEXT_ANYWHERE
+            }
             for index, words in hits["goal_verb"]:
                 if not goal_section and words[0] not in _GOAL_VERBS_ANYWHERE:
                     continue
@@ -165,14 +195,15 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                 break
 
         if "demand" in hits and not in_non_goals:
-            neighbours = [b for b in blocks[max(position - 1, 0) : position + 2]
-                          if b.section == block.section]
+            neighbours = [
+                b for b in blocks[max(position - 1, 0) : position + 2] if b.section == block.section
+            ]
             if not any(b.has_number or b.links for b in neighbours):
                 index, words = hits["demand"][0]
                 results.append(_raw("unsupported-demand", block, index, len(words)))
 
         if "tech_change" in hits and "tech_reason" in hits:
-            for index, words in hits["tech_change"]:
+            for index, _words in hits["tech_change"]:
                 start, end = sentence_of(index)
                 reasons = [i for i, _ in hits["tech_reason"] if start <= i < end]
                 sentence = block.tokens[start:end]

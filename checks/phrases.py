@@ -21,6 +21,7 @@ class Phrase:
     tokens: tuple[str, ...]
     label: str  # what a hit means, e.g. "problem" or "absolute"
     strength: int = 2  # 2 strong, 1 weak
+    group: str = ""  # which table it came from: "signal", "marker", "finding", "category"
 
 
 def expand(spec: str) -> list[tuple[str, ...]]:
@@ -29,12 +30,14 @@ def expand(spec: str) -> list[tuple[str, ...]]:
 
 
 def _is_number(token: str) -> bool:
-    return any(c.isdigit() for c in token)
+    return token[:1].isdigit()
 
 
-def phrases_from_table(table: dict[str, tuple[str, ...]], strength: int = 2) -> list[Phrase]:
+def phrases_from_table(
+    table: dict[str, tuple[str, ...]], strength: int = 2, group: str = ""
+) -> list[Phrase]:
     return [
-        Phrase(tokens, label, strength)
+        Phrase(tokens, label, strength, group)
         for label, specs in table.items()
         for spec in specs
         for tokens in expand(spec)
@@ -62,20 +65,25 @@ class PhraseMatcher:
         count = len(tokens)
         for i, token in enumerate(tokens):
             candidates = by_first.get(token)
-            if candidates is None and not (number_first and _is_number(token)):
-                continue
-            pool = list(candidates or ())
-            if number_first and _is_number(token):
-                pool.extend(number_first)
-            for phrase in pool:
-                rest = phrase.tokens
-                if i + len(rest) > count:
+            if candidates is None:
+                if not (number_first and token[:1].isdigit()):
                     continue
-                for offset in range(1, len(rest)):
+                candidates = number_first
+            elif number_first and token[:1].isdigit():
+                candidates = candidates + number_first
+            for phrase in candidates:
+                rest = phrase.tokens
+                size = len(rest)
+                if size == 1:
+                    yield i, phrase
+                    continue
+                if i + size > count:
+                    continue
+                for offset in range(1, size):
                     want = rest[offset]
                     got = tokens[i + offset]
                     if want == NUMBER:
-                        if not _is_number(got):
+                        if not got[:1].isdigit():
                             break
                     elif want != got:
                         break

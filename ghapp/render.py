@@ -360,10 +360,16 @@ def _dimension_mark(result: DimensionResult) -> str:
 def _top_question_blocks(reviewed: Sequence[DocumentReport], settings: Settings) -> list[_Block]:
     blocks: list[_Block] = []
     for report in reviewed:
+        whole_document = {d.key for d in report.dimensions if d.line is None}
         questions = (
-            [(q.text, q.why, q.line) for q in report.top_questions]
+            # A missing dimension has no line of its own, whatever line the engine
+            # attached to its question (usually the title's).
+            [
+                (q.text, q.why, None if q.source in whole_document else q.line)
+                for q in report.top_questions
+            ]
             or [  # an engine that left top_questions empty still gets its worst findings shown
-                (f.question or f.message, f.why, f.line if f.line >= 1 else None)
+                (f.question or f.message, f.why, f.line if _is_located(report, f) else None)
                 for f in sorted(report.findings, key=_finding_rank)[
                     : settings.review.max_top_questions
                 ]

@@ -46,6 +46,7 @@ __all__ = [
     "FetchedFile",
     "FileReader",
     "RepoConfigLoader",
+    "clear_caches",
     "config_errors_at",
     "load_settings",
 ]
@@ -101,9 +102,15 @@ class RepoConfigLoader:
         self._parsed: LRUCache[tuple[str, str], ParsedConfig] = LRUCache(maxsize=max_cached)
         # Organisation and `_extends` files (also their absence): shared by every
         # repository of an owner and rarely edited. Never the reviewed repo's own file.
-        self._shared: TTLCache[tuple[str, str, str], FetchedFile | None] = TTLCache(
+        # Keyed by the reviewed repository's owner too: an owner is one installation,
+        # so one installation never sees a file read with another one's access.
+        self._shared: TTLCache[tuple[str, str, str, str], FetchedFile | None] = TTLCache(
             maxsize=max_cached, ttl=shared_ttl, timer=timer
         )
+
+    def clear(self) -> None:
+        self._parsed.clear()
+        self._shared.clear()
 
     async def load(
         self, reader: FileReader, *, owner: str, repo: str, default_branch: str
@@ -115,7 +122,9 @@ class RepoConfigLoader:
         def fetch(target: ExtendsTarget, ref: str | None) -> Awaitable[FetchedFile | None]:
             key = _identity(target)
             if key not in pending:
-                pending[key] = asyncio.ensure_future(self._fetch(reader, target, ref))
+                pending[key] = asyncio.ensure_future(
+                    self._fetch(reader, target, ref, scope=owner.lower())
+                )
             return pending[key]
 
         own = ExtendsTarget(owner, repo, CONFIG_PATH)
@@ -150,7 +159,7 @@ class RepoConfigLoader:
         no problems.
         """
         target = ExtendsTarget(owner, repo, CONFIG_PATH)
-        fetched = await self._fetch(reader, target, ref, shared=False)
+        fetched = await self._fetch(reader, target, ref, scope=None)
         if fetched is None:
             return ()
         return self._parse(fetched, str(target)).errors
@@ -206,11 +215,12 @@ class RepoConfigLoader:
         target: ExtendsTarget,
         ref: str | None,
         *,
-        shared: bool | None = None,
+        scope: str | None,
     ) -> FetchedFile | None:
-        # By default only files read at their default branch (ref None) are shared.
-        cacheable = (ref is None) if shared is None else shared
-        key = _identity(target)
+        """Read a file; `scope` (the reviewing owner) allows the short-lived cache, which
+        only ever holds files read at their default branch (ref None)."""
+        key = (scope or "", *_identity(target))
+        cacheable = scope is not None and ref is None
         if cacheable and key in self._shared:
             return self._shared[key]
         try:
@@ -241,6 +251,11 @@ async def load_settings(
 ) -> Settings:
     """The effective settings for a review of `owner/repo`, read from its default branch."""
     return await _LOADER.load(reader, owner=owner, repo=repo, default_branch=default_branch)
+
+
+def clear_caches() -> None:
+    """Forget every cached file (tests; a server never needs to)."""
+    _LOADER.clear()
 
 
 async def config_errors_at(

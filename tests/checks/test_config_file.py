@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from checks import tables
 from checks.config import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
@@ -170,6 +172,23 @@ def test_dimensions_shorthand_and_mapping_become_policies() -> None:
     assert Category.RESEARCH not in dimensions
 
 
+def test_a_dimension_policy_leaves_out_what_the_engine_table_supplies() -> None:
+    settings = settings_of(
+        """
+        dimensions:
+          platform:
+            why_now: {severity: error}
+            risks: optional
+        """
+    )
+    assert settings.errors == ()
+    table = settings.review.dimensions[Category.PLATFORM]
+    assert table["why_now"] == DimensionPolicy(
+        tables.REQUIREMENTS[Category.PLATFORM]["why_now"], Severity.ERROR
+    )
+    assert table["risks"] == DimensionPolicy(Requirement.OPTIONAL, tables.GAP_SEVERITY["risks"])
+
+
 def test_checks_accept_on_off_booleans_severities_and_mappings() -> None:
     settings = settings_of(
         """
@@ -268,13 +287,6 @@ BAD_CASES: list[tuple[str, str, str, list[str], int | None]] = [
         "dimensions:\n  product:\n    metrics: requird\n",
         "dimensions.product.metrics",
         ['found "requird"', '"required", "optional", "off"'],
-        3,
-    ),
-    (
-        "policy without requirement",
-        "dimensions:\n  product:\n    users: {severity: error}\n",
-        "dimensions.product.users",
-        ["missing key 'requirement'"],
         3,
     ),
     (
@@ -595,3 +607,19 @@ def test_key_paths_render_readably(path: tuple[str | int, ...], rendered: str) -
 def test_glob_guard(glob: str, refused: bool) -> None:
     assert (glob_problem(glob) is not None) is refused
     assert all(glob_problem(default) is None for default in (*DEFAULT_INCLUDE, *DEFAULT_EXCLUDE))
+
+
+def test_the_readme_documents_every_key_with_an_example() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- SECTION:config -->", 1)[1].split("<!-- SECTION:", 1)[0]
+    properties = schema()["properties"]
+    keys = [
+        f"{key}.{child}" if child else key
+        for key, node in properties.items()
+        for child in (node.get("properties") if key in ("paths", "comments", "command") else None)
+        or [""]
+    ]
+    for key in keys:
+        assert f"**`{key}`**" in section, key
+        leaf = key.rsplit(".", 1)[-1]
+        assert f"\n{leaf}:" in section or f"  {leaf}:" in section, key

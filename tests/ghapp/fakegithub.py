@@ -12,6 +12,7 @@ the real handler answers again: 5xx, rate limits, and so on.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -160,6 +161,7 @@ class FakeGitHub:
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expires_at)
         self.token_lifetime = 3600.0
         self._faults: list[Fault] = []
+        self._stalls: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
         self._ids = itertools.count(1000)
         self.app = self._build_app()
 
@@ -198,9 +200,7 @@ class FakeGitHub:
         repo.pulls[number] = pull
         return pull
 
-    def push(
-        self, repo: FakeRepo, pull: FakePull, *, modified: dict[str, tuple[str, str]]
-    ) -> str:
+    def push(self, repo: FakeRepo, pull: FakePull, *, modified: dict[str, tuple[str, str]]) -> str:
         """A new head for `pull`: files keep their content unless `modified` (path ->
         (text, patch)) replaces it. Returns the new head SHA."""
         old_head, new_head = pull.head_sha, secrets.token_hex(20)
@@ -236,6 +236,12 @@ class FakeGitHub:
                 times,
             )
         )
+
+    def stall(self, method: str, path_pattern: str) -> asyncio.Event:
+        """Matching requests wait until the returned event is set."""
+        gate = asyncio.Event()
+        self._stalls.append((method.upper(), re.compile(path_pattern), gate))
+        return gate
 
     def expire_tokens(self) -> None:
         """Every installation token issued so far stops working (GitHub answers 401)."""
@@ -302,7 +308,12 @@ class FakeGitHub:
                 "head_sha": pull.head_sha,
                 "head_branch": pull.head_ref,
                 "pull_requests": [
-                    {"url": pr["url"], "number": pr["number"], "head": pr["head"], "base": pr["base"]}
+                    {
+                        "url": pr["url"],
+                        "number": pr["number"],
+                        "head": pr["head"],
+                        "base": pr["base"],
+                    }
                 ],
             },
             "repository": self.repository_payload(repo),
@@ -320,7 +331,12 @@ class FakeGitHub:
                 "name": "Product review",
                 "head_sha": pull.head_sha,
                 "pull_requests": [
-                    {"url": pr["url"], "number": pr["number"], "head": pr["head"], "base": pr["base"]}
+                    {
+                        "url": pr["url"],
+                        "number": pr["number"],
+                        "head": pr["head"],
+                        "base": pr["base"],
+                    }
                 ],
             },
             "repository": self.repository_payload(repo),
@@ -375,11 +391,16 @@ class FakeGitHub:
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
         for fault in self._faults:
-            if fault.times > 0 and fault.method == request.method and fault.path.search(
-                request.path
+            if (
+                fault.times > 0
+                and fault.method == request.method
+                and fault.path.search(request.path)
             ):
                 fault.times -= 1
                 return web.json_response(fault.body, status=fault.status, headers=fault.headers)
+        for method, pattern, gate in self._stalls:
+            if method == request.method and pattern.search(request.path):
+                await gate.wait()
         return await handler(request)
 
     @web.middleware
@@ -406,7 +427,11 @@ class FakeGitHub:
                 token,
                 self.public_key,
                 algorithms=["RS256"],
-                options={"require": ["iat", "exp", "iss"], "verify_exp": False, "verify_iat": False},
+                options={
+                    "require": ["iat", "exp", "iss"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError:
             return "A JSON web token could not be decoded"
@@ -585,7 +610,9 @@ class FakeGitHub:
             return "conclusion is required when status is completed"
         output = data.get("output")
         if output is not None:
-            if not isinstance(output.get("title"), str) or not isinstance(output.get("summary"), str):
+            if not isinstance(output.get("title"), str) or not isinstance(
+                output.get("summary"), str
+            ):
                 return "output needs a title and a summary"
             if len(output["title"]) > TITLE_LIMIT:
                 return "output.title is too long"
@@ -676,13 +703,13 @@ def _invalid(field_name: str, message: str) -> web.Response:
     return web.json_response(
         {
             "message": "Validation Failed",
-            "errors": [{"resource": "Fake", "field": field_name, "code": "custom", "message": message}],
+            "errors": [
+                {"resource": "Fake", "field": field_name, "code": "custom", "message": message}
+            ],
         },
         status=422,
     )
 
 
 def _not_found() -> web.HTTPNotFound:
-    return web.HTTPNotFound(
-        text='{"message": "Not Found"}', content_type="application/json"
-    )
+    return web.HTTPNotFound(text='{"message": "Not Found"}', content_type="application/json")

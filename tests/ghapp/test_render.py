@@ -255,6 +255,8 @@ def test_summary_has_scorecard_legend_and_top_questions() -> None:
     assert "✅ covered · ⚠️ weak · ❌ missing" in summary
     assert "### Questions that matter most" in summary
     assert "1. **What about metrics?** Because metrics matters. _(line 40)_" in summary
+    # A missing dimension is about the whole document: no line, whatever the engine set.
+    assert "2. **What about evidence?** Because evidence matters.\n" in summary
 
 
 def test_summary_notes_skipped_documents_and_config_errors() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks import tables
-from checks.document import SENTENCE_END, Document
+from checks.document import Document
 from checks.report import Category
 from checks.vocabulary import hits as block_hits
 
@@ -39,7 +39,7 @@ def infer_category(doc: Document) -> Category:
     word_count = 0
     for block in doc.blocks:
         weight = 4 if block.kind == "heading" else 1
-        word_count += sum(1 for t in block.tokens if t not in SENTENCE_END)
+        word_count += block.word_count
         for _, phrase in block_hits(block, "category"):
             hits[phrase.label] = hits.get(phrase.label, 0) + weight
             distinct.setdefault(phrase.label, set()).add(phrase.tokens)

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -62,12 +61,7 @@ KeyPath = tuple[str | int, ...]
 @cache
 def schema_text() -> str:
     """The JSON Schema of the config file, as shipped in the package."""
-    try:
-        return resources.files("checks").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    except NotADirectoryError:
-        # `checks` is a namespace package; under an editable install its __path__ holds
-        # a path-hook entry that importlib.resources (3.11) cannot read. Same file.
-        return Path(__file__).with_name(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return resources.files("checks").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
 
 
 @cache
@@ -514,14 +508,36 @@ def _drop(document: dict[str, Any], path: KeyPath) -> None:
         parent.pop(path[-1], None)
 
 
-def _deep_copy(value: Any) -> Any:
-    # Aliased YAML nodes are shared objects; copy so dropping a key in one place
-    # does not drop it everywhere the anchor was used.
+def _copy_with_text_keys(value: Any, path: KeyPath, problems: list[_Problem]) -> Any:
+    """A copy of the YAML data with every non-text key dropped (and reported).
+
+    Copying also matters for aliases: PyYAML shares an anchored value between its
+    uses, and dropping a bad key in one place must not drop it everywhere.
+    """
     if isinstance(value, dict):
-        return {key: _deep_copy(item) for key, item in value.items()}
+        copy: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                shown = _yaml_scalar_text(key)
+                problems.append(
+                    _Problem((*path, shown), f"keys must be text; found {describe_found(key)}")
+                )
+                continue
+            copy[key] = _copy_with_text_keys(item, (*path, key), problems)
+        return copy
     if isinstance(value, list):
-        return [_deep_copy(item) for item in value]
+        return [
+            _copy_with_text_keys(item, (*path, index), problems) for index, item in enumerate(value)
+        ]
     return value
+
+
+def _yaml_scalar_text(value: object) -> str:
+    # How the key was most likely written, so the key path matches the file.
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return str(value)
 
 
 # -------------------------------------------------------------------- one file
@@ -546,7 +562,7 @@ def parse_config(text: str, *, source: str) -> ParsedConfig:
     loaded = _load_yaml(text, source)
     if loaded.data is None and loaded.errors:
         return ParsedConfig(source, {}, None, loaded.errors)
-    data = loaded.data
+    data = {} if loaded.data is None else loaded.data  # `~` alone: an empty config
     if not isinstance(data, dict):
         line, column = _position_for(loaded.positions, ())
         return ParsedConfig(
@@ -564,13 +580,8 @@ def parse_config(text: str, *, source: str) -> ParsedConfig:
                 ),
             ),
         )
-    document: dict[str, Any] = _deep_copy(data)
     problems: list[_Problem] = []
-    for key in [key for key in document if not isinstance(key, str)]:
-        problems.append(
-            _Problem((json.dumps(key),), f"keys must be text; found {describe_found(key)}")
-        )
-        del document[key]
+    document: dict[str, Any] = _copy_with_text_keys(data, (), problems)
     problems.extend(
         problem
         for error in sorted(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 
 from checks import tables
 from checks.document import SENTENCE_END, Block, Document, normalize_heading
@@ -35,7 +35,7 @@ class Assessment:
 
 
 def words(block: Block) -> int:
-    return sum(1 for token in block.tokens if token not in SENTENCE_END)
+    return block.word_count
 
 
 def heading_dimensions(
@@ -46,7 +46,7 @@ def heading_dimensions(
     return dict(_heading_dimensions(norm_title, extra))
 
 
-@cache
+@lru_cache(maxsize=64)
 def _alias_table(
     extra: tuple[tuple[str, tuple[str, ...]], ...],
 ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -64,7 +64,7 @@ def _alias_table(
     return table
 
 
-@cache
+@lru_cache(maxsize=8192)
 def _heading_dimensions(
     norm_title: str, extra: tuple[tuple[str, tuple[str, ...]], ...]
 ) -> tuple[tuple[str, bool], ...]:
@@ -176,7 +176,7 @@ def assess(
                 evidence["evidence"].strong.append((block.line, index))
         if block.quoted:
             evidence["evidence"].strong.append((block.line, index))
-        for position, token in enumerate(block.tokens):
+        for position, token in enumerate(block.tokens if "%" in block.text else ()):
             if token.endswith("%") and token[:1].isdigit():
                 evidence["evidence"].strong.append((block.token_lines[position], index))
                 break

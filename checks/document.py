@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +123,7 @@ class Directive:
     ids: frozenset[str] = frozenset()  # empty with "disable" means every check
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A unit of prose: a heading, a paragraph, a list item's own text, a table row."""
 
@@ -138,11 +139,12 @@ class Block:
     level: int = 0  # heading level (1-6) for headings, 0 otherwise
     quoted: bool = False  # inside a block quote
     has_number: bool = False
+    word_count: int = 0  # tokens that are not sentence punctuation
     # Phrase hits by table group, filled once by checks.vocabulary.hits().
     hits: dict[str, list[Any]] | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     title: str
     norm_title: str
@@ -238,12 +240,9 @@ class _Collector:
 
 class _LineIndex:
     def __init__(self, data: bytes) -> None:
-        self.starts = [0]
-        find = data.find
-        pos = find(b"\n")
-        while pos != -1:
-            self.starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
+        # Start offset of every line: 0, then one past each newline.
+        lengths = map(len, data.split(b"\n"))
+        self.starts = [0, *accumulate(length + 1 for length in lengths)][:-1]
 
     def line(self, offset: int) -> int:
         return bisect_right(self.starts, offset)
@@ -277,16 +276,18 @@ def parse(text: str, path: str = "") -> Document:
     def emit(collector: _Collector, end_offset: int) -> None:
         if not collector.pieces and not collector.tags:
             return
+        # Pieces carry "\n" for every source line break (soft breaks and skipped
+        # inline code/HTML keep theirs), so line k of the text is first_line + k.
+        raw = "".join(piece for _, piece in collector.pieces)
+        first_line = line_of(collector.pieces[0][0]) if collector.pieces else 0
         tokens: list[str] = []
         token_lines: list[int] = []
-        parts: list[str] = []
-        for offset, piece in collector.pieces:
-            parts.append(piece)
-            found = TOKEN_RE.findall(piece.lower())
+        for k, segment in enumerate(raw.lower().split("\n")):
+            found = TOKEN_RE.findall(segment)
             if found:
                 tokens.extend(found)
-                token_lines.extend([line_of(offset)] * len(found))
-        block_text = "".join(parts).strip()
+                token_lines.extend([first_line + k] * len(found))
+        block_text = raw.replace("\n", " ").strip()
         if not block_text and not collector.tags:
             return
         start_line = line_of(collector.start)
@@ -303,6 +304,7 @@ def parse(text: str, path: str = "") -> Document:
                 template_tags=tuple(collector.tags),
                 quoted=collector.quoted,
                 has_number=_DIGIT_RE.search(block_text) is not None,
+                word_count=len(tokens) - sum(map(SENTENCE_END.__contains__, tokens)),
             )
         )
 
@@ -313,7 +315,7 @@ def parse(text: str, path: str = "") -> Document:
             start = span["start"]
             if isinstance(event, str):
                 if event in ("SoftBreak", "HardBreak") and stack and not skip_depth:
-                    stack[-1].pieces.append((start, " "))
+                    stack[-1].pieces.append((start, "\n"))
                 continue
             ((name, value),) = event.items()
             if name == "Text":
@@ -364,6 +366,8 @@ def parse(text: str, path: str = "") -> Document:
                     quote_depth = max(quote_depth - 1, 0)
             elif name in ("Html", "InlineHtml"):
                 html(value, start)
+                if name == "InlineHtml" and stack and not skip_depth and "\n" in value:
+                    stack[-1].pieces.append((start, " " + "\n" * value.count("\n")))
                 if name == "InlineHtml" and stack and not skip_depth:
                     match = _TAG_NAME_RE.match(value)
                     if (
@@ -374,7 +378,7 @@ def parse(text: str, path: str = "") -> Document:
                     ):
                         stack[-1].tags.append((line_of(start), value))
             elif name == "Code" and stack and not skip_depth:
-                stack[-1].pieces.append((start, " "))
+                stack[-1].pieces.append((start, " " + "\n" * data.count(b"\n", start, span["end"])))
     except BaseException as exc:  # pragma: no cover - the Rust parser panics as BaseException
         if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
             raise

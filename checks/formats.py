@@ -149,13 +149,16 @@ def render(
     errors: Sequence[FileError] = (),
     *,
     color: bool = False,
+    pretty: bool = False,
     tool_version: str = "0.0.0",
 ) -> str:
-    """One entry point for the CLI: the whole output for one run, newline-terminated."""
+    """One entry point for the CLI: the whole output for one run, newline-terminated.
+
+    `color` applies to text, `pretty` (indented JSON) to json and sarif."""
     if output_format is OutputFormat.JSON:
-        return format_json(reports, errors)
+        return format_json(reports, errors, pretty=pretty)
     if output_format is OutputFormat.SARIF:
-        return format_sarif(reports, errors, tool_version=tool_version)
+        return format_sarif(reports, errors, tool_version=tool_version, pretty=pretty)
     if output_format is OutputFormat.GITHUB:
         return format_github(reports, errors)
     return format_text(reports, errors, color=color)
@@ -164,12 +167,20 @@ def render(
 # --- json ---------------------------------------------------------------------------
 
 
-def format_json(reports: Sequence[DocumentReport], errors: Sequence[FileError] = ()) -> str:
+def _dump(value: object, pretty: bool) -> str:
+    # Indenting switches json to its pure-Python encoder (3x slower on a large folder),
+    # so machine output stays compact unless a person is reading it.
+    return json.dumps(value, indent=2 if pretty else None, ensure_ascii=False) + "\n"
+
+
+def format_json(
+    reports: Sequence[DocumentReport], errors: Sequence[FileError] = (), *, pretty: bool = False
+) -> str:
     payload = {
         "documents": [report.to_dict() for report in reports],
         "errors": [error.to_dict() for error in errors],
     }
-    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    return _dump(payload, pretty)
 
 
 # --- text ---------------------------------------------------------------------------
@@ -327,6 +338,7 @@ def format_sarif(
     errors: Sequence[FileError] = (),
     *,
     tool_version: str = "0.0.0",
+    pretty: bool = False,
 ) -> str:
     rule_index = {rule_id: index for index, rule_id in enumerate(RULES)}
     results: list[dict[str, Any]] = []
@@ -394,7 +406,7 @@ def format_sarif(
             }
         ]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return _dump(log, pretty)
 
 
 # --- github workflow commands -------------------------------------------------------
@@ -416,30 +428,85 @@ def workflow_command(command: str, message: str, **properties: str | int) -> str
     return f"{head}::{escape_data(message)}"
 
 
+# GitHub shows at most this many annotations of each kind (error, warning, notice) per
+# step and silently drops the rest, so the rest are printed as plain log lines.
+ANNOTATIONS_PER_KIND = 10
+
+
+@dataclass(frozen=True)
+class _Annotation:
+    command: str  # error | warning | notice
+    path: str
+    message: str
+    title: str
+    line: int | None = None
+    end_line: int | None = None
+
+    def as_command(self) -> str:
+        properties: dict[str, str | int] = {"file": self.path}
+        if self.line is not None:
+            properties["line"] = self.line
+            properties["endLine"] = self.end_line or self.line
+        properties["title"] = self.title
+        return workflow_command(self.command, self.message, **properties)
+
+    def as_log_line(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        text = self.message.replace("\r", " ").replace("\n", " ")
+        # A plain line must not be mistaken for a command by the runner.
+        return f"{where}: {self.command}: {text} [{self.title}]".lstrip(":")
+
+
 def format_github(reports: Sequence[DocumentReport], errors: Sequence[FileError] = ()) -> str:
-    lines: list[str] = []
+    annotations = [
+        _Annotation(
+            "error",
+            error.path.replace("\\", "/"),
+            error.message,
+            "product-review: unreadable file",
+        )
+        for error in errors
+    ]
     for report in reports:
         for finding in report.findings:
             message = finding.message
             if finding.question:
                 message += f"\n{finding.question}"
-            lines.append(
-                workflow_command(
+            annotations.append(
+                _Annotation(
                     _GITHUB_COMMAND[finding.severity],
+                    report.path.replace("\\", "/"),
                     message,
-                    file=report.path.replace("\\", "/"),
-                    line=finding.line,
-                    endLine=max(finding.line, finding.end_line),
-                    title=f"product-review: {finding.check}",
+                    f"product-review: {finding.check}",
+                    finding.line,
+                    max(finding.line, finding.end_line),
                 )
             )
-    for error in errors:
+    per_kind: dict[str, int] = {}
+    for annotation in annotations:
+        per_kind[annotation.command] = per_kind.get(annotation.command, 0) + 1
+    overflow = sum(max(0, count - ANNOTATIONS_PER_KIND) for count in per_kind.values())
+
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    if overflow:
+        # The explanation takes one notice slot, so it is never the one dropped.
+        shown["notice"] = 1
         lines.append(
             workflow_command(
-                "error",
-                error.message,
-                file=error.path.replace("\\", "/"),
-                title="product-review: unreadable file",
+                "notice",
+                f"{overflow} more findings are listed in this step's log: GitHub shows "
+                f"{ANNOTATIONS_PER_KIND} annotations of each kind per step. "
+                "Use --format sarif with code scanning to see all of them.",
+                title="product-review",
             )
         )
-    return "".join(line + "\n" for line in lines)
+    spilled: list[str] = []
+    for annotation in annotations:
+        count = shown.get(annotation.command, 0)
+        if count < ANNOTATIONS_PER_KIND:
+            shown[annotation.command] = count + 1
+            lines.append(annotation.as_command())
+        else:
+            spilled.append(annotation.as_log_line())
+    return "".join(line + "\n" for line in [*lines, *spilled])

@@ -9,11 +9,13 @@ expression alternations over the same text (measured in bench/README.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import product
+from itertools import compress, product
 
 NUMBER = "#"
+_STARTS_WITH_DIGIT = re.compile(r"\d").match
 
 
 @dataclass(frozen=True)
@@ -44,48 +46,140 @@ def phrases_from_table(
     ]
 
 
+# Frequent words make poor anchors: a phrase is indexed by its first token that
+# is not one of these, so "the problem is" is only tried where "problem" occurs.
+_COMMON = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "we",
+        "i",
+        "you",
+        "it",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "at",
+        "by",
+        "as",
+        "with",
+        "from",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "do",
+        "does",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "have",
+        "has",
+        "there",
+        "which",
+        "what",
+        "who",
+        "one",
+        "more",
+        "most",
+        "all",
+        "any",
+        "some",
+        "other",
+        "than",
+        "then",
+        "so",
+        "if",
+        "into",
+        "out",
+        "up",
+        "about",
+        "our",
+        "your",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "my",
+        "me",
+        "us",
+    ]
+)
+
+
+def _anchor(tokens: tuple[str, ...]) -> int:
+    for offset, token in enumerate(tokens):
+        if token != NUMBER and token not in _COMMON:
+            return offset
+    return 0 if tokens[0] != NUMBER else len(tokens) - 1
+
+
 class PhraseMatcher:
     def __init__(self, phrases: Iterable[Phrase]) -> None:
-        self._by_first: dict[str, list[Phrase]] = {}
-        self._number_first: list[Phrase] = []
+        self._by_anchor: dict[str, list[tuple[int, Phrase]]] = {}
+        self._number_only: list[Phrase] = []  # phrases made of numbers only
         for phrase in phrases:
-            if phrase.tokens[0] == NUMBER:
-                self._number_first.append(phrase)
+            offset = _anchor(phrase.tokens)
+            anchor = phrase.tokens[offset]
+            if anchor == NUMBER:
+                self._number_only.append(phrase)
             else:
-                self._by_first.setdefault(phrase.tokens[0], []).append(phrase)
+                self._by_anchor.setdefault(anchor, []).append((offset, phrase))
+        for entries in self._by_anchor.values():
+            entries.sort(key=lambda entry: entry[0])
 
     @classmethod
     def from_table(cls, table: dict[str, tuple[str, ...]], strength: int = 2) -> PhraseMatcher:
         return cls(phrases_from_table(table, strength))
 
     def finditer(self, tokens: Sequence[str]) -> Iterator[tuple[int, Phrase]]:
-        """Yield (index of first token, phrase) for every phrase found."""
-        by_first = self._by_first
-        number_first = self._number_first
+        """Yield (index of first token, phrase) for every phrase found, in token order."""
         count = len(tokens)
-        for i, token in enumerate(tokens):
-            candidates = by_first.get(token)
-            if candidates is None:
-                if not (number_first and token[:1].isdigit()):
+        found: list[tuple[int, Phrase]] = []
+        # map/compress run in C: Python only visits tokens that can anchor a phrase.
+        candidates = list(map(self._by_anchor.get, tokens))
+        for i in compress(range(count), candidates):
+            for offset, phrase in candidates[i] or ():
+                start = i - offset
+                if start < 0 or start + len(phrase.tokens) > count:
                     continue
-                candidates = number_first
-            elif number_first and token[:1].isdigit():
-                candidates = candidates + number_first
-            for phrase in candidates:
-                rest = phrase.tokens
-                size = len(rest)
-                if size == 1:
-                    yield i, phrase
-                    continue
-                if i + size > count:
-                    continue
-                for offset in range(1, size):
-                    want = rest[offset]
-                    got = tokens[i + offset]
-                    if want == NUMBER:
-                        if not got[:1].isdigit():
-                            break
-                    elif want != got:
-                        break
-                else:
-                    yield i, phrase
+                if _matches(phrase.tokens, tokens, start):
+                    found.append((start, phrase))
+        if self._number_only:
+            for i in compress(range(count), map(_STARTS_WITH_DIGIT, tokens)):
+                for phrase in self._number_only:
+                    if i + len(phrase.tokens) <= count and _matches(phrase.tokens, tokens, i):
+                        found.append((i, phrase))
+        found.sort(key=lambda hit: hit[0])
+        return iter(found)
+
+
+def _matches(pattern: tuple[str, ...], tokens: Sequence[str], start: int) -> bool:
+    for offset, want in enumerate(pattern):
+        got = tokens[start + offset]
+        if want == NUMBER:
+            if not got[:1].isdigit():
+                return False
+        elif want != got:
+            return False
+    return True

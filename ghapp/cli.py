@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
 
@@ -36,10 +35,28 @@ EXIT_USAGE = 2
 
 
 def _tool_version() -> str:
+    # importlib.metadata costs ~30 ms to import; only --version and SARIF need it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("product-review")
     except PackageNotFoundError:
         return "0.0.0"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"product-review {_tool_version()}")
+        parser.exit()
 
 
 def _positive_int(value: str) -> int:
@@ -57,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="product-review",
         description="Ask the product questions design docs forget.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_tool_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser(
@@ -238,7 +255,8 @@ def run_check(args: argparse.Namespace) -> int:
             reports,
             errors,
             color=_use_color(sys.stdout),
-            tool_version=_tool_version(),
+            pretty=sys.stdout.isatty(),
+            tool_version=_tool_version() if output_format is OutputFormat.SARIF else "",
         )
     )
     sys.stdout.flush()
@@ -260,8 +278,8 @@ def run_config_validate(file: str | None) -> int:
         return EXIT_USAGE
     try:
         errors = validate_file(file)
-    except OSError as error:
-        print(f"{file}: error: cannot read: {error.strerror}", file=sys.stderr)
+    except OSError as failure:
+        print(f"{file}: error: cannot read: {failure.strerror}", file=sys.stderr)
         return EXIT_USAGE
     for error in errors:
         print(f"error: {error}", file=sys.stderr)

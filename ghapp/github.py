@@ -105,8 +105,19 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
-        self.calls += 1
-        return await super()._request(method, url, headers, body)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls += 1
+            try:
+                return await super()._request(method, url, headers, body)
+            except (aiohttp.ClientConnectionError, TimeoutError):
+                # Only a GET is safe to repeat when we cannot tell whether it arrived.
+                if method != "GET" or attempt >= self._retry.max_attempts:
+                    raise
+                await self.sleep(
+                    min(self._retry.base_delay * 2 ** (attempt - 1), self._retry.max_delay)
+                )
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)

@@ -2,8 +2,9 @@
 publish a Check Run and (when there is something new to ask) one PR review.
 
 API calls per review, in order (N = changed design docs):
-  settings (repoconfig) · list files (1 per 100 files) · read each doc (N; none
-  for a newly added doc, whose patch is the whole file) · create the check (1) ·
+  settings (repoconfig) · list files (1 per 100 files) · the config file at the
+  head, only when the PR changes it (1) · read each doc (N; none for a newly
+  added doc, whose patch is the whole file) · create the check (1) ·
   earlier reviews, for fingerprints (1; not on `opened`, not when there is
   nothing to ask) · post the review (1, +1 on a 422) · complete the check (1).
 """
@@ -11,6 +12,7 @@ API calls per review, in order (N = changed design docs):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -20,13 +22,14 @@ from typing import Any, Protocol
 
 from gidgethub import HTTPException
 
-from checks.config import Settings
+from checks.config import ConfigError, Settings
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
 from ghapp.diff import commentable_lines
 from ghapp.github import CheckRun, InstallationClient, PullFile
 from ghapp.render import (
     ANNOTATIONS_PER_REQUEST,
+    BODY_LIMIT,
     CheckOutput,
     ReviewPlan,
     asked_fingerprints,
@@ -35,13 +38,12 @@ from ghapp.render import (
     render_failure,
     render_skipped,
 )
-from ghapp.repoconfig import FileReader
+from ghapp.repoconfig import CONFIG_PATH, FileReader, config_errors_at
 
 CHECK_NAME = "Product review"
 # Marker format documented in ghapp.render; used to make a review body carry the
 # fingerprints of its inline comments too, so one list call finds everything asked.
 _FINGERPRINT_MARKER = "<!-- product-review:fp={} -->"
-_BODY_LIMIT = 65_535
 _REASON_CHARS = 300
 
 log = logging.getLogger("ghapp.review")
@@ -171,7 +173,7 @@ def _with_all_fingerprints(plan: ReviewPlan) -> str:
         return plan.body
     marker = _FINGERPRINT_MARKER.format(",".join(sorted(missing)))
     body = f"{plan.body}\n{marker}"
-    return body if len(body.encode("utf-8")) <= _BODY_LIMIT else plan.body
+    return body if len(body.encode("utf-8")) <= BODY_LIMIT else plan.body
 
 
 def _unplaceable(plan: ReviewPlan, patches: dict[str, str | None]) -> list[int]:
@@ -218,6 +220,61 @@ async def _post_review(
                 len(plan.comments),
             )
             plan = plan.without(dropped)
+
+
+def config_annotations(problems: Sequence[ConfigError]) -> list[dict[str, Any]]:
+    """Annotations on the config file a pull request changes, one per problem."""
+    return [
+        {
+            "path": CONFIG_PATH,
+            "start_line": problem.line or 1,
+            "end_line": problem.line or 1,
+            "annotation_level": "failure",
+            "title": "Product review configuration",
+            "message": str(problem)[:4000],
+        }
+        for problem in problems
+    ]
+
+
+def with_config_problems(output: CheckOutput, problems: Sequence[ConfigError]) -> CheckOutput:
+    """`output` plus what is wrong in the config file this pull request changes.
+
+    The default branch's config still applies to this review (a pull request never
+    configures its own review); these problems would apply once it merges.
+    """
+    if not problems:
+        return output
+    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+    note = (
+        f"### `{CONFIG_PATH}` in this pull request\n\n"
+        f"The changed config file has {count}; this review used the default branch's "
+        "config, and the file needs fixing before it merges:\n\n"
+        + "\n".join(f"- {str(problem)[:1000]}" for problem in problems)
+    )
+    summary = f"{output.summary}\n\n{note}"
+    if len(summary.encode("utf-8")) > BODY_LIMIT:
+        summary = output.summary  # the annotations still say it
+    title = output.title
+    conclusion = output.conclusion
+    if conclusion in ("success", "skipped"):
+        conclusion = "neutral"  # a broken config must not pass unnoticed
+        title = f"The changed config has {count}"
+    return dataclasses.replace(
+        output,
+        title=title,
+        summary=summary,
+        conclusion=conclusion,
+        annotations=(*config_annotations(problems), *output.annotations),
+    )
+
+
+async def _changed_config_problems(
+    client: InstallationClient, pull: PullRequestRef, files: Sequence[PullFile]
+) -> tuple[ConfigError, ...]:
+    if not any(f.filename == CONFIG_PATH and f.status != "removed" for f in files):
+        return ()
+    return await config_errors_at(client, owner=pull.owner, repo=pull.repo, ref=pull.head_sha)
 
 
 async def _read_documents(
@@ -272,7 +329,6 @@ async def review_pull_request(
 ) -> ReviewOutcome:
     """Review one pull request at its head; never leaves a Check Run in progress."""
     started = time.monotonic()
-    calls_before = client.calls
     outcome = ReviewOutcome()
     try:
         await _review(
@@ -294,7 +350,8 @@ async def review_pull_request(
         )
         await _fail_check(client, outcome, request)
     finally:
-        outcome.api_calls = client.calls - calls_before
+        # The client belongs to this review: everything it sent counts.
+        outcome.api_calls = client.calls
         outcome.duration_ms = round((time.monotonic() - started) * 1000)
         _log_outcome(request, outcome)
     return outcome
@@ -340,16 +397,17 @@ async def _review(
 
     files = await client.list_pull_files(pull_url=pull.pull_url)
     docs = design_docs(files, settings)
+    config_problems = await _changed_config_problems(client, pull, files)
     outcome.documents = len(docs)
     if not docs:
-        skipped = render_skipped()
+        skipped = with_config_problems(render_skipped(), config_problems)
         await client.create_check_run(
             repository_url=pull.repository_url,
             name=CHECK_NAME,
             head_sha=pull.head_sha,
             status="completed",
             conclusion=skipped.conclusion,
-            output=skipped.output(),
+            output=skipped.output(skipped.annotations[:ANNOTATIONS_PER_REQUEST]),
             external_id=request.delivery_id,
         )
         outcome.outcome = "no-design-docs"
@@ -366,7 +424,14 @@ async def _review(
     documents = await _read_documents(client, docs)
     reports = await _run_engine(engine, documents, settings)
     outcome.findings = sum(len(report.findings) for report in reports if not report.skipped)
-    check_output = render_check(reports, settings=settings, max_annotations=ANNOTATIONS_PER_REQUEST)
+    check_output = with_config_problems(
+        render_check(
+            reports,
+            settings=settings,
+            max_annotations=ANNOTATIONS_PER_REQUEST - min(len(config_problems), 10),
+        ),
+        config_problems,
+    )
 
     patches = {item.filename: item.patch for item in docs}
     plan = plan_review(

@@ -9,6 +9,7 @@ any of them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from cachetools import TTLCache
 from gidgethub import routing, sansio
 
-from ghapp.github import GitHubApp
+from ghapp.github import GitHubApp, InstallationClient
 from ghapp.render import RERUN_ACTION_ID
 from ghapp.review import (
     CHECK_NAME,
@@ -47,6 +48,7 @@ class EventContext:
     )
     outcomes: list[ReviewOutcome] = field(default_factory=list)  # the latest, for tests/bench
     keep_outcomes: int = 100
+    _pull_locks: dict[tuple[str, int], asyncio.Lock] = field(default_factory=dict)
 
     def claim_head(self, pull: PullRequestRef) -> bool:
         """True the first time an automatic trigger asks for this head of this PR."""
@@ -59,13 +61,24 @@ class EventContext:
     def mark_head(self, pull: PullRequestRef) -> None:
         self.recent_heads[(pull.full_name, pull.number, pull.head_sha)] = True
 
-    async def review(self, request: ReviewRequest) -> ReviewOutcome:
-        outcome = await review_pull_request(
-            request,
-            client=self.github.installation(request.pull.installation_id),
-            engine=self.engine,
-            load_settings=self.load_settings,
-        )
+    async def review(
+        self, request: ReviewRequest, *, client: InstallationClient | None = None
+    ) -> ReviewOutcome:
+        """Run one review; reviews of the same pull request run one after another,
+        so a later one sees what an earlier one asked."""
+        key = (request.pull.full_name, request.pull.number)
+        lock = self._pull_locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                outcome = await review_pull_request(
+                    request,
+                    client=client or self.github.installation(request.pull.installation_id),
+                    engine=self.engine,
+                    load_settings=self.load_settings,
+                )
+        finally:
+            if not lock.locked() and self._pull_locks.get(key) is lock:
+                del self._pull_locks[key]
         self.outcomes.append(outcome)
         del self.outcomes[: -self.keep_outcomes]
         return outcome
@@ -164,7 +177,8 @@ async def on_check_suite_requested(event: sansio.Event, context: EventContext) -
                 pull=pull_ref_from_pull(pull, event.data["repository"], ref.installation_id),
                 delivery_id=event.delivery_id,
                 trigger="check_suite.requested",
-            )
+            ),
+            client=client,  # so the call above counts toward this review
         )
 
 

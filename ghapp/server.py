@@ -24,6 +24,7 @@ from aiohttp import web
 from cachetools import TTLCache
 from gidgethub import routing, sansio
 
+from checks import review_document
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
 from ghapp import repoconfig
@@ -99,9 +100,7 @@ ROUTER_KEY = web.AppKey("router", routing.Router)
 
 
 def default_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
-    """The real engine (imported on first use: the server module stays light)."""
-    from checks import review_document
-
+    """The real engine."""
     return review_document(text, path, options)
 
 
@@ -217,6 +216,7 @@ def create_app(
     async def drain_reviews(app: web.Application) -> AsyncIterator[None]:
         yield
         # Registered after the session, so this runs before the session closes.
+        log.info("shutting down: %d review(s) in flight", len(app[BACKGROUND_KEY]))
         cancelled = await app[BACKGROUND_KEY].drain(drain_seconds)
         if cancelled:
             log.warning("shutdown cancelled %d unfinished review(s)", cancelled)

@@ -9,6 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checks import tables
 from checks.config import (
@@ -93,6 +95,7 @@ def test_schema_refuses_unknown_keys_at_every_level() -> None:
 
 GOOD_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("empty file", "", {}),
+    ("explicit null document", "~\n", {}),
     ("only comments", "# nothing configured yet\n", {}),
     (
         "paths",
@@ -356,6 +359,13 @@ BAD_CASES: list[tuple[str, str, str, list[str], int | None]] = [
         2,
     ),
     ("non-text key", "1: x\n", "1", ["keys must be text"], 1),
+    (
+        "nested non-text key",
+        "dimensions:\n  product:\n    metrics: required\n    2: off\n",
+        "dimensions.product.2",
+        ["keys must be text"],
+        4,
+    ),
     ("duplicate key", "fail_on: error\nfail_on: warning\n", "fail_on", ["duplicate key"], 2),
     (
         "greedy glob",
@@ -412,6 +422,12 @@ def test_a_broken_config_keeps_its_valid_parts() -> None:
     assert settings.comment_mode is CommentMode.CHANGED_LINES  # the default, mode was bad
     assert dict(settings.review.checks) == {"placeholder": CheckPolicy(enabled=False)}
     assert settings.drafts is True
+
+
+def test_a_non_text_key_drops_only_itself() -> None:
+    settings = settings_of("dimensions:\n  product:\n    metrics: off\n    2: off\n")
+    assert [error.key_path for error in settings.errors] == ["dimensions.product.2"]
+    assert settings.review.dimensions[Category.PRODUCT]["metrics"].requirement is Requirement.OFF
 
 
 def test_a_bad_item_drops_its_whole_list_not_just_the_item() -> None:
@@ -623,3 +639,75 @@ def test_the_readme_documents_every_key_with_an_example() -> None:
         assert f"**`{key}`**" in section, key
         leaf = key.rsplit(".", 1)[-1]
         assert f"\n{leaf}:" in section or f"  {leaf}:" in section, key
+
+
+# ------------------------------------------------------------------- properties
+
+_WORDS = [
+    *schema()["properties"],
+    *DIMENSIONS,
+    *LINE_CHECKS,
+    *(category.value for category in Category),
+    "include",
+    "exclude",
+    "mode",
+    "max_inline",
+    "associations",
+    "allow_author",
+    "requirement",
+    "severity",
+    "enabled",
+    "required",
+    "off",
+    "on",
+    "error",
+    "docs/**/*.md",
+    "OWNER",
+]
+_scalars = st.one_of(
+    st.sampled_from(_WORDS),
+    st.integers(-5, 100),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=8),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(_WORDS), inner, max_size=5),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_WORDS), _values, max_size=8))
+def test_whatever_survives_validation_is_valid_and_converts(data: dict[str, Any]) -> None:
+    parsed = parse_config(json.dumps(data), source=SOURCE)  # JSON is YAML
+    kept = dict(parsed.document)
+    if parsed.extends is not None:
+        kept["_extends"] = parsed.extends
+    assert list(jsonschema.Draft202012Validator(schema()).iter_errors(kept)) == []
+    if not parsed.errors:  # then nothing was dropped (shorthands only change form)
+        assert set(kept) == set(data)
+        for key, value in data.items():
+            if isinstance(value, dict):
+                assert set(kept[key]) == set(value), key
+    parse_settings(json.dumps(data), source=SOURCE)  # converts without raising
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_settings_or_errors_never_an_exception(text: str) -> None:
+    result = parse_settings(text, source=SOURCE)
+    assert all(isinstance(error, ConfigError) for error in result.errors)
+
+
+def test_every_yaml_example_in_the_readme_is_valid() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- SECTION:config -->", 1)[1].split("<!-- SECTION:", 1)[0]
+    examples = [block.split("```", 1)[0] for block in section.split("```yaml\n")[1:]]
+    assert len(examples) >= 12
+    for example in examples:
+        assert parse_config(example, source="README").errors == (), example

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from checks.formats import (
+    ANNOTATIONS_PER_KIND,
     RULES,
     FileError,
     OutputFormat,
@@ -331,3 +332,29 @@ def test_render_dispatches_and_ends_with_newline(output_format: OutputFormat) ->
     assert output.endswith("\n")
     if output_format in (OutputFormat.JSON, OutputFormat.SARIF):
         json.loads(output)
+
+
+def test_json_is_compact_unless_pretty() -> None:
+    reports = [make_report(findings=(LINE,))]
+    compact, pretty = format_json(reports), format_json(reports, pretty=True)
+    assert compact.count("\n") == 1
+    assert pretty.count("\n") > 20
+    assert json.loads(compact) == json.loads(pretty)
+    assert format_sarif(reports).count("\n") == 1
+
+
+def test_github_format_spills_past_the_per_step_annotation_limit_into_the_log() -> None:
+    warnings = tuple(make_finding(line=n, end_line=n) for n in range(1, 14))
+    notes = (NOTE,)
+    lines = format_github([make_report(findings=(*warnings, *notes))]).splitlines()
+
+    commands = [line for line in lines if line.startswith("::")]
+    plain = [line for line in lines if not line.startswith("::")]
+    assert lines[0].startswith("::notice title=product-review::3 more findings")
+    assert sum(line.startswith("::warning ") for line in commands) == ANNOTATIONS_PER_KIND
+    assert sum(line.startswith("::notice ") for line in commands) == 2
+    assert plain == [
+        f"docs/rfcs/0001-search.md:{n}: warning: 'real-time' is used as a requirement. "
+        "Which delay would still give most of the value? [product-review: absolute-requirement]"
+        for n in (11, 12, 13)
+    ]

@@ -397,6 +397,10 @@ class FakeGitHub:
                 and fault.path.search(request.path)
             ):
                 fault.times -= 1
+                if fault.status == 0:  # the connection drops without an answer
+                    assert request.transport is not None
+                    request.transport.close()
+                    return web.Response()
                 return web.json_response(fault.body, status=fault.status, headers=fault.headers)
         for method, pattern, gate in self._stalls:
             if method == request.method and pattern.search(request.path):

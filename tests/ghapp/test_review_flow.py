@@ -481,3 +481,52 @@ async def test_with_the_real_engine(make_client: Any, fake_github: FakeGitHub) -
     assert review["body"]
     assert outcomes(client)[-1].outcome == "reviewed"
     assert len(review_calls(fake_github)) <= 1 + 5
+
+
+async def test_a_dropped_connection_on_a_read_is_retried(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, sleeps: list[float]
+) -> None:
+    repo, pull = make_pr(fake_github)
+    # aiohttp itself retries a GET once on a reused connection; three drops get past that.
+    fake_github.fail("GET", r"/files$", status=0, times=3)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert len(fake_github.calls("GET", "/files")) == 4
+    assert sleeps
+    assert outcomes(client)[-1].outcome == "reviewed"
+
+
+CONFIG = ".github/product-review.yml"
+
+
+async def test_a_broken_config_in_the_pr_is_annotated_even_without_design_docs(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    broken = "fail_on: sometimes\ncomments:\n  max_inline: 10\n"
+    repo = fake_github.add_repo(name="configured")
+    pull = fake_github.add_pull(repo, added={CONFIG: broken})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    (run,) = repo.check_runs.values()
+    assert run["status"] == "completed"
+    assert run["conclusion"] == "neutral"
+    assert "config" in run["output"]["title"]
+    assert "fail_on" in run["output"]["summary"]
+    (annotation,) = run["output"]["annotations"]
+    assert annotation["path"] == CONFIG
+    assert annotation["start_line"] == 1
+    # Read at the head of the pull request (and from the default branch for settings).
+    refs = [r.query.get("ref") for r in fake_github.calls("GET", f"/contents/{CONFIG}")]
+    assert pull.head_sha in refs
+
+
+async def test_a_broken_config_next_to_a_design_doc_adds_to_the_review_check(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo = fake_github.add_repo(name="configured2")
+    pull = fake_github.add_pull(repo, added={DOC: DOC_TEXT, CONFIG: "drafts: maybe\n"})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    (run,) = repo.check_runs.values()
+    assert run["conclusion"] == "neutral"
+    paths = [a["path"] for a in run["output"]["annotations"]]
+    assert paths[0] == CONFIG and DOC in paths
+    assert "drafts" in run["output"]["summary"]
+    assert len(pull.reviews) == 1

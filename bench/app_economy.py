@@ -1,0 +1,198 @@
+"""GitHub App economy and responsiveness, measured against the in-process fake
+GitHub API of the test suite (loopback only, the real engine and the real app).
+
+    python bench/app_economy.py [--corpus PATH] [--deliveries N] [--json FILE]
+
+Prints, for pull requests with 1 and with 5 changed design docs (newly added and
+modified; `opened`, and a later `synchronize`), the API calls each review made,
+split into the review flow, the config loader and token minting; and the time
+the webhook endpoint takes to answer (median and 95th percentile) while reviews
+run in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import importlib
+import json
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ghapp.server import BACKGROUND_KEY, create_app
+from ghapp.settings import ServerSettings
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
+SECRET = "bench-secret"
+APP_ID = "1"
+
+
+def _sign(body: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _docs(corpus: Path, count: int) -> list[tuple[str, str]]:
+    found = sorted(corpus.glob("rust-rfcs/*.md"))[:count]
+    if len(found) < count:
+        # No corpus at hand: a small doc with a few questions in it.
+        text = "# Offline sync\n\n## Problem\nUsers lose work.\n\n## Plan\nReal-time sync.\nTBD\n"
+        return [(f"docs/rfcs/{n:04d}-doc.md", text) for n in range(count)]
+    return [(f"docs/rfcs/{path.name}", path.read_text(encoding="utf-8")) for path in found]
+
+
+def _modified_patch(text: str) -> str:
+    """A one-hunk patch that changes the document's last line."""
+    lines = text.rstrip("\n").split("\n")
+    last = len(lines)
+    return f"@@ -{last} +{last} @@\n-old\n+{lines[-1]}"
+
+
+async def _deliver(client: TestClient[Any, Any], event: str, payload: dict[str, Any]) -> float:
+    body = json.dumps(payload).encode()
+    started = time.perf_counter()
+    response = await client.post(
+        "/api/github/webhooks",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": _sign(body),
+        },
+    )
+    elapsed = time.perf_counter() - started
+    response.release()
+    if response.status >= 300:
+        raise RuntimeError(f"webhook answered {response.status}")
+    return elapsed
+
+
+def _split(requests: list[Any]) -> dict[str, int]:
+    tokens = sum(1 for r in requests if "/access_tokens" in r.path)
+    config = sum(1 for r in requests if "/contents/.github/" in r.path)
+    return {
+        "review_flow": len(requests) - tokens - config,
+        "config": config,
+        "tokens": tokens,
+        "total": len(requests),
+    }
+
+
+async def _measure(corpus: Path, deliveries: int) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE.parent / "tests" / "ghapp"))
+    fakegithub: Any = importlib.import_module("fakegithub")
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    fake = fakegithub.FakeGitHub(app_id=APP_ID, public_key=key.public_key())
+    fake_server = TestServer(fake.app)
+    await fake_server.start_server()
+    fake.url = str(fake_server.make_url("")).rstrip("/")
+    settings = ServerSettings(
+        app_id=APP_ID, private_key=pem, webhook_secret=SECRET, github_api_url=fake.url
+    )
+    app: web.Application = create_app(settings)
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    results: dict[str, Any] = {"api_calls": {}, "ack_seconds": {}}
+    try:
+        number = 0
+        for count in (1, 5):
+            docs = _docs(corpus, count)
+            for kind in ("added", "modified"):
+                number += 1
+                repo = fake.add_repo(owner=f"org{number}", name="repo")
+                files: dict[str, Any]
+                if kind == "added":
+                    files = {"added": dict(docs)}
+                else:
+                    files = {"modified": {p: (t, _modified_patch(t)) for p, t in docs}}
+                pull = fake.add_pull(repo, number=number, **files)
+                for action in ("opened", "synchronize"):
+                    if action == "synchronize":
+                        edited = {p: t + "\nTBD: one more open point.\n" for p, t in docs}
+                        fake.push(
+                            repo,
+                            pull,
+                            modified={
+                                p: (
+                                    t,
+                                    fakegithub.added_file_patch(t)
+                                    if kind == "added"
+                                    else _modified_patch(t),
+                                )
+                                for p, t in edited.items()
+                            },
+                        )
+                    before = len(fake.requests)
+                    await _deliver(
+                        client, "pull_request", fake.pull_request_event(repo, pull, action)
+                    )
+                    await app[BACKGROUND_KEY].join()
+                    label = f"{count} doc(s), {kind}, {action}"
+                    results["api_calls"][label] = _split(fake.requests[before:])
+
+        # Acknowledgement time: deliveries back to back, reviews piling up behind.
+        repo = fake.add_repo(owner="ack", name="repo")
+        docs = _docs(corpus, 5)
+        timings = []
+        for index in range(deliveries):
+            pull = fake.add_pull(repo, number=1000 + index, added=dict(docs))
+            timings.append(
+                await _deliver(
+                    client, "pull_request", fake.pull_request_event(repo, pull, "opened")
+                )
+            )
+        await app[BACKGROUND_KEY].join()
+        timings.sort()
+        results["ack_seconds"] = {
+            "deliveries": deliveries,
+            "median_ms": round(statistics.median(timings) * 1000, 2),
+            "p95_ms": round(timings[int(0.95 * (len(timings) - 1))] * 1000, 2),
+            "max_ms": round(timings[-1] * 1000, 2),
+        }
+    finally:
+        await client.close()
+        await fake_server.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--deliveries", type=int, default=50)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    results = asyncio.run(_measure(args.corpus, args.deliveries))
+    print("API calls per review (budget: changed design docs + 5)")
+    for label, split in results["api_calls"].items():
+        print(
+            f"  {label:<32} total {split['total']:>2}  = review flow {split['review_flow']:>2}"
+            f" + config {split['config']} + tokens {split['tokens']}"
+        )
+    ack = results["ack_seconds"]
+    print(
+        f"Webhook acknowledgement over {ack['deliveries']} deliveries: "
+        f"median {ack['median_ms']} ms, p95 {ack['p95_ms']} ms, max {ack['max_ms']} ms"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -295,7 +295,7 @@ def _judge_section(
     problem_hits = len(m.get("problem", ()))
     solution_hits = len(m.get("solution", ()))
     if key == "problem":
-        if view.words >= 25 and problem_hits >= 1 and problem_hits >= solution_hits:
+        if view.words >= 15 and problem_hits >= 1 and problem_hits >= solution_hits:
             return Assessment(Status.PRESENT, m["problem"][0], f'under "{title}"')
         if not view.primary:
             return None
@@ -375,6 +375,16 @@ def _judge_text(
         reasoned = _reasoned_alternative(doc, strong)
         if reasoned is not None:
             return Assessment(Status.PRESENT, reasoned, "an alternative with reasons, in the text")
+    if key == "users":
+        # One specific group named where the problem is described is enough.
+        for line, index in strong:
+            section = doc.blocks[index].section
+            if section != -1 and "problem" in heading_dimensions(
+                doc.sections[section].norm_title, {}
+            ):
+                return Assessment(
+                    Status.PRESENT, line, "a specific group where the problem is told"
+                )
     distinct_blocks = {b for _, b in strong}
     needed = _TEXT_THRESHOLD[key]
     spread = needed == 1 or key == "evidence" or len(distinct_blocks) >= 2

@@ -196,6 +196,19 @@ class Document:
         return found
 
 
+def _is_template_tag(value: str) -> bool:
+    """`<describe the problem>` is a template prompt; `<details>` or `<br/>` is HTML."""
+    match = _TAG_NAME_RE.match(value)
+    return (
+        match is not None
+        and match.group(1).lower() not in _HTML_TAGS
+        and not value.startswith("</")
+        and " " in value.strip("<>/ ")
+        and "=" not in value
+        and "\n" not in value.strip()
+    )
+
+
 def normalize_heading(title: str) -> str:
     """'2.1 Risks & Mitigations (Optional):' -> 'risks and mitigations'."""
     lowered = title.lower().replace("&", " and ")
@@ -366,17 +379,14 @@ def parse(text: str, path: str = "") -> Document:
                     quote_depth = max(quote_depth - 1, 0)
             elif name in ("Html", "InlineHtml"):
                 html(value, start)
+                if name == "Html" and not skip_depth and _is_template_tag(value.strip()):
+                    leftover = _Collector("paragraph", start)
+                    leftover.tags.append((line_of(start), value.strip()))
+                    emit(leftover, span["end"])
                 if name == "InlineHtml" and stack and not skip_depth and "\n" in value:
                     stack[-1].pieces.append((start, " " + "\n" * value.count("\n")))
-                if name == "InlineHtml" and stack and not skip_depth:
-                    match = _TAG_NAME_RE.match(value)
-                    if (
-                        match
-                        and match.group(1).lower() not in _HTML_TAGS
-                        and not value.startswith("</")
-                        and " " in value.strip("<>/ ")
-                    ):
-                        stack[-1].tags.append((line_of(start), value))
+                if name == "InlineHtml" and stack and not skip_depth and _is_template_tag(value):
+                    stack[-1].tags.append((line_of(start), value))
             elif name == "Code" and stack and not skip_depth:
                 stack[-1].pieces.append((start, " " + "\n" * data.count(b"\n", start, span["end"])))
     except BaseException as exc:  # pragma: no cover - the Rust parser panics as BaseException

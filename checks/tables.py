@@ -208,7 +208,17 @@ HEADING_ALIASES: dict[str, tuple[str, ...]] = {
 # (a Summary that only summarises the solution): they can show a dimension is
 # present, never that it is weak.
 SECONDARY_HEADING_ALIASES: dict[str, tuple[str, ...]] = {
-    "problem": ("introduction", "summary", "abstract", "overview", "intro", "tldr"),
+    "problem": (
+        "introduction",
+        "summary",
+        "abstract",
+        "overview",
+        "intro",
+        "tldr",
+        "scenarios",
+        "scenarios and user experience",
+        "user experience",
+    ),
     "users": (
         "scenarios",
         "use cases",
@@ -325,6 +335,15 @@ STRONG_SIGNALS: dict[str, tuple[str, ...]] = {
         "not supported",
         "has no way",
         "no way to",
+        "too slow",
+        "slow",
+        "waits",
+        "wait for",
+        "time out",
+        "times out",
+        "timeouts",
+        "too long",
+        "too large",
     ),
     "users": (
         "as a|an",
@@ -477,7 +496,6 @@ STRONG_SIGNALS: dict[str, tuple[str, ...]] = {
         "other options",
         "one option",
         "rejected",
-        "instead of",
         "we could instead",
         "could instead",
         "do nothing",
@@ -486,7 +504,6 @@ STRONG_SIGNALS: dict[str, tuple[str, ...]] = {
         "status quo",
         "a different approach",
         "considered and rejected",
-        "compared to",
     ),
     "non_goals": (
         "non-goal",
@@ -947,7 +964,10 @@ ABSOLUTE_PHRASES: tuple[str, ...] = (
     "always available",
     "never fail|fails|lose|loses|break|breaks|goes down",
     "all providers|platforms|browsers|devices|regions|customers|users|clients|languages|formats",
-    "all integrations|markets|countries|channels|payment methods|identity providers|sso providers",
+    "all integrations|markets|countries|channels|methods|currencies|vendors|systems",
+    "all payment methods",
+    "all identity|sso|auth|oauth|cloud|payment providers",
+    "every identity|sso|payment|cloud provider",
     "every user|customer|platform|browser|device|region|provider|request|transaction|market",
     "complete elimination",
     "completely eliminate|eliminates|eliminated",
@@ -1199,13 +1219,10 @@ PROBLEM_OUTCOME_WORDS: frozenset[str] = frozenset(
         "security",
         "vulnerability",
         "vulnerabilities",
-        "because",
         "reduce",
         "reduces",
         "increase",
         "increases",
-        "so",
-        "that",
     ]
 )
 PLACEHOLDER_TOKENS: frozenset[str] = frozenset({"TBD", "TODO", "TBC", "FIXME", "XXX", "TKTK"})
@@ -1577,8 +1594,7 @@ QUESTIONS: dict[str, str] = {
     "problem": "What problem do people have today, described apart from the solution?",
     "users": "Who exactly has this problem, and what are they trying to do when they hit it?",
     "why_now": "Why now? What changes, or what does it cost, if this waits a quarter?",
-    "metrics": "How will we know it worked? Which number moves, from what baseline to "
-    "what target?",
+    "metrics": "How will we know it worked? Which number moves, from what baseline to what target?",
     "evidence": "What shows the problem is real: data, incidents, research, or a count of "
     "requests?",
     "alternatives": "What else was considered (including doing nothing), and why not those?",

@@ -9,6 +9,7 @@ or input that could not be read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from ghapp.localfiles import (
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
 
 
 def _tool_version() -> str:
@@ -168,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error worth a traceback. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again.
+        # (No file descriptor behind stdout when embedded or under test: nothing to do.)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 

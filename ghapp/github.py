@@ -276,6 +276,15 @@ class InstallationClient:
                 oauth_token=token,
                 extra_headers=headers,
             )
+        if request.method == "DELETE":
+            await self._gh.delete(
+                request.url,
+                request.url_vars,
+                accept=request.accept,
+                oauth_token=token,
+                extra_headers=headers,
+            )
+            return None
         raise ValueError(f"unsupported method {request.method}")
 
     async def _get_pages(self, url: str, *, limit: int) -> list[Any]:
@@ -417,3 +426,28 @@ class InstallationClient:
         if actions:
             data["actions"] = [dict(action) for action in actions]
         await self._send(_Request("PATCH", check_run.url, data=data))
+
+    # -- issue comments, reactions, labels (the comment command, issue 5) ----------
+
+    async def create_issue_comment(self, *, comments_url: str, body: str) -> dict[str, Any]:
+        """Reply on a pull request's conversation (`issue.comments_url` of the payload)."""
+        return cast(
+            dict[str, Any], await self._send(_Request("POST", comments_url, data={"body": body}))
+        )
+
+    async def add_reaction(self, *, comment_url: str, content: str) -> None:
+        """React to an issue comment (`comment.url` of the payload), e.g. "eyes", "rocket"."""
+        await self._send(_Request("POST", f"{comment_url}/reactions", data={"content": content}))
+
+    async def add_labels(self, *, issue_url: str, labels: Sequence[str]) -> None:
+        await self._send(_Request("POST", f"{issue_url}/labels", data={"labels": list(labels)}))
+
+    async def remove_label(self, *, issue_url: str, name: str) -> None:
+        """Remove a label from an issue or pull request; one that is not there is fine."""
+        try:
+            await self._send(
+                _Request("DELETE", f"{issue_url}/labels/{{name}}", url_vars={"name": name})
+            )
+        except BadRequest as error:
+            if error.status_code != 404:
+                raise

@@ -110,7 +110,7 @@ def signature_matches(body: bytes, signature: str, secret: str) -> bool:
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
-def _text(status: int, message: str) -> web.Response:
+def _reply(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
@@ -118,13 +118,13 @@ async def handle_webhook(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS_KEY]
     if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
-        return _text(413, "payload too large")
+        return _reply(413, "payload too large")
     if request.content_type != "application/json":
-        return _text(415, "expected content type application/json")
+        return _reply(415, "expected content type application/json")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return _text(413, "payload too large")
+        return _reply(413, "payload too large")
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not signature or not signature_matches(body, signature, settings.webhook_secret):
         log.warning(
@@ -132,31 +132,32 @@ async def handle_webhook(request: web.Request) -> web.Response:
             "missing" if not signature else "mismatch",
             request.headers.get("X-GitHub-Delivery", "-"),
         )
-        return _text(401, "signature missing or wrong")
+        return _reply(401, "signature missing or wrong")
     event_name = request.headers.get("X-GitHub-Event", "")
     delivery_id = request.headers.get("X-GitHub-Delivery", "")
     if not event_name or not delivery_id:
-        return _text(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+        return _reply(400, "X-GitHub-Event and X-GitHub-Delivery are required")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return _text(400, "body is not JSON")
+        return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
-        return _text(400, "body is not a JSON object")
+        return _reply(400, "body is not a JSON object")
 
     if not app[DELIVERIES_KEY].first_time(delivery_id):
         log.info("duplicate delivery=%s event=%s acknowledged", delivery_id, event_name)
-        return _text(200, "duplicate delivery, already handled")
+        return _reply(200, "duplicate delivery, already handled")
     if event_name == "ping":
-        return _text(200, "pong")
+        return _reply(200, "pong")
     event = sansio.Event(data, event=event_name, delivery_id=delivery_id)
     router = app[ROUTER_KEY]
     if not router.fetch(event):
-        return _text(200, f"ignored {event_name}.{data.get('action', '-')}")
+        return _reply(200, f"ignored {event_name}.{data.get('action', '-')}")
     app[BACKGROUND_KEY].spawn(
         _dispatch(router, event, app[CONTEXT_KEY]), name=f"delivery-{delivery_id}"
     )
-    return _text(202, "accepted")
+    log.debug("accepted delivery=%s event=%s.%s", delivery_id, event_name, data.get("action"))
+    return _reply(202, "accepted")
 
 
 async def _dispatch(router: routing.Router, event: sansio.Event, context: EventContext) -> None:

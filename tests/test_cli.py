@@ -7,6 +7,7 @@ full of gaps must produce *some* finding, and `--fail-on never` must always pass
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -430,3 +431,43 @@ def test_subprocess_run_prints_json_and_exit_code(workdir: Path) -> None:
     assert [d["path"] for d in payload["documents"]] == [os.path.normpath("design/one.md")]
     assert "two.md: error: not valid UTF-8" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_a_closed_pipe_ends_quietly(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["check", "rfcs"]) == cli.EXIT_BROKEN_PIPE
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# --- the benchmark script stays runnable (its figures are not asserted) -------------
+
+
+def test_benchmark_script_runs_on_a_small_folder(workdir: Path) -> None:
+    for number in range(3):
+        write(workdir / f"rfcs/{number:04d}.md", THIN_DOC)
+    script = Path(__file__).resolve().parents[1] / "bench" / "perf.py"
+    figures = workdir / "figures.json"
+    completed = subprocess.run(
+        [sys.executable, str(script), "rfcs", "--runs", "1", "--single-runs", "2",
+         "--skip-markdownlint", "--json", str(figures)],
+        cwd=workdir, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    rows = json.loads(figures.read_text())
+    assert [row["documents"] for row in rows] == [3, 3, 3]
+    assert "single document" in completed.stdout
+
+    absent = subprocess.run(
+        [sys.executable, str(script), "no-such-folder"],
+        cwd=workdir, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert absent.returncode == 0
+    assert absent.stdout.startswith("skipped:")

@@ -44,6 +44,7 @@ CHECK_CONCLUSIONS = {
 }
 ANNOTATION_LEVELS = {"notice", "warning", "failure"}
 REVIEW_EVENTS = {"APPROVE", "REQUEST_CHANGES", "COMMENT"}
+REACTIONS = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
 TEXT_LIMIT = 65_535
 TITLE_LIMIT = 255
 JWT_MAX_LIFETIME = 600
@@ -134,6 +135,10 @@ class FakePull:
     # Lines GitHub refuses even though the listed patch has them (e.g. the head
     # moved between listing files and posting the review).
     unresolvable: set[tuple[str, int]] = field(default_factory=set)
+    # The conversation (the pull request as an issue).
+    issue_comments: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    reactions: dict[int, list[str]] = field(default_factory=dict)  # comment id -> contents
 
 
 @dataclass
@@ -155,7 +160,10 @@ class FakeGitHub:
         self.app_id = app_id
         self.public_key = public_key
         self.clock = clock
-        self.url = ""  # set once the server listens
+        self.url = ""  # set once the server listens (includes `prefix`)
+        # GitHub Enterprise Server serves the API under /api/v3; mount the fake's
+        # app under the same prefix to test that (recorded paths exclude it).
+        self.prefix = ""
         self.requests: list[Recorded] = []
         self.repos: dict[str, FakeRepo] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation, expires_at)
@@ -297,6 +305,48 @@ class FakeGitHub:
             "sender": {"login": pull.author, "type": "User"},
         }
 
+    def issue_comment_event(
+        self,
+        repo: FakeRepo,
+        pull: FakePull | None,
+        body: str,
+        *,
+        action: str = "created",
+        user: str = "octocat",
+        user_type: str = "User",
+        association: str = "OWNER",
+        issue_number: int | None = None,
+        installation_id: int = 42,
+    ) -> dict[str, Any]:
+        """`issue_comment` on a pull request (or, with `pull=None`, on a plain issue)."""
+        number = pull.number if pull is not None else (issue_number or 99)
+        base_url = f"{self.url}/repos/{repo.full_name}"
+        comment_id = next(self._ids)
+        issue: dict[str, Any] = {
+            "number": number,
+            "url": f"{base_url}/issues/{number}",
+            "comments_url": f"{base_url}/issues/{number}/comments",
+            "labels": [{"name": name} for name in (pull.labels if pull else [])],
+            "user": {"login": pull.author if pull else "someone", "type": "User"},
+            "state": "open",
+        }
+        if pull is not None:
+            issue["pull_request"] = {"url": f"{base_url}/pulls/{number}"}
+        return {
+            "action": action,
+            "issue": issue,
+            "comment": {
+                "id": comment_id,
+                "url": f"{base_url}/issues/comments/{comment_id}",
+                "body": body,
+                "user": {"login": user, "type": user_type},
+                "author_association": association,
+            },
+            "repository": self.repository_payload(repo),
+            "installation": {"id": installation_id},
+            "sender": {"login": user, "type": user_type},
+        }
+
     def check_suite_event(
         self, repo: FakeRepo, pull: FakePull, action: str, installation_id: int = 42
     ) -> dict[str, Any]:
@@ -358,6 +408,10 @@ class FakeGitHub:
         r.add_get(repo + "/pulls/{number}/comments", self._list_review_comments)
         r.add_get(repo + "/contents/{path:.+}", self._get_contents)
         r.add_post(repo + "/check-runs", self._create_check_run)
+        r.add_post(repo + "/issues/{number}/comments", self._create_issue_comment)
+        r.add_post(repo + "/issues/comments/{id}/reactions", self._create_reaction)
+        r.add_post(repo + "/issues/{number}/labels", self._add_labels)
+        r.add_delete(repo + "/issues/{number}/labels/{name}", self._remove_label)
         r.add_patch(repo + "/check-runs/{id}", self._update_check_run)
         return app
 
@@ -372,7 +426,7 @@ class FakeGitHub:
                 body = raw
         record = Recorded(
             request.method,
-            request.path,
+            request.path.removeprefix(self.prefix),
             dict(request.query),
             {k.lower(): v for k, v in request.headers.items()},
             body,
@@ -411,7 +465,7 @@ class FakeGitHub:
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         authorization = request.headers.get("Authorization", "")
         scheme, _, credential = authorization.partition(" ")
-        if request.path.startswith("/app/"):
+        if request.path.removeprefix(self.prefix).startswith("/app/"):
             if scheme.lower() != "bearer" or not credential:
                 return _error(401, "A JSON web token could not be decoded")
             problem = self._jwt_problem(credential)
@@ -482,7 +536,8 @@ class FakeGitHub:
         chunk = items[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(items):
-            next_url = f"{self.url}{request.path}?per_page={per_page}&page={page + 1}"
+            path = request.path.removeprefix(self.prefix)
+            next_url = f"{self.url}{path}?per_page={per_page}&page={page + 1}"
             headers["Link"] = f'<{next_url}>; rel="next"'
         return web.json_response(chunk, headers=headers)
 
@@ -695,6 +750,46 @@ class FakeGitHub:
             annotations = run["output"]["annotations"] + list(data["output"].get("annotations", []))
             run["output"] = {**data["output"], "annotations": annotations}
         return web.json_response(run)
+
+    async def _create_issue_comment(self, request: web.Request) -> web.Response:
+        _, pull = self._pull(request)
+        data = await request.json()
+        body = data.get("body")
+        if not isinstance(body, str) or not body or len(body) > TEXT_LIMIT + 1:
+            return _invalid("body", "is missing or too long (maximum is 65536 characters)")
+        comment = {"id": next(self._ids), "user": BOT_USER, "body": body}
+        pull.issue_comments.append(comment)
+        return web.json_response(comment, status=201)
+
+    async def _create_reaction(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        content = (await request.json()).get("content")
+        if content not in REACTIONS:
+            return _invalid("content", f"{content!r} is not a valid reaction")
+        comment_id = int(request.match_info["id"])
+        # Reactions are recorded on every pull request of the repository: the fake
+        # does not track which issue a comment id belongs to.
+        for pull in repo.pulls.values():
+            pull.reactions.setdefault(comment_id, []).append(content)
+        return web.json_response({"id": next(self._ids), "content": content}, status=201)
+
+    async def _add_labels(self, request: web.Request) -> web.Response:
+        _, pull = self._pull(request)
+        labels = (await request.json()).get("labels")
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
+            return _invalid("labels", "must be a list of names")
+        for name in labels:
+            if name not in pull.labels:
+                pull.labels.append(name)
+        return web.json_response([{"name": name} for name in pull.labels])
+
+    async def _remove_label(self, request: web.Request) -> web.Response:
+        _, pull = self._pull(request)
+        name = request.match_info["name"]
+        if name not in pull.labels:
+            return _error(404, "Label does not exist")
+        pull.labels.remove(name)
+        return web.json_response([{"name": label} for label in pull.labels])
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -58,6 +58,8 @@ class Measurement:
     peak_process_mb: float  # largest single process (ru_maxrss)
     peak_tree_mb: float | None = None  # sampled sum over the process tree
     runs: int = 1
+    cpu_s: float | None = None  # CPU time of the measured processes (median run)
+    others_cpu_s: float | None = None  # CPU used by other work meanwhile (worst run)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -179,6 +181,26 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
+def cpu_seconds_busy() -> float:
+    """CPU time spent by every process on the machine since boot (from /proc/stat)."""
+    with open("/proc/stat") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_idle(max_wait_s: float) -> bool:
+    """Wait until other work uses under 15% of one CPU, for at most `max_wait_s`."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        before = cpu_seconds_busy()
+        time.sleep(1.0)
+        if cpu_seconds_busy() - before < 0.15:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
 @dataclass
 class TreeRun:
     wall_s: float
@@ -187,13 +209,16 @@ class TreeRun:
     peak_tree_mb: float
     processes: int
     stdout: bytes
+    cpu_s: float  # CPU time of the measured process tree
+    others_cpu_s: float  # CPU time used by everything else meanwhile (contention)
 
 
-def run_tree(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> TreeRun:
+def run_tree(command: list[str], cwd: Path, idle_wait_s: float = 0.0) -> TreeRun:
+    if idle_wait_s > 0 and not wait_for_idle(idle_wait_s):
+        print(f"note: other work still running after {idle_wait_s:.0f} s of waiting")
+    busy_before = cpu_seconds_busy()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     sampler = TreeSampler(process.pid)
     sampler.start()
     assert process.stdout is not None
@@ -202,8 +227,12 @@ def run_tree(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     sampler.stop()
+    busy = cpu_seconds_busy() - busy_before
+    cpu = usage.ru_utime + usage.ru_stime
     process.returncode = os.waitstatus_to_exitcode(status)
     return TreeRun(
+        cpu_s=cpu,
+        others_cpu_s=max(0.0, busy - cpu),
         wall_s=wall,
         returncode=process.returncode,
         peak_process_mb=_maxrss_mb(usage.ru_maxrss),
@@ -213,7 +242,7 @@ def run_tree(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
     )
 
 
-def measure_engine(folder: Path, single_runs: int) -> Measurement:
+def measure_engine(folder: Path, single_runs: int, idle_wait_s: float) -> Measurement:
     run = run_tree(
         [
             sys.executable,
@@ -225,26 +254,28 @@ def measure_engine(folder: Path, single_runs: int) -> Measurement:
             str(folder),
         ],
         cwd=CHECKOUT,
+        idle_wait_s=idle_wait_s,
     )
     if run.returncode != 0:
         raise SystemExit(f"engine phase failed with exit code {run.returncode}")
     data = json.loads(run.stdout)
     return Measurement(
-        label="engine, 1 process (files pre-read)",
+        label="engine only, 1 process",
         documents=data["documents"],
         megabytes=data["megabytes"],
         wall_s=data["wall_s"],
         peak_process_mb=data["peak_process_mb"],
+        others_cpu_s=run.others_cpu_s,
         extra={"import_s": data["import_s"], "single": data["single"]},
     )
 
 
-def measure_cli(folder: Path, jobs: int, runs: int) -> Measurement:
+def measure_cli(folder: Path, jobs: int, runs: int, idle_wait_s: float) -> Measurement:
     command = [
         sys.executable, "-m", "ghapp.cli", "check", str(folder),
         "--format", "json", "--fail-on", "never", "--no-progress", "--jobs", str(jobs),
     ]  # fmt: skip
-    results = [run_tree(command, cwd=CHECKOUT) for _ in range(runs)]
+    results = [run_tree(command, CHECKOUT, idle_wait_s) for _ in range(runs)]
     for result in results:
         if result.returncode not in (0, 1):
             raise SystemExit(f"CLI run failed with exit code {result.returncode}")
@@ -252,13 +283,15 @@ def measure_cli(folder: Path, jobs: int, runs: int) -> Measurement:
     documents = len(payload["documents"])
     megabytes = sum((CHECKOUT / d["path"]).stat().st_size for d in payload["documents"])
     return Measurement(
-        label=f"product-review check, --jobs {jobs}",
+        label=f"product-review check --jobs {jobs}",
         documents=documents,
         megabytes=megabytes / 1e6,
         wall_s=statistics.median(r.wall_s for r in results),
         peak_process_mb=max(r.peak_process_mb for r in results),
         peak_tree_mb=max(r.peak_tree_mb for r in results),
         runs=runs,
+        cpu_s=statistics.median(r.cpu_s for r in results),
+        others_cpu_s=max(r.others_cpu_s for r in results),
         extra={
             "errors": len(payload["errors"]),
             "processes": max(r.processes for r in results),
@@ -278,9 +311,11 @@ def find_markdownlint(explicit: str | None) -> Path | None:
     return Path(found) if found else None
 
 
-def measure_markdownlint(executable: Path, folder: Path, runs: int) -> Measurement:
+def measure_markdownlint(
+    executable: Path, folder: Path, runs: int, idle_wait_s: float
+) -> Measurement:
     files = markdown_files(folder)
-    results = [run_tree([str(executable), "**/*.md"], cwd=folder) for _ in range(runs)]
+    results = [run_tree([str(executable), "**/*.md"], folder, idle_wait_s) for _ in range(runs)]
     return Measurement(
         label='markdownlint-cli2 "**/*.md"',
         documents=len(files),
@@ -289,6 +324,8 @@ def measure_markdownlint(executable: Path, folder: Path, runs: int) -> Measureme
         peak_process_mb=max(r.peak_process_mb for r in results),
         peak_tree_mb=max(r.peak_tree_mb for r in results),
         runs=runs,
+        cpu_s=statistics.median(r.cpu_s for r in results),
+        others_cpu_s=max(r.others_cpu_s for r in results),
         extra={"walls": [round(r.wall_s, 3) for r in results]},
     )
 
@@ -312,17 +349,28 @@ def machine_description() -> str:
     )
 
 
+def _optional(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def print_table(rows: list[Measurement]) -> None:
-    header = f"{'':42} {'docs':>5} {'wall s':>7} {'docs/s':>7} {'MB/s':>6} {'peak MB':>16}"
-    print(header)
+    print(
+        f"{'':36} {'docs':>5} {'wall s':>7} {'docs/s':>7} {'MB/s':>5} {'CPU s':>6} "
+        f"{'peak MB':>16} {'other CPU s':>11}"
+    )
     for row in rows:
         peak = f"{row.peak_process_mb:.0f}"
         if row.peak_tree_mb is not None:
             peak += f" (tree {row.peak_tree_mb:.0f})"
         print(
-            f"{row.label:42} {row.documents:>5} {row.wall_s:>7.2f} {row.docs_per_s:>7.0f} "
-            f"{row.mb_per_s:>6.1f} {peak:>16}"
+            f"{row.label:36} {row.documents:>5} {row.wall_s:>7.2f} {row.docs_per_s:>7.0f} "
+            f"{row.mb_per_s:>5.1f} {_optional(row.cpu_s, '.2f'):>6} {peak:>16} "
+            f"{_optional(row.others_cpu_s, '.1f'):>11}"
         )
+    print(
+        "(peak MB: largest single process; tree: largest sum over all processes at once. "
+        "other CPU s: time other work took on this machine meanwhile; near 0 = idle)"
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -338,6 +386,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdownlint", default=None, help="markdownlint-cli2 executable")
     parser.add_argument("--markdownlint-runs", type=int, default=1)
     parser.add_argument("--skip-markdownlint", action="store_true")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each measurement, wait up to this long for other work to stop",
+    )
     parser.add_argument("--json", default=None, metavar="FILE", help="also write figures here")
     parser.add_argument("--phase", choices=["engine"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -360,13 +415,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     rows = [
-        measure_engine(folder, args.single_runs),
-        measure_cli(folder, args.jobs, args.runs),
-        measure_cli(folder, 1, args.runs),
+        measure_engine(folder, args.single_runs, args.wait_idle),
+        measure_cli(folder, args.jobs, args.runs, args.wait_idle),
+        measure_cli(folder, 1, args.runs, args.wait_idle),
     ]
     markdownlint = None if args.skip_markdownlint else find_markdownlint(args.markdownlint)
     if markdownlint is not None and markdownlint.exists():
-        rows.append(measure_markdownlint(markdownlint, folder, args.markdownlint_runs))
+        rows.append(
+            measure_markdownlint(markdownlint, folder, args.markdownlint_runs, args.wait_idle)
+        )
     elif not args.skip_markdownlint:
         print("markdownlint-cli2 not found (use --markdownlint PATH); comparison skipped\n")
     print_table(rows)

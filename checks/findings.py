@@ -17,7 +17,12 @@ from checks.dimensions import heading_dimensions
 from checks.document import SENTENCE_END, Block, Document
 from checks.vocabulary import hits as block_hits
 
-_TEMPLATE_BRACKET_RE = re.compile(r"\[(?:[A-Z][A-Za-z'/-]*(?: [A-Za-z'/-]+){1,6}|\.\.\.|…)\]")
+# "[Feature name]", "[Link to design]": bracketed template prompts, recognised
+# by their wording so that "[Breaking change]" labels and "[...]" elisions pass.
+_TEMPLATE_BRACKET_RE = re.compile(
+    r"\[(?=[^\]]*\b(?:[Nn]ame|[Dd]escription|[Dd]escribe|[Ll]ink|[Tt]itle|[Yy]our|[Ii]nsert|"
+    r"[Pp]laceholder|UNRESOLVED|TBD|TODO)\b)[A-Z][^\]\[]{1,60}\]"
+)
 _PLACEHOLDER_RE = re.compile(r"\b(?:" + "|".join(sorted(tables.PLACEHOLDER_TOKENS)) + r")\b")
 
 
@@ -74,6 +79,10 @@ _GOAL_CONTEXT_ANYWHERE = frozenset(
         "expected to",
     }
 )
+_HYPOTHETICAL = frozenset({"if", "could", "may", "might", "would", "whether"})
+_NOUN_BEFORE = frozenset({"a", "an", "the", "any", "no", "significant", "large", "small"})
+_NOUN_AFTER = frozenset({"in", "of"})
+_GOAL_LEAD = frozenset({"to", "will", "should", "must", "and", "also", "further", "greatly"})
 _SOLUTION_FIRST = frozenset(
     {
         "we need to build",
@@ -86,10 +95,15 @@ _SOLUTION_FIRST = frozenset(
         "we will implement",
         "we need to create",
         "we will create",
-        "the solution is",
-        "build a",
-        "create a",
-        "implement a",
+        "the solution is to",
+        "we must build",
+        "we need to develop",
+        "we will develop",
+        "we should implement",
+        "we should create",
+        "we need a new",
+        "we need an",
+        "we need a",
     }
 )
 
@@ -169,7 +183,9 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                 sentence = block.tokens[start:end]
                 if any(t in tables.NEGATION_WORDS for t in sentence):
                     continue
-                if not any(t in tables.REQUIREMENT_WORDS for t in sentence):
+                # The absolute must be what is required: "must support all X".
+                lead = block.tokens[max(start, index - 8) : index]
+                if not any(t in tables.REQUIREMENT_WORDS for t in lead):
                     continue
                 results.append(_raw("absolute-requirement", block, index, len(words)))
                 break
@@ -184,6 +200,12 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                     continue
                 start, end = sentence_of(index)
                 sentence = block.tokens[start:end]
+                before = block.tokens[index - 1] if index > start else ""
+                after = block.tokens[index + 1] if index + 1 < end else ""
+                if before in _NOUN_BEFORE or after in _NOUN_AFTER:
+                    continue  # "an increase in X" describes, it does not aim
+                if goal_section and index != start and before not in _GOAL_LEAD:
+                    continue  # in a Goals list the goal leads its item: "Improve X."
                 has_context = goal_section or any(start <= i < end for i in context_starts)
                 if not has_context or _has_quantity(sentence):
                     continue
@@ -198,8 +220,12 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
             neighbours = [
                 b for b in blocks[max(position - 1, 0) : position + 2] if b.section == block.section
             ]
-            if not any(b.has_number or b.links for b in neighbours):
-                index, words = hits["demand"][0]
+            index, words = hits["demand"][0]
+            start, _ = sentence_of(index)
+            conditional = (
+                "if" in block.tokens[start:index] or "whether" in block.tokens[start:index]
+            )
+            if not conditional and not any(b.has_number or b.links for b in neighbours):
                 results.append(_raw("unsupported-demand", block, index, len(words)))
 
         if "tech_change" in hits and "tech_reason" in hits:
@@ -211,7 +237,7 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                     continue
                 if any(t in tables.PROBLEM_OUTCOME_WORDS for t in sentence):
                     continue
-                if any(t in tables.NEGATION_WORDS for t in sentence):
+                if any(t in tables.NEGATION_WORDS or t in _HYPOTHETICAL for t in sentence):
                     continue
                 results.append(_raw("technology-first", block, index, min(end - index, 8)))
                 break

@@ -800,7 +800,13 @@ SOLUTION_MARKERS: tuple[str, ...] = (
     "implement a",
     "build a",
     "create a",
-    "the solution is",
+    "the solution is to",
+    "we must build",
+    "we need to develop",
+    "we will develop",
+    "we should implement",
+    "we should create",
+    "we need a new",
     "this change",
     "this feature",
     "we plan to",
@@ -960,7 +966,7 @@ ABSOLUTE_PHRASES: tuple[str, ...] = (
     "zero friction",
     "no downtime",
     "instantly",
-    "instant",
+    "instant results|updates|feedback|response|responses|notifications",
     "always available",
     "never fail|fails|lose|loses|break|breaks|goes down",
     "all providers|platforms|browsers|devices|regions|customers|users|clients|languages|formats",
@@ -979,7 +985,6 @@ ABSOLUTE_PHRASES: tuple[str, ...] = (
     "infinitely",
     "all edge cases",
     "every edge case",
-    "perfect",
     "guaranteed delivery",
     "no latency",
 )
@@ -1049,10 +1054,6 @@ GOAL_VERBS: tuple[str, ...] = (
     "increases",
     "increasing",
     "faster",
-    "better",
-    "more",
-    "lower",
-    "higher",
     "speed up",
     "decrease",
     "decreases",
@@ -1095,15 +1096,13 @@ GOAL_HEADINGS: tuple[str, ...] = (
     "objective",
     "success metrics",
     "success criteria",
-    "metrics",
     "expected outcomes",
     "outcomes",
     "key results",
-    "impact",
     "benefits",
 )
 DEMAND_PHRASES: tuple[str, ...] = (
-    "users|customers|people|developers|everyone want|wants|need|needs|love|expect",
+    "users|customers|people|developers|everyone want|wants|love",
     "users|customers|people|developers are|keep asking|requesting",
     "users|customers|people|developers have been asking|requesting",
     "users|customers|developers have asked|requested",
@@ -1155,8 +1154,6 @@ TECH_CHANGE_PHRASES: tuple[str, ...] = (
     "adopting",
     "replace",
     "replacing",
-    "introduce",
-    "introducing",
     "convert to",
 )
 TECH_REASON_PHRASES: tuple[str, ...] = (
@@ -1165,7 +1162,6 @@ TECH_REASON_PHRASES: tuple[str, ...] = (
     "modernise",
     "more modern",
     "new technology",
-    "latest",
     "cutting-edge",
     "cutting edge",
     "state-of-the-art",
@@ -1183,13 +1179,9 @@ TECH_REASON_PHRASES: tuple[str, ...] = (
     "best practice",
     "best practices",
     "the way forward",
-    "the future",
     "outdated",
-    "legacy",
     "old-fashioned",
     "more elegant",
-    "cleaner",
-    "nicer",
 )
 PROBLEM_OUTCOME_WORDS: frozenset[str] = frozenset(
     [
@@ -1226,7 +1218,7 @@ PROBLEM_OUTCOME_WORDS: frozenset[str] = frozenset(
     ]
 )
 PLACEHOLDER_TOKENS: frozenset[str] = frozenset({"TBD", "TODO", "TBC", "FIXME", "XXX", "TKTK"})
-PLACEHOLDER_PHRASES: tuple[str, ...] = ("lorem ipsum", "insert here", "fill in", "fill this in")
+PLACEHOLDER_PHRASES: tuple[str, ...] = ("lorem ipsum", "insert here", "fill this in")
 
 # --- Categories -------------------------------------------------------------------
 CATEGORY_SIGNALS: dict[Category, tuple[str, ...]] = {

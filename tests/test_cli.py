@@ -471,3 +471,15 @@ def test_benchmark_script_runs_on_a_small_folder(workdir: Path) -> None:
     )  # fmt: skip
     assert absent.returncode == 0
     assert absent.stdout.startswith("skipped:")
+
+
+def test_colour_needs_a_terminal_and_no_NO_COLOR(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli._use_color(Terminal()) is True
+    assert cli._use_color(io.StringIO()) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli._use_color(Terminal()) is False

@@ -21,7 +21,7 @@ PAUSED_LABEL_DESCRIPTION = "Automatic product reviews are paused on this pull re
 
 # A table cell longer than this is clipped: `paths.include` alone can hold dozens
 # of globs, and the reply should stay readable on a pull request.
-_CELL_CHARS = 160
+_CELL_CHARS = 400
 
 # GitHub's `author_association` values, as a person would name the group.
 _ASSOCIATION_NAMES = {
@@ -167,17 +167,24 @@ def config_reply(settings: Settings) -> str:
 
 def _cell(value: object) -> str:
     if isinstance(value, bool):
-        text = f"`{str(value).lower()}`"
-    elif isinstance(value, (tuple, list)):
-        text = ", ".join(f"`{_code_safe(str(item))}`" for item in value) if value else "(none)"
-    else:
-        text = f"`{_code_safe(str(value))}`"
+        return f"`{str(value).lower()}`"
+    if isinstance(value, (tuple, list)):
+        if not value:
+            return "(none)"
+        shown: list[str] = []
+        for item in value:
+            piece = f"`{_code_safe(str(item))}`"
+            if shown and sum(len(s) + 2 for s in shown) + len(piece) > _CELL_CHARS:
+                break
+            shown.append(piece)
+        text = ", ".join(shown)
+        if len(shown) < len(value):
+            text += f" … ({len(value) - len(shown)} more)"
+        return _escape_cell(text)
+    text = _code_safe(str(value))
     if len(text) > _CELL_CHARS:
-        cut = text[:_CELL_CHARS]
-        # Never leave a code span open: cut back to the end of the last whole item.
-        cut = cut[: cut.rfind("`,") + 1] if "`," in cut else cut.rstrip("`") + "`"
-        text = f"{cut} …"
-    return _escape_cell(text)
+        text = text[: _CELL_CHARS - 1] + "…"
+    return _escape_cell(f"`{text}`")
 
 
 def _code_safe(text: str) -> str:

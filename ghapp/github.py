@@ -396,6 +396,7 @@ class InstallationClient:
         external_id: str = "",
         conclusion: str | None = None,
         output: Mapping[str, Any] | None = None,
+        actions: Sequence[Mapping[str, str]] = (),
     ) -> CheckRun:
         data: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
         if external_id:
@@ -404,6 +405,8 @@ class InstallationClient:
             data["conclusion"] = conclusion
         if output is not None:
             data["output"] = dict(output)
+        if actions:
+            data["actions"] = [dict(action) for action in actions]
         created = await self._send(_Request("POST", f"{repository_url}/check-runs", data=data))
         return CheckRun(id=int(created["id"]), url=str(created["url"]))
 
@@ -438,6 +441,24 @@ class InstallationClient:
     async def add_reaction(self, *, comment_url: str, content: str) -> None:
         """React to an issue comment (`comment.url` of the payload), e.g. "eyes", "rocket"."""
         await self._send(_Request("POST", f"{comment_url}/reactions", data={"content": content}))
+
+    async def ensure_label(
+        self, *, repository_url: str, name: str, color: str, description: str
+    ) -> None:
+        """Create the repository label unless it exists (GitHub answers 422
+        `already_exists` then; names are case-insensitive). Created up front so the
+        label has a colour and a description people can read on the PR."""
+        data = {"name": name, "color": color, "description": description}
+        try:
+            await self._send(_Request("POST", f"{repository_url}/labels", data=data))
+        except BadRequest as error:
+            errors = getattr(error, "errors", None) or []
+            exists = any(
+                isinstance(item, Mapping) and item.get("code") == "already_exists"
+                for item in errors
+            )
+            if error.status_code != 422 or not exists:
+                raise
 
     async def add_labels(self, *, issue_url: str, labels: Sequence[str]) -> None:
         await self._send(_Request("POST", f"{issue_url}/labels", data={"labels": list(labels)}))

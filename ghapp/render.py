@@ -238,10 +238,11 @@ def render_paused() -> CheckOutput:
         summary=(
             "Automatic reviews are paused on this pull request. "
             "Comment `/product-review resume` to turn them back on, "
-            "or `/product-review` for a one-off review."
+            "or `/product-review` (or the **Re-run review** button) for a one-off review."
         ),
         text="",
         conclusion="skipped",
+        actions=RERUN_ACTIONS,
     )
 
 

@@ -6,6 +6,9 @@ size limits, more than 50 annotations in one request, and review comments on
 lines that are not part of the pull request's diff (422, with GitHub's own
 wording, which does not say which comment was wrong).
 
+POST /graphql runs a slice of GitHub's GraphQL schema through graphql-core
+(see fakegraphql.py), so the app's queries are parsed and validated for real.
+
 Faults can be queued (`fail`) to return a status once or several times before
 the real handler answers again: 5xx, rate limits, and so on.
 """
@@ -27,6 +30,7 @@ from urllib.parse import quote
 
 import jwt
 from aiohttp import web
+from fakegraphql import GraphQLFake
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -149,6 +153,7 @@ class FakeRepo:
     contents: dict[tuple[str, str], str] = field(default_factory=dict)  # (ref, path) -> text
     pulls: dict[int, FakePull] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-cased name -> label
 
     @property
     def full_name(self) -> str:
@@ -171,6 +176,7 @@ class FakeGitHub:
         self._faults: list[Fault] = []
         self._stalls: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
         self._ids = itertools.count(1000)
+        self.graphql = GraphQLFake(self)  # POST /graphql (fakegraphql.py)
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ setup
@@ -287,6 +293,7 @@ class FakeGitHub:
             "draft": pull.draft,
             "title": "Add a design doc",
             "user": {"login": pull.author, "type": "User"},
+            "labels": [{"name": name} for name in pull.labels],
             "head": {"ref": pull.head_ref, "sha": pull.head_sha},
             "base": {"ref": repo.default_branch, "sha": "b" * 40},
             "review_comments_url": f"{base_url}/pulls/{pull.number}/comments",
@@ -410,10 +417,23 @@ class FakeGitHub:
         r.add_post(repo + "/check-runs", self._create_check_run)
         r.add_post(repo + "/issues/{number}/comments", self._create_issue_comment)
         r.add_post(repo + "/issues/comments/{id}/reactions", self._create_reaction)
+        r.add_post(repo + "/labels", self._create_label)
         r.add_post(repo + "/issues/{number}/labels", self._add_labels)
         r.add_delete(repo + "/issues/{number}/labels/{name}", self._remove_label)
         r.add_patch(repo + "/check-runs/{id}", self._update_check_run)
+        r.add_post("/graphql", self.graphql.handle)
         return app
+
+    def enterprise_app(self) -> web.Application:
+        """The fake as GitHub Enterprise Server serves it: REST under /api/v3 and
+        GraphQL at /api/graphql (set `url` to the server's /api/v3 address)."""
+        self.prefix = "/api/v3"
+        root = web.Application()
+        root.add_subapp("/api/v3", self.app)
+        graphql = web.Application(middlewares=[self._record, self._faults_middleware, self._auth])
+        graphql.router.add_post("/graphql", self.graphql.handle)
+        root.add_subapp("/api", graphql)
+        return root
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -426,7 +446,10 @@ class FakeGitHub:
                 body = raw
         record = Recorded(
             request.method,
-            request.path.removeprefix(self.prefix),
+            # Recorded without the Enterprise prefix; its GraphQL endpoint as /graphql.
+            "/graphql"
+            if self.prefix and request.path == "/api/graphql"
+            else request.path.removeprefix(self.prefix),
             dict(request.query),
             {k.lower(): v for k, v in request.headers.items()},
             body,
@@ -773,12 +796,37 @@ class FakeGitHub:
             pull.reactions.setdefault(comment_id, []).append(content)
         return web.json_response({"id": next(self._ids), "content": content}, status=201)
 
+    async def _create_label(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        data = await request.json()
+        name, color = data.get("name"), data.get("color", "ededed")
+        if not isinstance(name, str) or not name.strip() or len(name) > 50:
+            return _invalid("name", "is missing or too long")
+        if not isinstance(color, str) or not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            return _invalid("color", "is invalid (six hex digits, no '#')")
+        if len(data.get("description") or "") > 100:
+            return _invalid("description", "is too long (maximum is 100 characters)")
+        if name.lower() in repo.labels:
+            # GitHub's answer for a duplicate name (names are case-insensitive).
+            return web.json_response(
+                {
+                    "message": "Validation Failed",
+                    "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}],
+                },
+                status=422,
+            )
+        label = {**data, "id": next(self._ids), "name": name, "color": color.lower()}
+        repo.labels[name.lower()] = label
+        return web.json_response(label, status=201)
+
     async def _add_labels(self, request: web.Request) -> web.Response:
-        _, pull = self._pull(request)
+        repo, pull = self._pull(request)
         labels = (await request.json()).get("labels")
         if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
             return _invalid("labels", "must be a list of names")
         for name in labels:
+            # GitHub creates an unknown label on the fly, grey and without a description.
+            repo.labels.setdefault(name.lower(), {"name": name, "color": "ededed"})
             if name not in pull.labels:
                 pull.labels.append(name)
         return web.json_response([{"name": name} for name in pull.labels])

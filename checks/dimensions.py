@@ -164,6 +164,10 @@ def assess(
 ) -> dict[str, Assessment]:
     aliases = extra_aliases or {}
     evidence = {key: Evidence() for key in DIMENSIONS}
+    # Links before the first section body are the doc's own metadata (its
+    # tracking issue, its discussion thread), not evidence of demand.
+    later_sections = [s.line for s in doc.sections if s.level >= 2]
+    preamble_end = later_sections[0] if later_sections else 0
     for index, block in enumerate(doc.blocks):
         if block.kind == "heading":
             continue
@@ -171,10 +175,11 @@ def assess(
             bucket = evidence[phrase.label]
             line = block.token_lines[position]
             (bucket.strong if phrase.strength == 2 else bucket.weak).append((line, index))
-        for link in () if _is_metadata_line(block) else block.links:
+        in_preamble = block.line < preamble_end
+        for link in () if in_preamble or _is_metadata_line(block) else block.links:
             if _is_demand_link(link):
                 evidence["evidence"].strong.append((block.line, index))
-        if block.quoted:
+        if block.quoted and block.word_count >= 15:  # a quoted voice, not a one-line note
             evidence["evidence"].strong.append((block.line, index))
         for position, token in enumerate(block.tokens if "%" in block.text else ()):
             if token.endswith("%") and token[:1].isdigit():

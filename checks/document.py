@@ -140,6 +140,7 @@ class Block:
     quoted: bool = False  # inside a block quote
     has_number: bool = False
     word_count: int = 0  # tokens that are not sentence punctuation
+    navigation: bool = False  # a table-of-contents entry: only links to #anchors
     # Phrase hits by table group, filled once by checks.vocabulary.hits().
     hits: dict[str, list[Any]] | None = field(default=None, repr=False, compare=False)
 
@@ -240,7 +241,7 @@ def _parse_directive(body: str, line: int) -> Directive | None:
 
 
 class _Collector:
-    __slots__ = ("kind", "links", "pieces", "quoted", "start", "tags")
+    __slots__ = ("kind", "link_chars", "links", "pieces", "quoted", "start", "tags")
 
     def __init__(self, kind: str, start: int, quoted: bool = False) -> None:
         self.kind = kind
@@ -248,6 +249,7 @@ class _Collector:
         self.start = start
         self.pieces: list[tuple[int, str]] = []  # (byte offset, text)
         self.links: list[str] = []
+        self.link_chars = 0  # characters of text inside links
         self.tags: list[tuple[int, str]] = []
 
 
@@ -278,6 +280,7 @@ def parse(text: str, path: str = "") -> Document:
     in_metadata = False
     in_image = 0
     quote_depth = 0
+    link_depth = 0
     code_lines = 0
 
     def html(raw: str, offset: int) -> None:
@@ -318,6 +321,9 @@ def parse(text: str, path: str = "") -> Document:
                 quoted=collector.quoted,
                 has_number=_DIGIT_RE.search(block_text) is not None,
                 word_count=len(tokens) - sum(map(SENTENCE_END.__contains__, tokens)),
+                navigation=bool(collector.links)
+                and all(link.startswith("#") for link in collector.links)
+                and len(block_text) <= 2 + collector.link_chars,
             )
         )
 
@@ -336,6 +342,8 @@ def parse(text: str, path: str = "") -> Document:
                     front_matter = _parse_front_matter(value)
                 elif not skip_depth and stack and not in_image:
                     stack[-1].pieces.append((start, value))
+                    if link_depth:
+                        stack[-1].link_chars += len(value)
             elif name == "Start":
                 tag = value if isinstance(value, str) else next(iter(value))
                 if tag in ("Paragraph", "Item", "TableHead", "TableRow"):
@@ -352,6 +360,7 @@ def parse(text: str, path: str = "") -> Document:
                 elif tag == "MetadataBlock":
                     in_metadata = True
                 elif tag == "Link":
+                    link_depth += 1
                     if stack:
                         stack[-1].links.append(str(value[tag].get("dest_url", "")))
                 elif tag == "Image":
@@ -375,6 +384,8 @@ def parse(text: str, path: str = "") -> Document:
                     in_metadata = False
                 elif tag == "Image":
                     in_image = max(in_image - 1, 0)
+                elif tag == "Link":
+                    link_depth = max(link_depth - 1, 0)
                 elif tag == "BlockQuote":
                     quote_depth = max(quote_depth - 1, 0)
             elif name in ("Html", "InlineHtml"):

@@ -53,7 +53,8 @@ def hits(block: Block, group: str) -> list[Hit]:
     cached = block.hits
     if cached is None:
         cached = {}
-        for found in matcher().finditer(block.tokens):
+        # A table-of-contents entry repeats headings; it says nothing itself.
+        for found in () if block.navigation else matcher().finditer(block.tokens):
             cached.setdefault(found[1].group, []).append(found)
         block.hits = cached
     return cached.get(group, [])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from checks.config import Settings
+from ghapp.explain import explain_reply
 
 COMMAND = "/product-review"
 # The label that pauses automatic reviews on a pull request (the state lives on
@@ -122,9 +123,9 @@ HELP_TEXT = f"""\
 |---|---|
 | `{COMMAND}` | Review the design docs now, at the latest commit (only questions not asked before) |
 | `{COMMAND} full` | The same, but ask every current question again |
-| `{COMMAND} explain ID` | Explain a dimension or check id: what it looks for, why, how to silence it |
+| `{COMMAND} explain ID` | What a dimension or check looks for, why, how to silence it |
 | `{COMMAND} config` | Show the configuration that applies here and where each value comes from |
-| `{COMMAND} pause` | Stop automatic reviews on this pull request (adds the `{PAUSED_LABEL}` label) |
+| `{COMMAND} pause` | Stop automatic reviews on this pull request (label `{PAUSED_LABEL}`) |
 | `{COMMAND} resume` | Start them again (removes the label) and review now |
 | `{COMMAND} help` | This list |
 
@@ -219,3 +220,16 @@ def label_names(labels: Iterable[object]) -> set[str]:
 
 def is_paused(labels: Iterable[object]) -> bool:
     return PAUSED_LABEL.lower() in label_names(labels)
+
+
+def text_reply(command: Command, settings: Settings) -> str | None:
+    """The reply for a command that answers with text; None for the others."""
+    if command.action is Action.HELP:
+        return help_reply()
+    if command.action is Action.UNKNOWN:
+        return help_reply(command.argument)
+    if command.action is Action.EXPLAIN:
+        return explain_reply(command.argument)
+    if command.action is Action.CONFIG:
+        return config_reply(settings)
+    return None

@@ -30,6 +30,8 @@ import gidgethub.aiohttp
 from gidgethub import BadRequest, HTTPException
 
 from ghapp.auth import InstallationToken, InstallationTokens, app_jwt
+from ghapp.prefetch import QUERY as CONTEXT_QUERY
+from ghapp.prefetch import ContextRequest, ReviewContext, read_context
 from ghapp.repoconfig import FetchedFile
 
 USER_AGENT = "product-review"
@@ -38,6 +40,20 @@ RAW_MEDIA_TYPE = "application/vnd.github.raw+json"
 # GitHub's own ceiling for GET /pulls/{n}/files.
 MAX_PULL_FILES = 3000
 PAGE_SIZE = 100
+
+
+def graphql_url(api_url: str) -> str:
+    """GitHub's GraphQL endpoint for a REST base URL: `https://api.github.com/graphql`;
+    on Enterprise Server, whose REST API is `https://HOST/api/v3`, `https://HOST/api/graphql`."""
+    base = api_url.rstrip("/")
+    if base.endswith("/api/v3"):
+        return base.removesuffix("/v3") + "/graphql"
+    return base + "/graphql"
+
+
+class GraphQLFailed(Exception):
+    """GitHub's GraphQL endpoint answered something that is not a GraphQL response."""
+
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -383,6 +399,27 @@ class InstallationClient:
         # Over 1 MB the JSON carries no content; the raw media type still does.
         text = await self.read_text(contents_url=str(item["url"]))
         return FetchedFile(text=text, sha=sha)
+
+    # -- GraphQL ----------------------------------------------------------------------
+
+    async def graphql(self, *, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """One GraphQL request; GitHub's whole answer, `data` and `errors`.
+
+        GitHub answers 200 even when parts of a query failed (`data` holds null there
+        and `errors` says why), so reading the errors is the caller's job. HTTP errors
+        (401, 5xx, rate limits) are handled like every other request.
+        """
+        data = {"query": query, "variables": dict(variables)}
+        answer = await self._send(_Request("POST", graphql_url(self._app.api_url), data=data))
+        if not isinstance(answer, dict) or not ("data" in answer or "errors" in answer):
+            raise GraphQLFailed(f"not a GraphQL response: {str(answer)[:200]!r}")
+        return answer
+
+    async def review_context(self, request: ContextRequest) -> ReviewContext:
+        """The config files and earlier reviews a review needs, in one request
+        (see `ghapp.prefetch`)."""
+        answer = await self.graphql(query=CONTEXT_QUERY, variables=request.variables())
+        return read_context(answer, request)
 
     # -- check runs ---------------------------------------------------------------
 

@@ -9,10 +9,15 @@ Layers, lowest precedence first (DESIGN.md, the config issue):
 4. the repository's own file, read from its default branch: a pull request never
    configures its own review.
 
-API calls per load: the repository's file (1) + the organisation file (1, none when
-the repository is `.github` itself, none while cached) + one per `_extends` hop (none
-while cached). Files outside the reviewed repository are cached for a short while;
-every parsed file is cached by blob SHA, so an unchanged file is never parsed twice.
+API calls per load, through REST: the repository's file (1) + the organisation file
+(1, none when the repository is `.github` itself, none while cached) + one per
+`_extends` hop (none while cached). The review flow reads the repository's and the
+organisation's files ahead, in its one GraphQL request (`ghapp.prefetch`), and hands
+the loader a `PrefetchedReader`: files it holds cost no call here (and are fresher
+than the cache, so they win over it); only `_extends` targets and files the
+prefetch could not give whole (truncated, binary) go through REST. Files outside
+the reviewed repository are cached for a short while; every parsed file is cached
+by blob SHA, so an unchanged file is never parsed twice.
 
 Entry points: `load_settings` (the review flow) and `config_errors_at` (problems in
 the config file as a pull request changes it, for annotations on that file).
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,11 +48,15 @@ from checks.configfile import (
 __all__ = [
     "CONFIG_PATH",
     "MAX_EXTENDS_DEPTH",
+    "ORG_CONFIG_REPO",
     "FetchedFile",
+    "FileKey",
     "FileReader",
+    "PrefetchedReader",
     "RepoConfigLoader",
     "clear_caches",
     "config_errors_at",
+    "file_key",
     "load_settings",
 ]
 
@@ -72,6 +81,39 @@ class FileReader(Protocol):
     ) -> FetchedFile | None:
         """The file's text and blob SHA, or None when it (or the repo) does not exist."""
         ...
+
+
+# (owner, repository, path, ref): names lower-cased (GitHub's are case-insensitive);
+# ref None is the repository's default branch.
+FileKey = tuple[str, str, str, str | None]
+
+
+def file_key(owner: str, repo: str, path: str, ref: str | None) -> FileKey:
+    return (owner.lower(), repo.lower(), path, ref)
+
+
+class PrefetchedReader:
+    """A `FileReader` that answers from files already read (the review's GraphQL
+    prefetch) and asks `fallback` (the REST client) for any other file."""
+
+    def __init__(
+        self, files: Mapping[FileKey, FetchedFile | None], *, fallback: FileReader
+    ) -> None:
+        self._files = dict(files)
+        self._fallback = fallback
+        self.fallback_reads = 0
+
+    def holds(self, *, owner: str, repo: str, path: str, ref: str | None) -> bool:
+        return file_key(owner, repo, path, ref) in self._files
+
+    async def fetch_file(
+        self, *, owner: str, repo: str, path: str, ref: str | None = None
+    ) -> FetchedFile | None:
+        key = file_key(owner, repo, path, ref)
+        if key in self._files:
+            return self._files[key]
+        self.fallback_reads += 1
+        return await self._fallback.fetch_file(owner=owner, repo=repo, path=path, ref=ref)
 
 
 # Stands for a file whose bytes are not UTF-8 (the reader could not decode it).
@@ -221,7 +263,10 @@ class RepoConfigLoader:
         only ever holds files read at their default branch (ref None)."""
         key = (scope or "", *_identity(target))
         cacheable = scope is not None and ref is None
-        if cacheable and key in self._shared:
+        prefetched = isinstance(reader, PrefetchedReader) and reader.holds(
+            owner=target.owner, repo=target.repo, path=target.path, ref=ref
+        )
+        if cacheable and not prefetched and key in self._shared:
             return self._shared[key]
         try:
             fetched = await reader.fetch_file(

@@ -2,11 +2,14 @@
 publish a Check Run and (when there is something new to ask) one PR review.
 
 API calls per review, in order (N = changed design docs):
-  settings (repoconfig) · list files (1 per 100 files) · the config file at the
-  head, only when the PR changes it (1) · read each doc (N; none for a newly
-  added doc, whose patch is the whole file) · create the check (1) ·
-  earlier reviews, for fingerprints (1; not on `opened`, not when there is
-  nothing to ask) · post the review (1, +1 on a 422) · complete the check (1).
+  one GraphQL request for everything but the docs (1: the config file at the
+  default branch and at the head, the organisation's config, the earlier
+  reviews' bodies; see ghapp.prefetch) · list files (1 per 100 files) · create
+  the check (1) · read each doc (N; none for a newly added doc, whose patch is
+  the whole file) · post the review (1, +1 on a 422) · complete the check (1).
+  N + 5 in all. REST reads only fill what the prefetch could not give: `_extends`
+  targets, a truncated or binary config file, more than 100 earlier reviews, or
+  a failed GraphQL request.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from checks.config import ConfigError, Settings
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
 from ghapp.diff import commentable_lines
-from ghapp.github import CheckRun, InstallationClient, PullFile
+from ghapp.github import CheckRun, GraphQLFailed, InstallationClient, PullFile
+from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, ReviewContext, describe
 from ghapp.render import (
     ANNOTATIONS_PER_REQUEST,
     BODY_LIMIT,
@@ -38,7 +42,7 @@ from ghapp.render import (
     render_failure,
     render_skipped,
 )
-from ghapp.repoconfig import CONFIG_PATH, FileReader, config_errors_at
+from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, config_errors_at
 
 CHECK_NAME = "Product review"
 # Marker format documented in ghapp.render; used to make a review body carry the
@@ -270,11 +274,46 @@ def with_config_problems(output: CheckOutput, problems: Sequence[ConfigError]) -
 
 
 async def _changed_config_problems(
-    client: InstallationClient, pull: PullRequestRef, files: Sequence[PullFile]
+    reader: FileReader, pull: PullRequestRef, files: Sequence[PullFile]
 ) -> tuple[ConfigError, ...]:
     if not any(f.filename == CONFIG_PATH and f.status != "removed" for f in files):
         return ()
-    return await config_errors_at(client, owner=pull.owner, repo=pull.repo, ref=pull.head_sha)
+    return await config_errors_at(reader, owner=pull.owner, repo=pull.repo, ref=pull.head_sha)
+
+
+async def _prefetch(client: InstallationClient, request: ReviewRequest) -> ReviewContext:
+    """The review's one GraphQL request. Should it fail, the review carries on with
+    the REST reads it replaces (more calls, same result)."""
+    pull = request.pull
+    try:
+        context = await client.review_context(
+            ContextRequest(
+                owner=pull.owner,
+                repo=pull.repo,
+                number=pull.number,
+                default_branch=pull.default_branch,
+                head_sha=pull.head_sha,
+                earlier_reviews=not (request.first_review or request.full),
+            )
+        )
+    except (HTTPException, GraphQLFailed) as error:
+        log.warning(
+            "prefetch failed, reading through REST delivery=%s repo=%s pr=%d: %s",
+            request.delivery_id,
+            pull.full_name,
+            pull.number,
+            describe_error(error),
+        )
+        return EMPTY_CONTEXT
+    if context.problems:
+        log.warning(
+            "prefetch incomplete, reading the rest through REST delivery=%s repo=%s pr=%d: %s",
+            request.delivery_id,
+            pull.full_name,
+            pull.number,
+            describe(context.problems),
+        )
+    return context
 
 
 async def _read_documents(
@@ -388,8 +427,10 @@ async def _review(
     outcome: ReviewOutcome,
 ) -> None:
     pull = request.pull
+    context = await _prefetch(client, request)
+    reader = PrefetchedReader(context.files, fallback=client)
     settings = await load_settings(
-        client, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
+        reader, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
     )
     if pull.draft and not settings.drafts and not request.explicit:
         outcome.outcome = "skipped-draft"
@@ -397,7 +438,7 @@ async def _review(
 
     files = await client.list_pull_files(pull_url=pull.pull_url)
     docs = design_docs(files, settings)
-    config_problems = await _changed_config_problems(client, pull, files)
+    config_problems = await _changed_config_problems(reader, pull, files)
     outcome.documents = len(docs)
     if not docs:
         skipped = with_config_problems(render_skipped(), config_problems)
@@ -438,10 +479,12 @@ async def _review(
         reports, patches=patches, asked=frozenset(), settings=settings, full=request.full
     )
     if plan is not None and not (request.first_review or request.full):
-        try:
-            bodies = await client.list_bot_review_bodies(pull_url=pull.pull_url)
-        except Exception as error:
-            raise ReviewFailed("reading earlier reviews", error) from error
+        bodies: Sequence[str] | None = context.earlier_bodies
+        if bodies is None:  # the prefetch could not tell: read them through REST
+            try:
+                bodies = await client.list_bot_review_bodies(pull_url=pull.pull_url)
+            except Exception as error:
+                raise ReviewFailed("reading earlier reviews", error) from error
         plan = plan_review(
             reports, patches=patches, asked=asked_fingerprints(bodies), settings=settings
         )

@@ -10,15 +10,28 @@ any of them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cachetools import TTLCache
 from gidgethub import routing, sansio
 
+from ghapp.commands import (
+    PAUSED_LABEL,
+    PAUSED_LABEL_COLOR,
+    PAUSED_LABEL_DESCRIPTION,
+    Action,
+    Command,
+    denied_reply,
+    is_paused,
+    may_run,
+    parse_command,
+    text_reply,
+)
 from ghapp.github import GitHubApp, InstallationClient
-from ghapp.render import RERUN_ACTION_ID
+from ghapp.render import RERUN_ACTION_ID, render_paused
 from ghapp.review import (
     CHECK_NAME,
     Engine,
@@ -26,6 +39,7 @@ from ghapp.review import (
     ReviewOutcome,
     ReviewRequest,
     SettingsLoader,
+    describe_error,
     review_pull_request,
 )
 
@@ -38,6 +52,65 @@ _RECENT_HEADS_TTL_SECONDS = 15 * 60
 _RECENT_HEADS_MAX = 10_000
 
 
+# Outcomes after which a review of the same head needs no repeat.
+_COMPLETED_OUTCOMES = frozenset({"reviewed", "no-design-docs"})
+
+
+@dataclass(frozen=True)
+class _FinishedReview:
+    head_sha: str
+    full: bool
+    outcome: ReviewOutcome
+
+    def answers(self, request: ReviewRequest) -> bool:
+        """True when this review already gives what `request` asks for: it completed,
+        at the same head, and asked at least as much (a `full` one answers both)."""
+        return (
+            self.outcome.outcome in _COMPLETED_OUTCOMES
+            and self.head_sha == request.pull.head_sha
+            and (self.full or not request.full)
+        )
+
+
+@dataclass
+class _Waiting:
+    """Requests that arrived while a review of their pull request was running,
+    collapsed into one review that runs when that one ends."""
+
+    request: ReviewRequest
+    current_head: bool  # look up the head when the review starts (commands)
+    client: InstallationClient | None
+    done: asyncio.Future[ReviewOutcome]
+
+    def absorb(
+        self, request: ReviewRequest, *, current_head: bool, client: InstallationClient | None
+    ) -> None:
+        earlier = self.request
+        triggers = dict.fromkeys([*earlier.trigger.split("+"), request.trigger])
+        # The latest request knows the latest head; `full` and `explicit` are kept
+        # if any request asked for them.
+        self.request = replace(
+            request,
+            trigger="+".join(triggers),
+            first_review=False,
+            explicit=earlier.explicit or request.explicit,
+            full=earlier.full or request.full,
+        )
+        self.current_head = self.current_head or current_head
+        self.client = self.client or client
+
+
+@dataclass
+class _PullQueue:
+    """One review at a time for one pull request, and at most one collapsed request
+    waiting behind it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: _Waiting | None = None
+    last: _FinishedReview | None = None
+    users: int = 0  # callers inside `EventContext.review`; the queue goes when idle
+
+
 @dataclass
 class EventContext:
     github: GitHubApp
@@ -48,7 +121,7 @@ class EventContext:
     )
     outcomes: list[ReviewOutcome] = field(default_factory=list)  # the latest, for tests/bench
     keep_outcomes: int = 100
-    _pull_locks: dict[tuple[str, int], asyncio.Lock] = field(default_factory=dict)
+    _queues: dict[tuple[str, int], _PullQueue] = field(default_factory=dict)
 
     def claim_head(self, pull: PullRequestRef) -> bool:
         """True the first time an automatic trigger asks for this head of this PR."""
@@ -62,26 +135,129 @@ class EventContext:
         self.recent_heads[(pull.full_name, pull.number, pull.head_sha)] = True
 
     async def review(
-        self, request: ReviewRequest, *, client: InstallationClient | None = None
+        self,
+        request: ReviewRequest,
+        *,
+        client: InstallationClient | None = None,
+        current_head: bool = False,
     ) -> ReviewOutcome:
-        """Run one review; reviews of the same pull request run one after another,
-        so a later one sees what an earlier one asked."""
+        """Review a pull request, one review at a time per pull request.
+
+        A request that arrives while a review of the same pull request runs waits
+        for it; every request arriving meanwhile joins that waiting one, so they
+        produce a single review (`full` if any of them was). When the review that
+        was running already answered the waiting request (same head, nothing more
+        asked), the waiting request takes its outcome instead of reviewing again.
+        `current_head` reviews the head the pull request has when the review
+        starts, not the one in `request` (the comment command has none).
+        """
         key = (request.pull.full_name, request.pull.number)
-        lock = self._pull_locks.setdefault(key, asyncio.Lock())
+        queue = self._queues.setdefault(key, _PullQueue())
+        queue.users += 1
         try:
-            async with lock:
-                outcome = await review_pull_request(
-                    request,
-                    client=client or self.github.installation(request.pull.installation_id),
-                    engine=self.engine,
-                    load_settings=self.load_settings,
-                )
+            if queue.waiting is not None:
+                queue.waiting.absorb(request, current_head=current_head, client=client)
+                # Shielded: a cancelled caller must not cancel the others' result.
+                return await asyncio.shield(queue.waiting.done)
+            behind_another = queue.lock.locked()
+            entry = _Waiting(
+                # After another review of this PR, there are earlier reviews to read.
+                replace(request, first_review=request.first_review and not behind_another),
+                current_head,
+                client,
+                asyncio.get_running_loop().create_future(),
+            )
+            if behind_another:
+                queue.waiting = entry
+            try:
+                async with queue.lock:
+                    if queue.waiting is entry:
+                        queue.waiting = None  # later requests start a new batch
+                    outcome = await self._run(entry, queue, behind_another=behind_another)
+            except BaseException:
+                if queue.waiting is entry:
+                    queue.waiting = None
+                entry.done.cancel()
+                raise
+            entry.done.set_result(outcome)
+            return outcome
         finally:
-            if not lock.locked() and self._pull_locks.get(key) is lock:
-                del self._pull_locks[key]
+            queue.users -= 1
+            if queue.users == 0 and self._queues.get(key) is queue:
+                del self._queues[key]
+
+    async def _run(
+        self, entry: _Waiting, queue: _PullQueue, *, behind_another: bool
+    ) -> ReviewOutcome:
+        request = entry.request
+        client = entry.client or self.github.installation(request.pull.installation_id)
+        if entry.current_head:
+            try:
+                pull = await client.get_pull(pull_url=request.pull.pull_url)
+            except Exception as error:
+                log.exception(
+                    "could not read the pull request delivery=%s pr=%d",
+                    request.delivery_id,
+                    request.pull.number,
+                )
+                return ReviewOutcome(outcome="failed", reason=describe_error(error))
+            head = replace(
+                request.pull,
+                head_sha=str(pull["head"]["sha"]),
+                draft=bool(pull.get("draft", False)),
+            )
+            request = replace(request, pull=head)
+            self.mark_head(head)  # the push's own events need not review it again
+        if behind_another and queue.last is not None and queue.last.answers(request):
+            log.info(
+                "review not repeated delivery=%s trigger=%s repo=%s pr=%d: the review that "
+                "just finished answered it",
+                request.delivery_id,
+                request.trigger,
+                request.pull.full_name,
+                request.pull.number,
+            )
+            return queue.last.outcome
+        outcome = await review_pull_request(
+            request, client=client, engine=self.engine, load_settings=self.load_settings
+        )
+        queue.last = _FinishedReview(request.pull.head_sha, request.full, outcome)
         self.outcomes.append(outcome)
         del self.outcomes[: -self.keep_outcomes]
         return outcome
+
+    async def publish_paused(
+        self, pull: PullRequestRef, *, delivery_id: str, client: InstallationClient | None = None
+    ) -> None:
+        """A completed check that says automatic reviews are paused on this PR (one call)."""
+        client = client or self.github.installation(pull.installation_id)
+        paused = render_paused()
+        try:
+            await client.create_check_run(
+                repository_url=pull.repository_url,
+                name=CHECK_NAME,
+                head_sha=pull.head_sha,
+                status="completed",
+                conclusion=paused.conclusion,
+                output=paused.output(),
+                external_id=delivery_id,
+                actions=paused.actions,
+            )
+        except Exception:
+            log.exception(
+                "could not post the paused check delivery=%s repo=%s pr=%d",
+                delivery_id,
+                pull.full_name,
+                pull.number,
+            )
+            return
+        log.info(
+            "review paused delivery=%s repo=%s pr=%d head=%s",
+            delivery_id,
+            pull.full_name,
+            pull.number,
+            pull.head_sha[:12],
+        )
 
 
 def pull_ref_from_pull(
@@ -129,6 +305,9 @@ async def on_pull_request(event: sansio.Event, context: EventContext) -> None:
             return
     else:
         context.mark_head(pull)
+    if is_paused(event.data["pull_request"].get("labels") or []):
+        await context.publish_paused(pull, delivery_id=event.delivery_id)
+        return
     await context.review(
         ReviewRequest(
             pull=pull,
@@ -172,6 +351,9 @@ async def on_check_suite_requested(event: sansio.Event, context: EventContext) -
         pull = await client.get_pull(pull_url=ref.pull_url)
         if str(pull["head"]["sha"]) != ref.head_sha:
             continue  # the branch moved on; the newer head has its own events
+        if is_paused(pull.get("labels") or []):
+            await context.publish_paused(ref, delivery_id=event.delivery_id, client=client)
+            continue
         await context.review(
             ReviewRequest(
                 pull=pull_ref_from_pull(pull, event.data["repository"], ref.installation_id),
@@ -221,5 +403,110 @@ async def on_check_run_requested_action(event: sansio.Event, context: EventConte
     await _rerun_check(event, context, "check_run.requested_action")
 
 
-# Issue 5 (the `/product-review` comment command) adds its router here.
-ROUTER = routing.Router(pull_request_router, checks_router)
+# --------------------------------------------------------------------------- the command
+
+comment_router = routing.Router()
+
+
+@comment_router.register("issue_comment", action="created")
+async def on_issue_comment(event: sansio.Event, context: EventContext) -> None:
+    """`/product-review …` at the start of a new comment on a pull request.
+
+    Edited and deleted comments are other actions (not routed); comments on plain
+    issues and by bots (this app's own replies included: no loops) are ignored.
+    """
+    issue = event.data["issue"]
+    comment = event.data["comment"]
+    if not issue.get("pull_request"):
+        return
+    if (comment.get("user") or {}).get("type") == "Bot":
+        return
+    command = parse_command(str(comment.get("body") or ""))
+    if command is None:
+        return
+    client = context.github.installation(_installation_id(event))
+    comment_url = str(comment["url"])
+    try:
+        await client.add_reaction(comment_url=comment_url, content="eyes")
+        reaction = await _run_command(event, context, command, client)
+        if reaction is not None:
+            await client.add_reaction(comment_url=comment_url, content=reaction)
+    except Exception:
+        log.exception(
+            "command failed delivery=%s repo=%s pr=%s command=%s",
+            event.delivery_id,
+            event.data["repository"].get("full_name"),
+            issue.get("number"),
+            command.action.value,
+        )
+        with contextlib.suppress(Exception):
+            await client.add_reaction(comment_url=comment_url, content="confused")
+
+
+async def _run_command(
+    event: sansio.Event, context: EventContext, command: Command, client: InstallationClient
+) -> str | None:
+    """Carry out a command. Returns the closing reaction: "rocket" when done,
+    "confused" when the review failed (its check says why), None after a reply."""
+    issue = event.data["issue"]
+    comment = event.data["comment"]
+    repository = event.data["repository"]
+    owner, repo = str(repository["owner"]["login"]), str(repository["name"])
+    default_branch = str(repository.get("default_branch") or "main")
+    # The default branch's config decides who may: a PR cannot widen that itself.
+    settings = await context.load_settings(
+        client, owner=owner, repo=repo, default_branch=default_branch
+    )
+    commenter = str((comment.get("user") or {}).get("login") or "")
+    allowed = may_run(
+        settings,
+        association=str(comment.get("author_association") or "NONE"),
+        commenter=commenter,
+        pull_author=(issue.get("user") or {}).get("login"),
+    )
+    comments_url = str(issue["comments_url"])
+    if not allowed:
+        await client.create_issue_comment(
+            comments_url=comments_url, body=denied_reply(settings, commenter=commenter)
+        )
+        return None
+    reply = text_reply(command, settings)
+    if reply is not None:
+        await client.create_issue_comment(comments_url=comments_url, body=reply)
+        return None
+    issue_url = str(issue["url"])
+    if command.action is Action.PAUSE:
+        await client.ensure_label(
+            repository_url=str(repository["url"]),
+            name=PAUSED_LABEL,
+            color=PAUSED_LABEL_COLOR,
+            description=PAUSED_LABEL_DESCRIPTION,
+        )
+        await client.add_labels(issue_url=issue_url, labels=[PAUSED_LABEL])
+        return "rocket"
+    if command.action is Action.RESUME:
+        await client.remove_label(issue_url=issue_url, name=PAUSED_LABEL)
+    pull = PullRequestRef(
+        installation_id=client.installation_id,
+        owner=owner,
+        repo=repo,
+        number=int(issue["number"]),
+        head_sha="",  # looked up when the review starts: "review now" means the latest head
+        default_branch=default_branch,
+        repository_url=str(repository["url"]),
+        pull_url=str(issue["pull_request"]["url"]),
+    )
+    outcome = await context.review(
+        ReviewRequest(
+            pull=pull,
+            delivery_id=event.delivery_id,
+            trigger=f"issue_comment.{command.action.value}",
+            explicit=True,
+            full=command.action is Action.FULL,
+        ),
+        current_head=True,
+    )
+    return "confused" if outcome.outcome in ("failed", "cancelled") else "rocket"
+
+
+ROUTER = routing.Router(pull_request_router, checks_router, comment_router)

@@ -263,6 +263,8 @@ class GraphQLFake:
     def __init__(self, fake: FakeGitHub) -> None:
         self.fake = fake
         self.text_limit = BLOB_TEXT_LIMIT
+        # Every `object(expression:)` resolved: (repository full name, expression).
+        self.objects_read: list[tuple[str, str]] = []
 
     # -------------------------------------------------------------- HTTP
 
@@ -275,10 +277,8 @@ class GraphQLFake:
             return _problem(400, "Problems parsing JSON")
         query = payload.get("query")
         if not isinstance(query, str) or not query.strip():
-            return web.json_response(
-                {"errors": [{"message": "A query attribute must be specified and must be a string."}]},
-                status=400,
-            )
+            message = "A query attribute must be specified and must be a string."
+            return web.json_response({"errors": [{"message": message}]}, status=400)
         variables = payload.get("variables")
         if variables is not None and not isinstance(variables, dict):
             return web.json_response(
@@ -345,6 +345,7 @@ class GraphQLFake:
     def _object(
         self, repo: FakeRepo, expression: str | None, oid: str | None
     ) -> dict[str, Any] | None:
+        self.objects_read.append((repo.full_name, expression or f"oid:{oid}"))
         if expression is None:
             if oid is None:
                 return None

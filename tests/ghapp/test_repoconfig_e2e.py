@@ -60,7 +60,13 @@ async def test_a_pr_that_switches_the_config_off_is_still_reviewed_with_the_defa
     assert run["conclusion"] == "failure"  # fail_on: warning from the default branch
     # The PR's `comments.mode: off` does not apply: questions sit on the changed lines.
     assert pull.review_comments
-    assert config_requests(fake_github, repo) == [{"ref": "main"}]
+    # The settings file is read at the default branch; the PR's version is read too
+    # (at the head, only to report its problems), both in the review's one GraphQL
+    # request: nothing goes through the REST contents API.
+    reads = [expr for name, expr in fake_github.graphql.objects_read if name == repo.full_name]
+    assert reads == [f"main:{CONFIG_PATH}", f"{pull.head_sha}:{CONFIG_PATH}"]
+    assert len(fake_github.calls("POST", "/graphql")) == 1
+    assert config_requests(fake_github, repo) == []
 
 
 async def test_an_invalid_config_shows_up_in_the_check_run_and_the_valid_parts_apply(

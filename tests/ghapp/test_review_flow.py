@@ -125,12 +125,12 @@ async def test_synchronize_asks_only_new_questions(
     assert len(pull.reviews) == 2
     assert len(repo.check_runs) == 3
     assert list(repo.check_runs.values())[-1]["status"] == "completed"
-    third = [r for r in fake_github.requests[before:] if "/contents/.github/" not in r.path]
-    # files, check create, earlier reviews, check complete
+    third = fake_github.requests[before:]
+    # config and earlier reviews (one GraphQL request), files, check create, check complete
     assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in third] == [
+        ("POST", "graphql"),
         ("GET", "files"),
         ("POST", "check-runs"),
-        ("GET", "reviews"),
         ("PATCH", str(list(repo.check_runs)[-1])),
     ]
 
@@ -513,9 +513,13 @@ async def test_a_broken_config_in_the_pr_is_annotated_even_without_design_docs(
     (annotation,) = run["output"]["annotations"]
     assert annotation["path"] == CONFIG
     assert annotation["start_line"] == 1
-    # Read at the head of the pull request (and from the default branch for settings).
-    refs = [r.query.get("ref") for r in fake_github.calls("GET", f"/contents/{CONFIG}")]
-    assert pull.head_sha in refs
+    # Read at the head of the pull request (and from the default branch for settings),
+    # both in the review's one GraphQL request.
+    assert fake_github.graphql.objects_read[:2] == [
+        (repo.full_name, f"{repo.default_branch}:{CONFIG}"),
+        (repo.full_name, f"{pull.head_sha}:{CONFIG}"),
+    ]
+    assert fake_github.calls("GET", f"/contents/{CONFIG}") == []
 
 
 async def test_a_broken_config_next_to_a_design_doc_adds_to_the_review_check(

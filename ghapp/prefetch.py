@@ -1,0 +1,245 @@
+"""Everything a review needs besides the documents, in one GraphQL request.
+
+One query reads, at once:
+
+- the repository's `.github/product-review.yml` at its default branch (the
+  settings) and at the pull request's head (its problems are annotated when the
+  pull request changes the file; its settings never apply);
+- the same file in the owner's `.github` repository (organisation defaults; that
+  repository may not exist: GitHub then answers `null` with a NOT_FOUND error);
+- the bodies of the earlier reviews written by bots on the pull request, and of
+  their inline comments (the fingerprints of the questions already asked).
+
+This module only builds the query and reads the answer (`ghapp.github` sends it).
+Whatever the answer lacks (an error on one part, a truncated or binary file, more
+than 100 reviews) is simply not in the `ReviewContext`: the review then reads that
+part through REST as it would without the prefetch, so a partial answer costs
+calls, never correctness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ghapp.repoconfig import CONFIG_PATH, ORG_CONFIG_REPO, FetchedFile, FileKey, file_key
+
+QUERY = """\
+query ProductReviewContext(
+  $owner: String!
+  $name: String!
+  $number: Int!
+  $configAtBase: String!
+  $configAtHead: String!
+  $orgConfig: String!
+  $withOrg: Boolean!
+  $withReviews: Boolean!
+) {
+  repo: repository(owner: $owner, name: $name) {
+    config: object(expression: $configAtBase) { ...ConfigFile }
+    headConfig: object(expression: $configAtHead) { ...ConfigFile }
+    pullRequest(number: $number) @include(if: $withReviews) {
+      reviews(last: 100) {
+        pageInfo { hasPreviousPage }
+        nodes {
+          author { __typename login }
+          body
+          comments(first: 100) {
+            pageInfo { hasNextPage }
+            nodes { body }
+          }
+        }
+      }
+    }
+  }
+  org: repository(owner: $owner, name: ".github") @include(if: $withOrg) {
+    config: object(expression: $orgConfig) { ...ConfigFile }
+  }
+}
+
+fragment ConfigFile on Blob {
+  oid
+  byteSize
+  isTruncated
+  text
+}
+"""
+
+
+@dataclass(frozen=True)
+class ContextRequest:
+    """What to prefetch for one review, and how to file the answers."""
+
+    owner: str
+    repo: str
+    number: int
+    default_branch: str
+    head_sha: str
+    earlier_reviews: bool  # False on `opened` or a full re-review: nothing to read
+
+    @property
+    def with_org(self) -> bool:
+        # The organisation repository's own reviews have no separate organisation layer.
+        return self.repo.lower() != ORG_CONFIG_REPO
+
+    def variables(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner,
+            "name": self.repo,
+            "number": self.number,
+            "configAtBase": f"{self.default_branch}:{CONFIG_PATH}",
+            "configAtHead": f"{self.head_sha}:{CONFIG_PATH}",
+            "orgConfig": f"HEAD:{CONFIG_PATH}",
+            "withOrg": self.with_org,
+            "withReviews": self.earlier_reviews,
+        }
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What the prefetch learnt; anything missing is read through REST instead."""
+
+    # Config files by `repoconfig.file_key`; None: the file (or repository) does not exist.
+    files: Mapping[FileKey, FetchedFile | None] = field(default_factory=dict)
+    # Bodies of earlier bot reviews and their comments; None: not read, or incomplete.
+    earlier_bodies: tuple[str, ...] | None = None
+    # GraphQL errors other than the expected "no `.github` repository", for the log.
+    problems: tuple[str, ...] = ()
+
+
+EMPTY_CONTEXT = ReviewContext()
+
+
+def _path_of(error: Mapping[str, Any]) -> tuple[str, ...] | None:
+    path = error.get("path")
+    if not isinstance(path, list) or not path:
+        return None
+    return tuple(str(part) for part in path)
+
+
+class _Answer:
+    def __init__(self, answer: Mapping[str, Any]) -> None:
+        data = answer.get("data")
+        self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        errors = answer.get("errors")
+        self.errors: list[Mapping[str, Any]] = [
+            error
+            for error in (errors if isinstance(errors, list) else [])
+            if isinstance(error, Mapping)
+        ]
+
+    def failed(self, *path: str) -> bool:
+        """An error touches `path` (above, at, or below it), or has no path at all."""
+        for error in self.errors:
+            where = _path_of(error)
+            if where is None:
+                return True
+            common = min(len(where), len(path))
+            if where[:common] == path[:common]:
+                return True
+        return False
+
+    def get(self, *path: str) -> tuple[bool, Any]:
+        """(found, value) at `path` of the data; not found when a key is absent."""
+        node: Any = self.data
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                return False, None
+            node = node[key]
+        return True, node
+
+
+def _blob(value: Any) -> tuple[bool, FetchedFile | None]:
+    """(known, file) for an `object(expression:)` answer: null is a missing file; a
+    tree is not a file either; a truncated or binary blob is unknown here."""
+    if value is None:
+        return True, None
+    if not isinstance(value, Mapping):
+        return False, None
+    if "oid" not in value:
+        return True, None  # a Tree or a Commit: the `... on Blob` fragment did not apply
+    text = value.get("text")
+    if value.get("isTruncated") or not isinstance(text, str):
+        return False, None
+    return True, FetchedFile(text=text, sha=str(value["oid"]))
+
+
+def _org_missing(answer: _Answer) -> bool:
+    return any(
+        error.get("type") == "NOT_FOUND" and _path_of(error) == ("org",) for error in answer.errors
+    )
+
+
+def _bodies(answer: _Answer) -> tuple[str, ...] | None:
+    if answer.failed("repo", "pullRequest"):
+        return None
+    found, reviews = answer.get("repo", "pullRequest", "reviews")
+    if not found or not isinstance(reviews, Mapping):
+        return None
+    if (reviews.get("pageInfo") or {}).get("hasPreviousPage"):
+        return None  # more than 100 reviews: older ones need REST's pagination
+    bodies: list[str] = []
+    for review in reviews.get("nodes") or []:
+        if not isinstance(review, Mapping):
+            continue
+        if (review.get("author") or {}).get("__typename") != "Bot":
+            continue
+        bodies.append(str(review.get("body") or ""))
+        comments = review.get("comments") or {}
+        if (comments.get("pageInfo") or {}).get("hasNextPage"):
+            return None
+        bodies.extend(
+            str(comment.get("body") or "")
+            for comment in comments.get("nodes") or []
+            if isinstance(comment, Mapping)
+        )
+    return tuple(bodies)
+
+
+def read_context(answer: Mapping[str, Any], request: ContextRequest) -> ReviewContext:
+    """The `ReviewContext` in GitHub's answer to `QUERY` with `request.variables()`."""
+    parsed = _Answer(answer)
+    files: dict[FileKey, FetchedFile | None] = {}
+    wanted: list[tuple[tuple[str, ...], FileKey]] = [
+        (
+            ("repo", "config"),
+            file_key(request.owner, request.repo, CONFIG_PATH, request.default_branch),
+        ),
+        (
+            ("repo", "headConfig"),
+            file_key(request.owner, request.repo, CONFIG_PATH, request.head_sha),
+        ),
+    ]
+    org_key = file_key(request.owner, ORG_CONFIG_REPO, CONFIG_PATH, None)
+    org_missing = request.with_org and _org_missing(parsed)
+    if org_missing:
+        files[org_key] = None  # no `.github` repository, or the app cannot see it
+    elif request.with_org:
+        wanted.append((("org", "config"), org_key))
+    for path, key in wanted:
+        if parsed.failed(*path):
+            continue
+        found, value = parsed.get(*path)
+        if not found:
+            continue
+        known, fetched = _blob(value)
+        if known:
+            files[key] = fetched
+    problems = tuple(
+        str(error.get("message") or error)
+        for error in parsed.errors
+        if not (org_missing and _path_of(error) == ("org",))
+    )
+    return ReviewContext(
+        files=files,
+        earlier_bodies=_bodies(parsed) if request.earlier_reviews else None,
+        problems=problems,
+    )
+
+
+def describe(problems: Sequence[str], *, limit: int = 3) -> str:
+    """A short account of GraphQL errors for a log line."""
+    shown = "; ".join(problem[:200] for problem in problems[:limit])
+    more = len(problems) - limit
+    return shown + (f" (+{more} more)" if more > 0 else "")

@@ -25,7 +25,7 @@ DIMENSION_GUIDES: Mapping[str, _Guide] = {
         looks_for=(
             "A description of the situation today and what is wrong with it, told "
             "without the proposed solution. A section that only restates the "
-            "solution (\"we need a new cache\"), or a single vague line, counts as weak."
+            'solution ("we need a new cache"), or a single vague line, counts as weak.'
         ),
         example=(
             "Support agents re-enter the customer's address in three tools for every "
@@ -37,7 +37,7 @@ DIMENSION_GUIDES: Mapping[str, _Guide] = {
         looks_for=(
             "A specific group and the situation they are in: a persona, a customer "
             "segment, or a developer audience such as cluster operators or the "
-            "payments team. Only \"users\", \"developers\" or \"customers\" counts as weak."
+            'payments team. Only "users", "developers" or "customers" counts as weak.'
         ),
         example=(
             "Warehouse pickers on the night shift, who scan 300 to 400 items an hour "
@@ -59,7 +59,7 @@ DIMENSION_GUIDES: Mapping[str, _Guide] = {
         looks_for=(
             "A measurable criterion with a target or threshold: a number, a baseline "
             "and a target, an SLO, or a measurable bar for graduation. Success named "
-            "without a measure (\"improve performance\") counts as weak."
+            'without a measure ("improve performance") counts as weak.'
         ),
         example=(
             "Checkout abandonment on mobile drops from 38% to below 30% within eight "
@@ -80,8 +80,8 @@ DIMENSION_GUIDES: Mapping[str, _Guide] = {
     "alternatives": _Guide(
         looks_for=(
             "At least one other option, doing nothing included, and the reasoning for "
-            "not choosing it. Options listed without reasons count as weak; \"None\" "
-            "or \"TBD\" under the heading does not count."
+            'not choosing it. Options listed without reasons count as weak; "None" '
+            'or "TBD" under the heading does not count.'
         ),
         example=(
             "Doing nothing: agents keep the workaround, at roughly 40 hours a week. "
@@ -112,7 +112,7 @@ DIMENSION_GUIDES: Mapping[str, _Guide] = {
     "risks": _Guide(
         looks_for=(
             "Drawbacks and costs: maintenance, migration, compatibility, operational "
-            "load, ideally with mitigations. \"None\", \"TBD\" or one vague line "
+            'load, ideally with mitigations. "None", "TBD" or one vague line '
             "counts as weak."
         ),
         example=(
@@ -125,24 +125,24 @@ DIMENSION_GUIDES: Mapping[str, _Guide] = {
 CHECK_GUIDES: Mapping[str, _Guide] = {
     "solution-first": _Guide(
         looks_for=(
-            "A problem statement that is really a solution (\"we need to build X\", "
-            "\"the problem is that we lack X\") and names no outcome for anyone."
+            'A problem statement that is really a solution ("we need to build X", '
+            '"the problem is that we lack X") and names no outcome for anyone.'
         ),
         example=(
-            "Instead of \"We need a recommendation engine\": \"Returning shoppers find "
+            'Instead of "We need a recommendation engine": "Returning shoppers find '
             "relevant products only by search; 60% leave without adding anything to "
-            "the basket.\""
+            'the basket."'
         ),
     ),
     "absolute-requirement": _Guide(
         looks_for=(
             "Maximal wording used as a requirement: real-time, all, every, 100%, zero, "
-            "complete. Harmless uses are left alone: \"all tests pass\", or a non-goal "
-            "such as \"real-time sync is out of scope\"."
+            'complete. Harmless uses are left alone: "all tests pass", or a non-goal '
+            'such as "real-time sync is out of scope".'
         ),
         example=(
-            "Instead of \"fraud must be detected in real time\": \"flag 90% of "
-            "fraudulent orders within 5 minutes, before they ship\"."
+            'Instead of "fraud must be detected in real time": "flag 90% of '
+            'fraudulent orders within 5 minutes, before they ship".'
         ),
     ),
     "unquantified-goal": _Guide(
@@ -151,39 +151,39 @@ CHECK_GUIDES: Mapping[str, _Guide] = {
             "baseline or target near it."
         ),
         example=(
-            "Instead of \"reduce onboarding time\": \"cut median time from sign-up to "
-            "first project from 3 days to 1 day by the end of Q3\"."
+            'Instead of "reduce onboarding time": "cut median time from sign-up to '
+            'first project from 3 days to 1 day by the end of Q3".'
         ),
     ),
     "unsupported-demand": _Guide(
         looks_for=(
-            "Demand asserted without data nearby: \"users want\", \"customers keep "
-            "asking\", \"I think users would\"."
+            'Demand asserted without data nearby: "users want", "customers keep '
+            'asking", "I think users would".'
         ),
         example=(
-            "Instead of \"customers keep asking for dark mode\": \"50 requests for dark "
-            "mode in a year, against 500 people a month abandoning the payment step\"."
+            'Instead of "customers keep asking for dark mode": "50 requests for dark '
+            'mode in a year, against 500 people a month abandoning the payment step".'
         ),
     ),
     "technology-first": _Guide(
         looks_for=(
             "A rewrite, a migration or a new technology whose stated reason is the "
-            "technology itself (\"move to microservices because they are modern\")."
+            'technology itself ("move to microservices because they are modern").'
         ),
         example=(
-            "Instead of \"rewrite the importer in Rust\": \"imports over 1 GB time out "
+            'Instead of "rewrite the importer in Rust": "imports over 1 GB time out '
             "for 12 customers; streaming the parse fixes that, and we compared it with "
-            "raising the timeout\"."
+            'raising the timeout".'
         ),
     ),
     "placeholder": _Guide(
         looks_for=(
             "Text left for later: TBD, TODO, FIXME, and template leftovers such as "
-            "\"[Feature name]\" or \"<describe>\"."
+            '"[Feature name]" or "<describe>".'
         ),
         example=(
-            "Instead of \"Rollout: TBD\": \"Rollout: not decided yet; the decision "
-            "depends on the load test on 14 May, owned by Dana\"."
+            'Instead of "Rollout: TBD": "Rollout: not decided yet; the decision '
+            'depends on the load test on 14 May, owned by Dana".'
         ),
     ),
 }
@@ -310,8 +310,7 @@ def _explain_check(check: str) -> str:
         "- for a stretch of the document: `<!-- product-review off -->` before it and "
         "`<!-- product-review on -->` after it (silences every line check in between);",
         f"- for the whole document: front matter `product_review: {{disable: [{check}]}}`;",
-        f"- for the whole repository: `checks: {{{check}: off}}` in "
-        "`.github/product-review.yml`.",
+        f"- for the whole repository: `checks: {{{check}: off}}` in `.github/product-review.yml`.",
     ]
     return "\n".join(lines)
 

@@ -134,6 +134,11 @@ class EventContext:
     def mark_head(self, pull: PullRequestRef) -> None:
         self.recent_heads[(pull.full_name, pull.number, pull.head_sha)] = True
 
+    def has_waiting_review(self, full_name: str, number: int) -> bool:
+        """Whether requests wait behind a running review of this pull request."""
+        queue = self._queues.get((full_name, number))
+        return queue is not None and queue.waiting is not None
+
     async def review(
         self,
         request: ReviewRequest,

@@ -7,9 +7,26 @@ from pathlib import Path
 
 CHECKS = Path(__file__).resolve().parent.parent / "checks"
 FORBIDDEN_MODULES = {
-    "aiohttp", "gidgethub", "asyncio", "socket", "ssl", "http", "urllib", "requests", "httpx",
-    "subprocess", "multiprocessing", "concurrent", "threading", "time", "datetime", "os",
-    "shutil", "tempfile", "ghapp", "random",
+    "aiohttp",
+    "gidgethub",
+    "asyncio",
+    "socket",
+    "ssl",
+    "http",
+    "urllib",
+    "requests",
+    "httpx",
+    "subprocess",
+    "multiprocessing",
+    "concurrent",
+    "threading",
+    "time",
+    "datetime",
+    "os",
+    "shutil",
+    "tempfile",
+    "ghapp",
+    "random",
 }
 FORBIDDEN_CALLS = {"open", "input", "print", "exec", "eval"}
 # Pure helpers inside otherwise forbidden packages.
@@ -31,13 +48,19 @@ def _violations(path: Path) -> list[str]:
             for n in names
             if n.split(".")[0] in FORBIDDEN_MODULES and n not in ALLOWED_MODULES
         ]
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in FORBIDDEN_CALLS:
-                found.append(f"call {node.func.id}()")
-        if isinstance(node, ast.Attribute) and node.attr in {"read_text", "read_bytes", "open"}:
-            # The one read allowed: the package's own data (the config schema).
-            if "resources.files(" not in ast.unparse(node.value):
-                found.append(f".{node.attr}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in FORBIDDEN_CALLS
+        ):
+            found.append(f"call {node.func.id}()")
+        # The one read allowed: the package's own data (the config schema).
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in {"read_text", "read_bytes", "open"}
+            and "resources.files(" not in ast.unparse(node.value)
+        ):
+            found.append(f".{node.attr}")
     return [f"{path.name}:{item}" for item in found]
 
 

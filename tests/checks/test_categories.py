@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks import Category, ReviewOptions, Requirement, review_document
+from checks import Category, Requirement, ReviewOptions, review_document
 
 COMPLIANCE = """# Encrypt backups at rest
 

@@ -94,8 +94,7 @@ QUIET = [
         id="quantified-goal",
     ),
     pytest.param(
-        "# Plan\n\n42 customers asked for dark mode in the last survey, "
-        "so users want it.\n",
+        "# Plan\n\n42 customers asked for dark mode in the last survey, so users want it.\n",
         id="demand-with-data",
     ),
     pytest.param(
@@ -118,9 +117,7 @@ def test_harmless_uses_stay_quiet(text: str) -> None:
 
 
 def test_findings_carry_question_reason_and_range() -> None:
-    report = review_document(
-        "# Plan\n\nThe system must detect fraud in real-time.\n", "x.md"
-    )
+    report = review_document("# Plan\n\nThe system must detect fraud in real-time.\n", "x.md")
     finding = next(f for f in report.findings if f.check == "absolute-requirement")
     assert finding.severity is Severity.SUGGESTION
     assert finding.excerpt == "real-time"

@@ -27,8 +27,7 @@ CASES = [
         id="off-to-the-end",
     ),
     pytest.param(
-        f"# A\n\n<!-- product-review disable=absolute-requirement -->\n{ABSOLUTE}\n\n"
-        f"{ABSOLUTE}\n",
+        f"# A\n\n<!-- product-review disable=absolute-requirement -->\n{ABSOLUTE}\n\n{ABSOLUTE}\n",
         [("absolute-requirement", 6)],
         id="disable-next-block-only",
     ),

@@ -1,0 +1,269 @@
+"""The call budget end to end: per review at most (changed design docs + 5) API
+calls, with the organisation's and the repository's config applied and the
+questions already asked left out, all through the one GraphQL prefetch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from apptools import deliver, outcomes
+from fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
+
+from ghapp.render import asked_fingerprints
+from ghapp.repoconfig import CONFIG_PATH, clear_caches
+
+# Lines: 1 "# Idea N", 2 "", 3 "## Problem", 4 "Sync must be real-time.", 5 "", 6 "TBD"
+TEXT = "# Idea {n}\n\n## Problem\nSync must be real-time.\n\nTBD\n"
+PATCH = "@@ -4,3 +4,3 @@\n-Sync.\n+Sync must be real-time.\n \n TBD"
+# The push adds 7 "", 8 "## Pricing", 9 "TBD later".
+PUSHED = TEXT + "\n## Pricing\nTBD later\n"
+PUSHED_PATCH = PATCH + "\n+\n+## Pricing\n+TBD later"
+
+# Docs live where the default globs would not look: only the repository's config
+# makes them design docs. The organisation's config makes questions fail the check.
+REPO_CONFIG = 'paths:\n  include: ["notes/**/*.md"]\n'
+ORG_CONFIG = "fail_on: warning\n"
+
+
+@pytest.fixture(autouse=True)
+def fresh_config_caches() -> Iterator[None]:
+    clear_caches()
+    yield
+    clear_caches()
+
+
+def doc(n: int) -> str:
+    return f"notes/ideas/{n:04d}-idea.md"
+
+
+def configured_pr(fake: FakeGitHub, docs: int) -> tuple[FakeRepo, FakePull]:
+    org = fake.add_repo(name=".github")
+    org.contents[("main", CONFIG_PATH)] = ORG_CONFIG
+    repo = fake.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    pull = fake.add_pull(
+        repo, modified={doc(n): (TEXT.format(n=n), PATCH) for n in range(1, docs + 1)}
+    )
+    return repo, pull
+
+
+def shape(requests: list[Recorded]) -> list[tuple[str, str]]:
+    """(method, what) per request, ids and SHAs left out."""
+    named = []
+    for r in requests:
+        if r.path == "/graphql":
+            what = "graphql"
+        elif "/contents/" in r.path:
+            what = "contents/" + r.path.split("/contents/", 1)[1]
+        else:
+            what = r.path.rsplit("/", 1)[-1]
+            what = "check-run" if what.isdigit() else what
+        named.append((r.method, what))
+    return named
+
+
+@pytest.mark.parametrize("docs", [1, 5])
+async def test_a_synchronize_stays_within_changed_docs_plus_five(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
+) -> None:
+    repo, pull = configured_pr(fake_github, docs)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    first = {(c["path"], c["line"]) for c in pull.review_comments}
+    assert first == {(doc(n), line) for n in range(1, docs + 1) for line in (4, 6)}
+
+    fake_github.push(
+        repo,
+        pull,
+        modified={doc(n): (PUSHED.format(n=n), PUSHED_PATCH) for n in range(1, docs + 1)},
+    )
+    before = len(fake_github.requests)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+    requests = fake_github.requests[before:]
+
+    assert shape(requests) == [
+        ("POST", "graphql"),  # both config files, the earlier reviews
+        ("GET", "files"),
+        ("POST", "check-runs"),
+        *[("GET", f"contents/{doc(n)}") for n in range(1, docs + 1)],
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+    ]
+    assert len(requests) == docs + 5
+    assert outcomes(client)[-1].api_calls == docs + 5
+    assert all(r.status in (200, 201) for r in requests)
+
+    # The organisation's config applies (questions fail the check) and so does the
+    # repository's (the docs under notes/ were reviewed at all).
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["head_sha"] == pull.head_sha
+    assert latest["conclusion"] == "failure"
+    # Only the new question is asked: what the first review asked is not repeated.
+    second = fake_github.calls("POST", "/reviews")[-1].body
+    assert {(c["path"], c["line"]) for c in second["comments"]} == {
+        (doc(n), 9) for n in range(1, docs + 1)
+    }
+    assert "How will we know this worked?" not in second["body"]
+    assert len(pull.reviews) == 2
+
+
+async def test_nothing_new_to_ask_costs_four_calls_and_posts_nothing(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    same = TEXT.format(n=1).replace("# Idea", "# The idea")
+    fake_github.push(repo, pull, modified={doc(1): (same, "@@ -1 +1 @@\n-# Idea 1\n+# The idea 1")})
+    before = len(fake_github.requests)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+
+    assert shape(fake_github.requests[before:]) == [
+        ("POST", "graphql"),
+        ("GET", "files"),
+        ("POST", "check-runs"),
+        ("GET", f"contents/{doc(1)}"),
+        ("PATCH", "check-run"),
+    ]
+    assert len(pull.reviews) == 1
+
+
+async def test_opened_does_not_ask_for_earlier_reviews(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    (prefetch,) = fake_github.calls("POST", "/graphql")
+    assert prefetch.body["variables"]["withReviews"] is False
+    assert fake_github.calls("GET", "/reviews") == []
+
+
+async def test_a_missing_organisation_repository_is_no_config_and_no_extra_call(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo = fake_github.add_repo()  # no acme/.github at all
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    pull = fake_github.add_pull(repo, modified={doc(1): (TEXT.format(n=1), PATCH)})
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    (prefetch,) = fake_github.calls("POST", "/graphql")
+    assert prefetch.status == 200
+    assert fake_github.calls("GET", "/contents/.github/") == []
+    (run,) = repo.check_runs.values()
+    assert run["conclusion"] == "neutral"  # questions, and the default fail_on: never
+    assert outcomes(client)[-1].outcome == "reviewed"
+
+
+async def test_a_fresh_organisation_config_wins_over_the_cached_one(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert next(iter(repo.check_runs.values()))["conclusion"] == "failure"
+
+    # Within the minute the REST path would have cached the organisation file for.
+    fake_github.repos["acme/.github"].contents[("main", CONFIG_PATH)] = "fail_on: never\n"
+    fake_github.push(repo, pull, modified={doc(1): (PUSHED.format(n=1), PUSHED_PATCH)})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["conclusion"] == "neutral"
+
+
+async def test_extends_targets_are_still_read_through_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    shared = fake_github.add_repo(name="review-settings")
+    shared.contents[("main", "configs/notes.yml")] = REPO_CONFIG + ORG_CONFIG
+    repo = fake_github.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = "_extends: review-settings:configs/notes.yml\n"
+    pull = fake_github.add_pull(repo, modified={doc(1): (TEXT.format(n=1), PATCH)})
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    (run,) = repo.check_runs.values()
+    assert run["conclusion"] == "failure"
+    (extends,) = fake_github.calls("GET", "/contents/")[:1]
+    assert extends.path == "/repos/acme/review-settings/contents/configs/notes.yml"
+    assert len(fake_github.calls("GET", "/contents/.github/")) == 0
+    assert len(fake_github.requests) == 1 + 1 + 5 + 1  # token, _extends, N + 5 (N = 1)
+
+
+async def test_a_truncated_config_blob_is_read_through_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    fake_github.graphql.text_limit = 10  # GitHub truncates large blobs in GraphQL
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    reads = fake_github.calls("GET", f"/contents/{CONFIG_PATH}")
+    assert sorted(r.path for r in reads) == [
+        f"/repos/acme/.github/contents/{CONFIG_PATH}",
+        f"/repos/acme/widgets/contents/{CONFIG_PATH}",
+    ]
+    (run,) = repo.check_runs.values()
+    assert run["conclusion"] == "failure"  # both configs applied all the same
+
+
+async def test_a_failed_prefetch_falls_back_to_rest_and_still_skips_asked_questions(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    fake_github.push(repo, pull, modified={doc(1): (PUSHED.format(n=1), PUSHED_PATCH)})
+    fake_github.fail("POST", "/graphql", status=400, message="Problems parsing JSON")
+    before = len(fake_github.requests)
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+
+    assert shape(fake_github.requests[before:]) == [
+        ("POST", "graphql"),
+        ("GET", f"contents/{CONFIG_PATH}"),  # the organisation's
+        ("GET", f"contents/{CONFIG_PATH}"),  # the repository's
+        ("GET", "files"),
+        ("POST", "check-runs"),
+        ("GET", f"contents/{doc(1)}"),
+        ("GET", "reviews"),
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+    ]
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["conclusion"] == "failure"
+    second = fake_github.calls("POST", "/reviews")[-1].body
+    assert [c["line"] for c in second["comments"]] == [9]
+
+
+async def test_more_than_a_hundred_reviews_are_read_through_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    asked = asked_fingerprints([r["body"] for r in pull.reviews])
+    human = {"login": "octocat", "id": 1, "type": "User"}
+    for number in range(100):  # pushes our review out of GraphQL's last 100
+        pull.reviews.append({"id": 10_000 + number, "user": human, "body": "LGTM"})
+    fake_github.push(repo, pull, modified={doc(1): (PUSHED.format(n=1), PUSHED_PATCH)})
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+
+    assert len(fake_github.calls("GET", "/reviews")) == 2  # 101 reviews: two pages
+    ours = [r for r in pull.reviews if r["user"] == BOT_USER]
+    assert len(ours) == 2
+    assert not asked & asked_fingerprints([ours[1]["body"]]) - {""}
+    second = fake_github.calls("POST", "/reviews")[-1].body
+    assert [c["line"] for c in second["comments"]] == [9]
+
+
+async def test_a_draft_that_is_skipped_costs_one_call(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, draft=True, modified={doc(1): (TEXT.format(n=1), PATCH)})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == [
+        "/graphql"
+    ]
+    assert outcomes(client)[-1].outcome == "skipped-draft"

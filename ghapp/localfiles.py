@@ -7,7 +7,6 @@ reviewed. Results always come back in discovery order, however the work was spre
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +25,7 @@ from checks.report import Category, DocumentReport
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Below this many files a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 50
+MAX_CHUNK_FILES = 64
 # Auto progress only for runs long enough to look stuck without it.
 PROGRESS_THRESHOLD = 20
 
@@ -233,11 +233,36 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _chunks(items: Sequence[str], jobs: int) -> list[Sequence[str]]:
-    # Several chunks per worker balance uneven document sizes and keep progress moving;
-    # a cap keeps each result message (pickled reports) small.
-    size = max(1, min(64, math.ceil(len(items) / (jobs * 8))))
-    return [items[start : start + size] for start in range(0, len(items), size)]
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # the worker will report why it cannot read the file
+
+
+def plan_chunks(files: Sequence[str], jobs: int) -> list[list[int]]:
+    """Indices of `files` grouped into work items, largest files first.
+
+    Review time grows with document size, so handing out the big documents first and
+    the small ones last keeps every worker busy until the end (no straggler holding
+    one large chunk). Chunks hold about 1/16 of a worker's share of the bytes: enough
+    to amortise sending the results back, small enough to balance and show progress.
+    """
+    sizes = [_file_size(path) for path in files]
+    order = sorted(range(len(files)), key=lambda index: (-sizes[index], index))
+    budget = max(1, sum(sizes) // (jobs * 16))
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    current_bytes = 0
+    for index in order:
+        current.append(index)
+        current_bytes += sizes[index]
+        if current_bytes >= budget or len(current) >= MAX_CHUNK_FILES:
+            chunks.append(current)
+            current, current_bytes = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def review_files(
@@ -266,19 +291,21 @@ def review_files(
 def _review_parallel(
     files: Sequence[str], source: SettingsSource, jobs: int, tick: Callable[[int], None]
 ) -> list[ReviewOutcome]:
-    chunks = _chunks(files, jobs)
-    results: list[list[ReviewOutcome] | None] = [None] * len(chunks)
+    chunks = plan_chunks(files, jobs)
+    outcomes: list[ReviewOutcome | None] = [None] * len(files)
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)))
     try:
-        pending: dict[Future[list[ReviewOutcome]], int] = {
-            pool.submit(_review_chunk, chunk, source): index for index, chunk in enumerate(chunks)
+        pending: dict[Future[list[ReviewOutcome]], list[int]] = {
+            pool.submit(_review_chunk, [files[index] for index in chunk], source): chunk
+            for chunk in chunks
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                index = pending.pop(future)
-                results[index] = future.result()
-                tick(len(chunks[index]))
+                chunk = pending.pop(future)
+                for index, outcome in zip(chunk, future.result(), strict=True):
+                    outcomes[index] = outcome
+                tick(len(chunk))
     except BrokenProcessPool:
         # A worker died (killed, out of memory): finish the rest in this process.
         pass
@@ -286,11 +313,10 @@ def _review_parallel(
         # On Ctrl-C or an error, drop queued chunks instead of waiting for them.
         pool.shutdown(wait=True, cancel_futures=True)
     settings = source.load()
-    outcomes: list[ReviewOutcome] = []
-    for index, chunk in enumerate(chunks):
-        chunk_results = results[index]
-        if chunk_results is None:
-            chunk_results = [review_file(path, settings) for path in chunk]
-            tick(len(chunk))
-        outcomes.extend(chunk_results)
-    return outcomes
+    finished: list[ReviewOutcome] = []
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:
+            outcome = review_file(files[index], settings)
+            tick(1)
+        finished.append(outcome)
+    return finished

@@ -241,13 +241,14 @@ def _parse_directive(body: str, line: int) -> Directive | None:
 
 
 class _Collector:
-    __slots__ = ("kind", "link_chars", "links", "pieces", "quoted", "start", "tags")
+    __slots__ = ("first", "kind", "link_chars", "links", "pieces", "quoted", "start", "tags")
 
     def __init__(self, kind: str, start: int, quoted: bool = False) -> None:
         self.kind = kind
         self.quoted = quoted
         self.start = start
-        self.pieces: list[tuple[int, str]] = []  # (byte offset, text)
+        self.first = -1  # byte offset of the first piece of text
+        self.pieces: list[str] = []
         self.links: list[str] = []
         self.link_chars = 0  # characters of text inside links
         self.tags: list[tuple[int, str]] = []
@@ -294,8 +295,8 @@ def parse(text: str, path: str = "") -> Document:
             return
         # Pieces carry "\n" for every source line break (soft breaks and skipped
         # inline code/HTML keep theirs), so line k of the text is first_line + k.
-        raw = "".join(piece for _, piece in collector.pieces)
-        first_line = line_of(collector.pieces[0][0]) if collector.pieces else 0
+        raw = "".join(collector.pieces)
+        first_line = line_of(collector.first if collector.first >= 0 else collector.start)
         tokens: list[str] = []
         token_lines: list[int] = []
         for k, segment in enumerate(raw.lower().split("\n")):
@@ -331,20 +332,25 @@ def parse(text: str, path: str = "") -> Document:
         events = pyromark.events_with_range(text, options=_OPTIONS)
         for raw_event, span in events:
             event: Any = raw_event  # pyromark types events as `object`
-            start = span["start"]
-            if isinstance(event, str):
+            if event.__class__ is str:
                 if event in ("SoftBreak", "HardBreak") and stack and not skip_depth:
-                    stack[-1].pieces.append((start, "\n"))
+                    stack[-1].pieces.append("\n")
                 continue
-            ((name, value),) = event.items()
-            if name == "Text":
+            value = event.get("Text")
+            if value is not None:  # the most frequent event, handled first
                 if in_metadata:
                     front_matter = _parse_front_matter(value)
                 elif not skip_depth and stack and not in_image:
-                    stack[-1].pieces.append((start, value))
+                    collector = stack[-1]
+                    if collector.first < 0:
+                        collector.first = span["start"]
+                    collector.pieces.append(value)
                     if link_depth:
-                        stack[-1].link_chars += len(value)
-            elif name == "Start":
+                        collector.link_chars += len(value)
+                continue
+            ((name, value),) = event.items()
+            start = span["start"]
+            if name == "Start":
                 tag = value if isinstance(value, str) else next(iter(value))
                 if tag in ("Paragraph", "Item", "TableHead", "TableRow"):
                     kind = {"Paragraph": "paragraph", "Item": "item"}.get(tag, "table_row")
@@ -353,7 +359,7 @@ def parse(text: str, path: str = "") -> Document:
                     stack.append(_Collector("heading", start))
                 elif tag == "TableCell":
                     if stack and stack[-1].pieces:
-                        stack[-1].pieces.append((start, " | "))
+                        stack[-1].pieces.append(" | ")
                 elif tag == "CodeBlock":
                     skip_depth += 1
                     code_lines += max(line_of(span["end"] - 1) - line_of(start) + 1, 0)
@@ -395,11 +401,14 @@ def parse(text: str, path: str = "") -> Document:
                     leftover.tags.append((line_of(start), value.strip()))
                     emit(leftover, span["end"])
                 if name == "InlineHtml" and stack and not skip_depth and "\n" in value:
-                    stack[-1].pieces.append((start, " " + "\n" * value.count("\n")))
+                    stack[-1].pieces.append(" " + "\n" * value.count("\n"))
                 if name == "InlineHtml" and stack and not skip_depth and _is_template_tag(value):
                     stack[-1].tags.append((line_of(start), value))
             elif name == "Code" and stack and not skip_depth:
-                stack[-1].pieces.append((start, " " + "\n" * data.count(b"\n", start, span["end"])))
+                collector = stack[-1]
+                if collector.first < 0:
+                    collector.first = start
+                collector.pieces.append(" " + "\n" * data.count(b"\n", start, span["end"]))
     except BaseException as exc:  # pragma: no cover - the Rust parser panics as BaseException
         if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
             raise

@@ -314,9 +314,10 @@ def _review_parallel(
         pool.shutdown(wait=True, cancel_futures=True)
     settings = source.load()
     finished: list[ReviewOutcome] = []
-    for index, outcome in enumerate(outcomes):
-        if outcome is None:
-            outcome = review_file(files[index], settings)
+    for index, collected in enumerate(outcomes):
+        if collected is None:
+            finished.append(review_file(files[index], settings))
             tick(1)
-        finished.append(outcome)
+        else:
+            finished.append(collected)
     return finished

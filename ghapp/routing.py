@@ -78,17 +78,14 @@ class _Waiting:
     collapsed into one review that runs when that one ends."""
 
     request: ReviewRequest
-    current_head: bool  # look up the head when the review starts (commands)
+    current_head: bool  # look up the head when the review starts
     client: InstallationClient | None
     done: asyncio.Future[ReviewOutcome]
 
-    def absorb(
-        self, request: ReviewRequest, *, current_head: bool, client: InstallationClient | None
-    ) -> None:
+    def absorb(self, request: ReviewRequest, *, client: InstallationClient | None) -> None:
         earlier = self.request
         triggers = dict.fromkeys([*earlier.trigger.split("+"), request.trigger])
-        # The latest request knows the latest head; `full` and `explicit` are kept
-        # if any request asked for them.
+        # `full` and `explicit` are kept if any request asked for them.
         self.request = replace(
             request,
             trigger="+".join(triggers),
@@ -96,7 +93,9 @@ class _Waiting:
             explicit=earlier.explicit or request.explicit,
             full=earlier.full or request.full,
         )
-        self.current_head = self.current_head or current_head
+        # Requests name different heads (a re-run button may sit on an older commit):
+        # the collapsed review looks up the head the pull request has when it starts.
+        self.current_head = True
         self.client = self.client or client
 
 
@@ -161,7 +160,7 @@ class EventContext:
         queue.users += 1
         try:
             if queue.waiting is not None:
-                queue.waiting.absorb(request, current_head=current_head, client=client)
+                queue.waiting.absorb(request, client=client)
                 # Shielded: a cancelled caller must not cancel the others' result.
                 return await asyncio.shield(queue.waiting.done)
             behind_another = queue.lock.locked()

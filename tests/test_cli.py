@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -17,12 +18,19 @@ from typing import Any
 
 import pytest
 
+from checks import review_document
 from checks.config import FailOn
 from checks.formats import FileError
 from checks.report import Category, DocumentReport, Severity
 from ghapp import cli, localfiles
 from ghapp.cli import exit_code, main
-from ghapp.localfiles import SettingsSource, decode_document, discover, review_files
+from ghapp.localfiles import (
+    ReviewOutcome,
+    SettingsSource,
+    decode_document,
+    discover,
+    review_files,
+)
 
 THIN_DOC = """\
 # Search everywhere
@@ -226,12 +234,10 @@ def test_engine_failure_on_one_file_does_not_stop_the_run(
 ) -> None:
     write(workdir / "rfcs/a.md", THIN_DOC)
     write(workdir / "rfcs/b.md", THIN_DOC)
-    real_review = localfiles.review_document
-
     def flaky(text: str, path: str, options: Any) -> DocumentReport:
         if path.endswith("a.md"):
             raise RuntimeError("boom")
-        return real_review(text, path, options)
+        return review_document(text, path, options)
 
     monkeypatch.setattr(localfiles, "review_document", flaky)
     code, payload, err = run_json(["rfcs"], capsys)
@@ -483,3 +489,38 @@ def test_colour_needs_a_terminal_and_no_NO_COLOR(monkeypatch: pytest.MonkeyPatch
     assert cli._use_color(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert cli._use_color(Terminal()) is False
+
+
+def test_plan_chunks_covers_every_file_once_largest_first(workdir: Path) -> None:
+    sizes = [10, 5000, 300, 70_000, 20, 900] * 20
+    files = [str(write(workdir / f"rfcs/{n:03d}.md", "x" * size)) for n, size in enumerate(sizes)]
+    chunks = localfiles.plan_chunks(files, jobs=2)
+    flattened = [index for chunk in chunks for index in chunk]
+    assert sorted(flattened) == list(range(len(files)))
+    assert [sizes[i] for i in flattened] == sorted(sizes, reverse=True)
+    assert len(chunks) > 2
+    assert all(len(chunk) <= localfiles.MAX_CHUNK_FILES for chunk in chunks)
+
+
+_original_chunk_reviewer = localfiles._review_chunk
+
+
+def _dying_chunk_reviewer(paths: list[str], source: SettingsSource) -> list[ReviewOutcome]:
+    if any(path.endswith("0007-doc.md") for path in paths):
+        os._exit(3)  # a worker killed mid-run (out of memory, a signal)
+    return _original_chunk_reviewer(paths, source)
+
+
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="the replacement worker function reaches the workers through fork",
+)
+def test_a_dead_worker_does_not_lose_files(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    count = localfiles.PARALLEL_THRESHOLD + 5
+    files = [str(write(workdir / f"rfcs/{n:04d}-doc.md", THIN_DOC)) for n in range(count)]
+    monkeypatch.setattr(localfiles, "_review_chunk", _dying_chunk_reviewer)
+
+    outcomes = review_files(files, SettingsSource(), jobs=2)
+
+    assert [outcome.path for outcome in outcomes] == files
+    assert all(isinstance(outcome, DocumentReport) for outcome in outcomes)

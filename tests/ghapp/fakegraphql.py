@@ -360,9 +360,9 @@ class GraphQLFake:
             known = any(r == ref for r, _ in repo.contents) or ref == repo.default_branch
             return _commit(ref) if known else None
         path = path.strip("/")
-        text = repo.contents.get((ref, path))
-        if text is not None:
-            return self._blob(text)
+        found = repo.contents.get((ref, path))
+        if found is not None:
+            return self._blob(found)
         if any(r == ref and p.startswith(path + "/") for r, p in repo.contents):
             return {"__typename": "Tree", **_oid(f"tree:{ref}:{path}")}
         return None
@@ -421,7 +421,7 @@ class GraphQLFake:
                     "author": _actor(review.get("user")),
                     "body": review.get("body") or "",
                     "state": review.get("state") or "COMMENTED",
-                    "comments": _paginated("comments", lambda comments=comments: comments),
+                    "comments": _paginated("comments", _constant(comments)),
                 }
             )
         return reviews
@@ -446,6 +446,10 @@ def _paginated(field: str, items: Callable[[], Sequence[Any]]) -> Callable[..., 
         return connection(found, field=field, first=first, last=last, after=after, before=before)
 
     return resolve
+
+
+def _constant(items: list[dict[str, Any]]) -> Callable[[], list[dict[str, Any]]]:
+    return lambda: items
 
 
 def _actor(user: dict[str, Any] | None) -> dict[str, Any] | None:

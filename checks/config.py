@@ -41,7 +41,15 @@ DEFAULT_INCLUDE: tuple[str, ...] = (
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     "**/node_modules/**",
     "**/CHANGELOG.md",
-    "**/*template*.md",
+    # Templates, not documents. A new Rust RFC is "0000-my-feature.md" until it
+    # gets a number, so only template names are excluded, not every 0000-*.
+    "**/0000-template.md",
+    "**/0000-*-template.md",
+    "**/NNNN-*.md",
+    "**/NNNN-*/**",
+    "**/template.md",
+    "**/TEMPLATE.md",
+    "**/templates/**",
 )
 
 

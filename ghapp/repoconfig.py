@@ -101,7 +101,6 @@ class PrefetchedReader:
     ) -> None:
         self._files = dict(files)
         self._fallback = fallback
-        self.fallback_reads = 0
 
     def holds(self, *, owner: str, repo: str, path: str, ref: str | None) -> bool:
         return file_key(owner, repo, path, ref) in self._files
@@ -112,7 +111,6 @@ class PrefetchedReader:
         key = file_key(owner, repo, path, ref)
         if key in self._files:
             return self._files[key]
-        self.fallback_reads += 1
         return await self._fallback.fetch_file(owner=owner, repo=repo, path=path, ref=ref)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import aiohttp
 from gidgethub import HTTPException
 
 from checks.config import ConfigError, Settings
@@ -296,7 +297,8 @@ async def _prefetch(client: InstallationClient, request: ReviewRequest) -> Revie
                 earlier_reviews=not (request.first_review or request.full),
             )
         )
-    except (HTTPException, GraphQLFailed) as error:
+    except (HTTPException, GraphQLFailed, aiohttp.ClientError, TimeoutError) as error:
+        # (A POST is not retried on a dropped connection; the REST reads are.)
         log.warning(
             "prefetch failed, reading through REST delivery=%s repo=%s pr=%d: %s",
             request.delivery_id,

@@ -524,3 +524,14 @@ def test_a_dead_worker_does_not_lose_files(workdir: Path, monkeypatch: pytest.Mo
 
     assert [outcome.path for outcome in outcomes] == files
     assert all(isinstance(outcome, DocumentReport) for outcome in outcomes)
+
+
+def test_default_globs_skip_templates_but_not_new_drafts() -> None:
+    from checks.config import DEFAULT_SETTINGS
+
+    assert DEFAULT_SETTINGS.is_design_doc("text/0000-my-new-feature.md") is False  # no rfc dir
+    assert DEFAULT_SETTINGS.is_design_doc("rfcs/text/0000-my-new-feature.md")
+    assert DEFAULT_SETTINGS.is_design_doc("keps/sig-x/5978-resource-claim-template/README.md")
+    assert not DEFAULT_SETTINGS.is_design_doc("rfcs/0000-template.md")
+    assert not DEFAULT_SETTINGS.is_design_doc("keps/NNNN-kep-template/README.md")
+    assert not DEFAULT_SETTINGS.is_design_doc("docs/design/templates/prd.md")

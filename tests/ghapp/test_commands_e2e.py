@@ -377,9 +377,25 @@ async def test_a_paused_pr_is_still_reviewed_on_request(
     pull.labels.append(PAUSED_LABEL)
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     assert pull.reviews == []
+    (paused,) = repo.check_runs.values()
+    assert paused["conclusion"] == "skipped" and "paused" in paused["output"]["title"]
     await comment(client, fake_github, repo, pull, "/product-review")
     assert len(pull.reviews) == 1
     assert pull.labels == [PAUSED_LABEL]  # a one-off review does not resume
+
+
+async def test_a_check_suite_on_a_paused_pr_gets_the_paused_check(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = make_pr(fake_github)
+    pull.labels.append("Product-Review: Paused")  # GitHub's label names ignore case
+    await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
+    # The suite's payload has no labels: the pull request itself is read for them.
+    calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in non_token_calls(fake_github)]
+    assert calls == [("GET", str(pull.number)), ("POST", "check-runs")]
+    (run,) = repo.check_runs.values()
+    assert "paused" in run["output"]["title"]
+    assert pull.reviews == []
 
 
 # --------------------------------------------------------------------------- check run buttons

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from apptools import deliver, outcomes
 from fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
 
+from ghapp import repoconfig
 from ghapp.render import asked_fingerprints
 from ghapp.repoconfig import CONFIG_PATH, clear_caches
 
@@ -268,3 +269,44 @@ async def test_a_draft_that_is_skipped_costs_one_call(
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == ["/graphql"]
     assert outcomes(client)[-1].outcome == "skipped-draft"
+
+
+async def test_a_dropped_prefetch_connection_falls_back_to_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    fake_github.fail("POST", "/graphql", status=0)  # the connection drops, no answer
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    assert len(fake_github.calls("GET", f"/contents/{CONFIG_PATH}")) == 2  # org + repository
+    (run,) = repo.check_runs.values()
+    assert run["conclusion"] == "failure"  # both configs applied all the same
+    assert outcomes(client)[-1].outcome == "reviewed"
+
+
+async def test_prefetched_config_files_are_parsed_once_per_blob(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real_parse = repoconfig.parse_config
+
+    def counting_parse(text: str, *, source: str) -> Any:
+        parsed.append(source)
+        return real_parse(text, source=source)
+
+    monkeypatch.setattr(repoconfig, "parse_config", counting_parse)
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    fake_github.push(repo, pull, modified={doc(1): (PUSHED.format(n=1), PUSHED_PATCH)})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+    assert sorted(parsed) == [f"acme/.github:{CONFIG_PATH}", f"acme/widgets:{CONFIG_PATH}"]
+
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG + "drafts: true\n"  # a new blob
+    fake_github.push(repo, pull, modified={doc(1): (PUSHED.format(n=1) + "More.\n", PUSHED_PATCH)})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+    assert sorted(parsed) == [
+        f"acme/.github:{CONFIG_PATH}",
+        f"acme/widgets:{CONFIG_PATH}",
+        f"acme/widgets:{CONFIG_PATH}",
+    ]

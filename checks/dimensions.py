@@ -113,7 +113,7 @@ def _target_lines(blocks: Sequence[Block], need_goal_word: bool) -> list[int]:
             if any(_is_quantity(t) for t in sentence) and (
                 any(t in tables.METRIC_COMPARATORS or t.endswith("%") for t in sentence)
             ):
-                goal_ok = not need_goal_word or any(t in _GOAL_WORDS for t in sentence)
+                goal_ok = not need_goal_word or not _GOAL_WORDS.isdisjoint(sentence)
                 if goal_ok:
                     found.append(block.token_lines[start] if start < len(tokens) else block.line)
             start = end + 1

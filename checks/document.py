@@ -199,6 +199,8 @@ class Document:
 
 def _is_template_tag(value: str) -> bool:
     """`<describe the problem>` is a template prompt; `<details>` or `<br/>` is HTML."""
+    if value.startswith("<!--") or " " not in value:
+        return False
     match = _TAG_NAME_RE.match(value)
     return (
         match is not None
@@ -395,7 +397,8 @@ def parse(text: str, path: str = "") -> Document:
                 elif tag == "BlockQuote":
                     quote_depth = max(quote_depth - 1, 0)
             elif name in ("Html", "InlineHtml"):
-                html(value, start)
+                if "product-review" in value:  # cheap test before the directive regex
+                    html(value, start)
                 if name == "Html" and not skip_depth and _is_template_tag(value.strip()):
                     leftover = _Collector("paragraph", start)
                     leftover.tags.append((line_of(start), value.strip()))

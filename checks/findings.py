@@ -181,11 +181,11 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
             for index, words in hits["absolute"]:
                 start, end = sentence_of(index)
                 sentence = block.tokens[start:end]
-                if any(t in tables.NEGATION_WORDS for t in sentence):
+                if not tables.NEGATION_WORDS.isdisjoint(sentence):
                     continue
                 # The absolute must be what is required: "must support all X".
                 lead = block.tokens[max(start, index - 8) : index]
-                if not any(t in tables.REQUIREMENT_WORDS for t in lead):
+                if tables.REQUIREMENT_WORDS.isdisjoint(lead):
                     continue
                 results.append(_raw("absolute-requirement", block, index, len(words)))
                 break
@@ -209,7 +209,7 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                 has_context = goal_section or any(start <= i < end for i in context_starts)
                 if not has_context or _has_quantity(sentence):
                     continue
-                if any(t in tables.NEGATION_WORDS for t in sentence):
+                if not tables.NEGATION_WORDS.isdisjoint(sentence):
                     continue
                 if block.kind == "table_row":
                     continue
@@ -235,9 +235,10 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                 sentence = block.tokens[start:end]
                 if not reasons or _has_quantity(sentence):
                     continue
-                if any(t in tables.PROBLEM_OUTCOME_WORDS for t in sentence):
+                if not tables.PROBLEM_OUTCOME_WORDS.isdisjoint(sentence):
                     continue
-                if any(t in tables.NEGATION_WORDS or t in _HYPOTHETICAL for t in sentence):
+                hedged = not _HYPOTHETICAL.isdisjoint(sentence)
+                if hedged or not tables.NEGATION_WORDS.isdisjoint(sentence):
                     continue
                 results.append(_raw("technology-first", block, index, min(end - index, 8)))
                 break
@@ -248,7 +249,7 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                     continue
                 start, end = sentence_of(index)
                 sentence = block.tokens[start:end]
-                if any(t in tables.PROBLEM_OUTCOME_WORDS for t in sentence):
+                if not tables.PROBLEM_OUTCOME_WORDS.isdisjoint(sentence):
                     continue
                 if "so" in sentence or "because" in sentence:
                     continue

@@ -34,80 +34,6 @@ class RawFinding:
     excerpt: str
 
 
-# Verbs strong enough to state a goal anywhere; the comparatives ("faster",
-# "more") only count inside a Goals/Success section.
-_GOAL_VERBS_ANYWHERE = frozenset(
-    {
-        "improve",
-        "improves",
-        "improving",
-        "reduce",
-        "reduces",
-        "reducing",
-        "increase",
-        "increases",
-        "increasing",
-        "decrease",
-        "decreases",
-        "minimize",
-        "minimise",
-        "maximize",
-        "maximise",
-        "boost",
-        "enhance",
-        "optimize",
-        "optimise",
-        "speed",
-    }
-)
-_GOAL_CONTEXT_ANYWHERE = frozenset(
-    {
-        "goal",
-        "goals",
-        "aim",
-        "aims",
-        "objective",
-        "objectives",
-        "we want to",
-        "we aim to",
-        "we hope to",
-        "we expect to",
-        "success",
-        "intended to",
-        "the purpose",
-        "we plan to",
-        "expected to",
-    }
-)
-_HYPOTHETICAL = frozenset({"if", "could", "may", "might", "would", "whether"})
-_NOUN_BEFORE = frozenset({"a", "an", "the", "any", "no", "significant", "large", "small"})
-_NOUN_AFTER = frozenset({"in", "of"})
-_GOAL_LEAD = frozenset({"to", "will", "should", "must", "and", "also", "further", "greatly"})
-_SOLUTION_FIRST = frozenset(
-    {
-        "we need to build",
-        "we should build",
-        "we will build",
-        "we want to build",
-        "we need to add",
-        "we will add",
-        "we need to implement",
-        "we will implement",
-        "we need to create",
-        "we will create",
-        "the solution is to",
-        "we must build",
-        "we need to develop",
-        "we will develop",
-        "we should implement",
-        "we should create",
-        "we need a new",
-        "we need an",
-        "we need a",
-    }
-)
-
-
 def _sentences(block: Block) -> Iterator[tuple[int, int]]:
     start = 0
     tokens = block.tokens
@@ -192,19 +118,17 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
 
         if "goal_verb" in hits and not in_non_goals:
             goal_section = in_goal_section(block)
-            context_starts = {
-                i for i, w in hits.get("goal_context", ()) if " ".join(w) in _GOAL_CONTEXT_ANYWHERE
-            }
+            context_starts = {i for i, _ in hits.get("goal_context", ())}
             for index, words in hits["goal_verb"]:
-                if not goal_section and words[0] not in _GOAL_VERBS_ANYWHERE:
+                if not goal_section and words[0] not in tables.STRONG_GOAL_VERBS:
                     continue
                 start, end = sentence_of(index)
                 sentence = block.tokens[start:end]
                 before = block.tokens[index - 1] if index > start else ""
                 after = block.tokens[index + 1] if index + 1 < end else ""
-                if before in _NOUN_BEFORE or after in _NOUN_AFTER:
+                if before in tables.NOUN_BEFORE or after in tables.NOUN_AFTER:
                     continue  # "an increase in X" describes, it does not aim
-                if goal_section and index != start and before not in _GOAL_LEAD:
+                if goal_section and index != start and before not in tables.GOAL_LEAD:
                     continue  # in a Goals list the goal leads its item: "Improve X."
                 has_context = goal_section or any(start <= i < end for i in context_starts)
                 if not has_context or _has_quantity(sentence):
@@ -237,16 +161,14 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                     continue
                 if not tables.PROBLEM_OUTCOME_WORDS.isdisjoint(sentence):
                     continue
-                hedged = not _HYPOTHETICAL.isdisjoint(sentence)
+                hedged = not tables.HYPOTHETICAL_WORDS.isdisjoint(sentence)
                 if hedged or not tables.NEGATION_WORDS.isdisjoint(sentence):
                     continue
                 results.append(_raw("technology-first", block, index, min(end - index, 8)))
                 break
 
-        if "solution" in hits and in_dimension(block, "problem"):
-            for index, words in hits["solution"]:
-                if " ".join(words) not in _SOLUTION_FIRST:
-                    continue
+        if "solution_first" in hits and in_dimension(block, "problem"):
+            for index, _words in hits["solution_first"]:
                 start, end = sentence_of(index)
                 sentence = block.tokens[start:end]
                 if not tables.PROBLEM_OUTCOME_WORDS.isdisjoint(sentence):

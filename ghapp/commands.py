@@ -229,7 +229,7 @@ def text_reply(command: Command, settings: Settings) -> str | None:
     if command.action is Action.UNKNOWN:
         return help_reply(command.argument)
     if command.action is Action.EXPLAIN:
-        return explain_reply(command.argument)
+        return explain_reply(command.argument, settings)
     if command.action is Action.CONFIG:
         return config_reply(settings)
     return None

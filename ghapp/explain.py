@@ -2,7 +2,9 @@
 matters, what a good answer looks like, and how to silence it.
 
 Pure text. The question and the reason come from the engine's own tables
-(`checks.tables`), so the explanation says exactly what a review asks.
+(`checks.tables`), so the explanation says exactly what a review asks; when the
+configuration words a dimension's question its own way (`questions`), the
+explanation shows that wording, as the engine asks it, and says it is the team's.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from checks import tables
+from checks.config import Layer, Settings
 from checks.report import DIMENSIONS, LINE_CHECKS, Category
 
 
@@ -217,19 +220,28 @@ def canonical_id(text: str) -> str | None:
     return None
 
 
-def explain(identifier: str) -> str | None:
-    """The reply for `/product-review explain ID`, or None when the id is unknown."""
+# Where a `questions` entry was set, as the explanation names it.
+_QUESTION_SOURCES: Mapping[str, str] = {
+    Layer.ORGANISATION.value: "the organisation's `.github/product-review.yml`",
+    Layer.EXTENDS.value: "the shared config file that this repository's config extends",
+    Layer.REPOSITORY.value: "this repository's `.github/product-review.yml`",
+}
+
+
+def explain(identifier: str, settings: Settings | None = None) -> str | None:
+    """The reply for `/product-review explain ID`, or None when the id is unknown.
+    With `settings`, a dimension's question is the one the team configured, if any."""
     key = canonical_id(identifier)
     if key is None:
         return None
     if key in DIMENSIONS:
-        return _explain_dimension(key)
+        return _explain_dimension(key, settings)
     return _explain_check(key)
 
 
-def explain_reply(argument: str) -> str:
+def explain_reply(argument: str, settings: Settings | None = None) -> str:
     """The reply to `explain` with any argument: the explanation, or what can be explained."""
-    text = explain(argument) if argument else None
+    text = explain(argument, settings) if argument else None
     if text is not None:
         return text
     intro = (
@@ -247,12 +259,32 @@ def explain_reply(argument: str) -> str:
     )
 
 
-def _explain_dimension(key: str) -> str:
+def _team_question(key: str, settings: Settings | None) -> tuple[str, str] | None:
+    """(the team's wording, where it was set) when the configuration words `key`'s
+    question its own way."""
+    question = settings.review.questions.get(key) if settings is not None else None
+    if not question:
+        return None
+    layer = settings.sources.get(f"questions.{key}", "") if settings is not None else ""
+    return question, _QUESTION_SOURCES.get(layer, "the configuration")
+
+
+def _explain_dimension(key: str, settings: Settings | None = None) -> str:
     guide = DIMENSION_GUIDES[key]
-    lines = [
-        f"### `{key}`: {tables.DIMENSION_TITLES[key]}",
-        "",
-        f"**The question:** {tables.QUESTIONS[key]}",
+    team = _team_question(key, settings)
+    lines = [f"### `{key}`: {tables.DIMENSION_TITLES[key]}", ""]
+    if team is None:
+        lines.append(f"**The question:** {tables.QUESTIONS[key]}")
+    else:
+        question, source = team
+        lines += [
+            f"**The question, in your team's words:** {question}",
+            "",
+            f"This wording is your team's own: `questions.{key}` in {source} sets it, "
+            "and reviews here ask it for every kind of work. The app's default wording "
+            f"is: {tables.QUESTIONS[key]}",
+        ]
+    lines += [
         "",
         f"**What it looks for:** {guide.looks_for} Headings help but are not required: "
         "the text itself counts wherever it is.",
@@ -266,7 +298,7 @@ def _explain_dimension(key: str) -> str:
         for category in _CATEGORY_ORDER
         if key in tables.CATEGORY_QUESTIONS.get(category, {})
     ]
-    if variants:
+    if variants and team is None:  # the team's wording replaces these too
         lines += ["", "**Asked differently for other kinds of work:**"]
         lines += [f"- {category.value}: {question}" for category, question in variants]
     lines += [

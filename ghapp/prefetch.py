@@ -8,7 +8,12 @@ One query reads, at once:
 - the same file in the owner's `.github` repository (organisation defaults; that
   repository may not exist: GitHub then answers `null` with a NOT_FOUND error);
 - the bodies of the earlier reviews written by bots on the pull request, and of
-  their inline comments (the fingerprints of the questions already asked).
+  their inline comments (the fingerprints of the questions already asked);
+- the pull request's current head commit, draft state and labels: what a review
+  started by a `check_suite` (whose payload has neither draft state nor labels)
+  or by the comment command (whose payload has no head at all) needs to know
+  before it starts. When the head is not known in advance, the head's config
+  file is read through the pull request's last commit instead of by its SHA.
 
 This module only builds the query and reads the answer (`ghapp.github` sends it).
 Whatever the answer lacks (an error on one part, a truncated or binary file, more
@@ -30,17 +35,33 @@ query ProductReviewContext(
   $owner: String!
   $name: String!
   $number: Int!
+  $configPath: String!
   $configAtBase: String!
-  $configAtHead: String!
+  $configAtHead: String
   $orgConfig: String!
+  $headKnown: Boolean!
   $withOrg: Boolean!
   $withReviews: Boolean!
 ) {
   repo: repository(owner: $owner, name: $name) {
     config: object(expression: $configAtBase) { ...ConfigFile }
-    headConfig: object(expression: $configAtHead) { ...ConfigFile }
-    pullRequest(number: $number) @include(if: $withReviews) {
-      reviews(last: 100) {
+    headConfig: object(expression: $configAtHead) @include(if: $headKnown) { ...ConfigFile }
+    pullRequest(number: $number) {
+      headRefOid
+      isDraft
+      labels(first: 100) {
+        pageInfo { hasNextPage }
+        nodes { name }
+      }
+      headCommit: commits(last: 1) @skip(if: $headKnown) {
+        nodes {
+          commit {
+            oid
+            file(path: $configPath) { object { ...ConfigFile } }
+          }
+        }
+      }
+      reviews(last: 100) @include(if: $withReviews) {
         pageInfo { hasPreviousPage }
         nodes {
           author { __typename login }
@@ -66,6 +87,10 @@ fragment ConfigFile on Blob {
 }
 """
 
+# Where the head commit's config file sits in the answer when the head was not
+# known in advance (GitHub answers a missing path there with a NOT_FOUND error).
+_HEAD_COMMIT = ("repo", "pullRequest", "headCommit", "nodes", "0", "commit")
+
 
 @dataclass(frozen=True)
 class ContextRequest:
@@ -75,7 +100,7 @@ class ContextRequest:
     repo: str
     number: int
     default_branch: str
-    head_sha: str
+    head_sha: str  # "": not known yet (the pull request's current head is wanted)
     earlier_reviews: bool  # False on `opened` or a full re-review: nothing to read
 
     @property
@@ -83,17 +108,32 @@ class ContextRequest:
         # The organisation repository's own reviews have no separate organisation layer.
         return self.repo.lower() != ORG_CONFIG_REPO
 
+    @property
+    def head_known(self) -> bool:
+        return bool(self.head_sha)
+
     def variables(self) -> dict[str, Any]:
         return {
             "owner": self.owner,
             "name": self.repo,
             "number": self.number,
+            "configPath": CONFIG_PATH,
             "configAtBase": f"{self.default_branch}:{CONFIG_PATH}",
-            "configAtHead": f"{self.head_sha}:{CONFIG_PATH}",
+            "configAtHead": f"{self.head_sha}:{CONFIG_PATH}" if self.head_known else None,
             "orgConfig": f"HEAD:{CONFIG_PATH}",
+            "headKnown": self.head_known,
             "withOrg": self.with_org,
             "withReviews": self.earlier_reviews,
         }
+
+
+@dataclass(frozen=True)
+class PullState:
+    """The pull request as GitHub has it now."""
+
+    head_sha: str
+    draft: bool
+    labels: tuple[str, ...] | None  # None: more than 100 labels, so not all of them
 
 
 @dataclass(frozen=True)
@@ -104,6 +144,8 @@ class ReviewContext:
     files: Mapping[FileKey, FetchedFile | None] = field(default_factory=dict)
     # Bodies of earlier bot reviews and their comments; None: not read, or incomplete.
     earlier_bodies: tuple[str, ...] | None = None
+    # The pull request's current head, draft state and labels; None: not read.
+    pull: PullState | None = None
     # GraphQL errors other than the expected "no `.github` repository", for the log.
     problems: tuple[str, ...] = ()
 
@@ -141,13 +183,23 @@ class _Answer:
         return False
 
     def get(self, *path: str) -> tuple[bool, Any]:
-        """(found, value) at `path` of the data; not found when a key is absent."""
+        """(found, value) at `path` of the data (list items by their index, as a
+        string); not found when a key or an item is absent."""
         node: Any = self.data
         for key in path:
-            if not isinstance(node, Mapping) or key not in node:
+            if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            elif isinstance(node, Mapping) and key in node:
+                node = node[key]
+            else:
                 return False, None
-            node = node[key]
         return True, node
+
+    def not_found(self, *path: str) -> bool:
+        """GitHub said NOT_FOUND at exactly `path`."""
+        return any(
+            error.get("type") == "NOT_FOUND" and _path_of(error) == path for error in self.errors
+        )
 
 
 def _blob(value: Any) -> tuple[bool, FetchedFile | None]:
@@ -165,14 +217,8 @@ def _blob(value: Any) -> tuple[bool, FetchedFile | None]:
     return True, FetchedFile(text=text, sha=str(value["oid"]))
 
 
-def _org_missing(answer: _Answer) -> bool:
-    return any(
-        error.get("type") == "NOT_FOUND" and _path_of(error) == ("org",) for error in answer.errors
-    )
-
-
 def _bodies(answer: _Answer) -> tuple[str, ...] | None:
-    if answer.failed("repo", "pullRequest"):
+    if answer.failed("repo", "pullRequest", "reviews"):
         return None
     found, reviews = answer.get("repo", "pullRequest", "reviews")
     if not found or not isinstance(reviews, Mapping):
@@ -197,22 +243,75 @@ def _bodies(answer: _Answer) -> tuple[str, ...] | None:
     return tuple(bodies)
 
 
+def _pull_state(answer: _Answer) -> PullState | None:
+    if any(answer.failed("repo", "pullRequest", key) for key in ("headRefOid", "isDraft")):
+        return None
+    found, pull = answer.get("repo", "pullRequest")
+    if not found or not isinstance(pull, Mapping):
+        return None
+    head, draft = pull.get("headRefOid"), pull.get("isDraft")
+    if not isinstance(head, str) or not head or not isinstance(draft, bool):
+        return None
+    labels = pull.get("labels")
+    names: tuple[str, ...] | None = None
+    complete = (
+        isinstance(labels, Mapping)
+        and not answer.failed("repo", "pullRequest", "labels")
+        and not (labels.get("pageInfo") or {}).get("hasNextPage", True)
+    )
+    if complete and isinstance(labels, Mapping):
+        names = tuple(
+            str(node["name"])
+            for node in labels.get("nodes") or []
+            if isinstance(node, Mapping) and node.get("name")
+        )
+    return PullState(head_sha=head, draft=draft, labels=names)
+
+
+def _head_commit_config(answer: _Answer, head_sha: str) -> tuple[bool, FetchedFile | None]:
+    """(known, file) for the config file in the pull request's last commit, known
+    only when that commit is the head (GitHub lists at most 250 commits)."""
+    found, commit = answer.get(*_HEAD_COMMIT)
+    if not found or not isinstance(commit, Mapping) or commit.get("oid") != head_sha:
+        return False, None
+    if answer.not_found(*_HEAD_COMMIT, "file"):
+        return True, None  # no config file at the head
+    if answer.failed(*_HEAD_COMMIT, "file"):
+        return False, None
+    found, entry = answer.get(*_HEAD_COMMIT, "file")
+    if not found or (entry is not None and not isinstance(entry, Mapping)):
+        return False, None
+    return _blob(None if entry is None else entry.get("object"))
+
+
 def read_context(answer: Mapping[str, Any], request: ContextRequest) -> ReviewContext:
     """The `ReviewContext` in GitHub's answer to `QUERY` with `request.variables()`."""
     parsed = _Answer(answer)
+    pull = _pull_state(parsed)
     files: dict[FileKey, FetchedFile | None] = {}
     wanted: list[tuple[tuple[str, ...], FileKey]] = [
         (
             ("repo", "config"),
             file_key(request.owner, request.repo, CONFIG_PATH, request.default_branch),
         ),
-        (
-            ("repo", "headConfig"),
-            file_key(request.owner, request.repo, CONFIG_PATH, request.head_sha),
-        ),
     ]
+    if request.head_known:
+        wanted.append(
+            (
+                ("repo", "headConfig"),
+                file_key(request.owner, request.repo, CONFIG_PATH, request.head_sha),
+            )
+        )
+    elif pull is not None:
+        known, fetched = _head_commit_config(parsed, pull.head_sha)
+        if known:
+            files[file_key(request.owner, request.repo, CONFIG_PATH, pull.head_sha)] = fetched
     org_key = file_key(request.owner, ORG_CONFIG_REPO, CONFIG_PATH, None)
-    org_missing = request.with_org and _org_missing(parsed)
+    org_missing = request.with_org and parsed.not_found("org")
+    # Expected answers, not problems: no `.github` repository, no config file at the head.
+    expected: set[tuple[str, ...]] = {("org",)} if org_missing else set()
+    if not request.head_known:
+        expected.add((*_HEAD_COMMIT, "file"))
     if org_missing:
         files[org_key] = None  # no `.github` repository, or the app cannot see it
     elif request.with_org:
@@ -229,11 +328,12 @@ def read_context(answer: Mapping[str, Any], request: ContextRequest) -> ReviewCo
     problems = tuple(
         str(error.get("message") or error)
         for error in parsed.errors
-        if not (org_missing and _path_of(error) == ("org",))
+        if not (error.get("type") == "NOT_FOUND" and _path_of(error) in expected)
     )
     return ReviewContext(
         files=files,
         earlier_bodies=_bodies(parsed) if request.earlier_reviews else None,
+        pull=pull,
         problems=problems,
     )
 

@@ -4,12 +4,15 @@ publish a Check Run and (when there is something new to ask) one PR review.
 API calls per review, in order (N = changed design docs):
   one GraphQL request for everything but the docs (1: the config file at the
   default branch and at the head, the organisation's config, the earlier
-  reviews' bodies; see ghapp.prefetch) · list files (1 per 100 files) · create
-  the check (1) · read each doc (N; none for a newly added doc, whose patch is
-  the whole file) · post the review (1, +1 on a 422) · complete the check (1).
-  N + 5 in all. REST reads only fill what the prefetch could not give: `_extends`
-  targets, a truncated or binary config file, more than 100 earlier reviews, or
-  a failed GraphQL request.
+  reviews' bodies, the pull request's head, draft state and labels; see
+  ghapp.prefetch) · list files (1 per 100 files) · create the check (1) · read
+  each doc (N; none for a newly added doc, whose patch is the whole file) · post
+  the review (1, +1 on a 422) · complete the check (1). N + 5 in all, whatever
+  started the review: a `check_suite` (no draft state or labels in its payload)
+  and the comment command (no head) learn what they lack from the same GraphQL
+  request. REST reads only fill what the prefetch could not give: `_extends`
+  targets, a truncated or binary config file, more than 100 earlier reviews or
+  labels, or a failed GraphQL request.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Protocol
 
 import aiohttp
@@ -29,9 +33,10 @@ from gidgethub import HTTPException
 from checks.config import ConfigError, Settings
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
+from ghapp.commands import is_paused
 from ghapp.diff import commentable_lines
 from ghapp.github import CheckRun, GraphQLFailed, InstallationClient, PullFile
-from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, ReviewContext, describe
+from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, PullState, ReviewContext, describe
 from ghapp.render import (
     ANNOTATIONS_PER_REQUEST,
     BODY_LIMIT,
@@ -41,6 +46,7 @@ from ghapp.render import (
     plan_review,
     render_check,
     render_failure,
+    render_paused,
     render_skipped,
 )
 from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, config_errors_at
@@ -62,6 +68,20 @@ class SettingsLoader(Protocol):
     ) -> Awaitable[Settings]: ...
 
 
+class Known(StrEnum):
+    """How much of the pull request's state the event that asked for a review carried.
+    What it lacks comes from the review's GraphQL prefetch, at no extra call."""
+
+    # Head, draft state and labels (`pull_request` events), or all a re-run needs
+    # (its head; a re-run is explicit, so neither drafts nor pausing stop it).
+    EVERYTHING = "everything"
+    # The head only (`check_suite`): the draft state and the labels are read, and
+    # a head the pull request has moved on from is not reviewed.
+    HEAD = "head"
+    # Nothing (the comment command, collapsed requests): review the current head.
+    NOTHING = "nothing"
+
+
 @dataclass(frozen=True)
 class PullRequestRef:
     """What a review needs to know about the pull request (from the webhook payload)."""
@@ -70,7 +90,7 @@ class PullRequestRef:
     owner: str
     repo: str
     number: int
-    head_sha: str
+    head_sha: str  # "" when the event did not say (see `Known.NOTHING`)
     default_branch: str
     repository_url: str  # API URL of the repository
     pull_url: str  # API URL of the pull request
@@ -92,6 +112,17 @@ class ReviewRequest:
     explicit: bool = False
     # Ask every current question again, ignoring what was already asked.
     full: bool = False
+    # What `pull` already says; the rest is read when the review starts.
+    known: Known = Known.EVERYTHING
+
+
+# Outcomes of a review that stopped before reviewing anything.
+PAUSED = "paused"  # automatic reviews are paused on the PR (the check says so)
+SUPERSEDED = "superseded"  # the PR's head moved on; the newer head has its own events
+NOT_NEEDED = "not-needed"  # `on_head` said the review that just ran answered this one
+
+# Told the request once the review knows the head it reviews; False stops it.
+HeadCallback = Callable[["ReviewRequest"], bool]
 
 
 @dataclass
@@ -99,6 +130,7 @@ class ReviewOutcome:
     """What happened; logged as one line per review."""
 
     outcome: str = "started"
+    head_sha: str = ""  # the head reviewed (learnt during the review when not known)
     documents: int = 0
     findings: int = 0
     inline_comments: int = 0
@@ -293,7 +325,7 @@ async def _prefetch(client: InstallationClient, request: ReviewRequest) -> Revie
                 repo=pull.repo,
                 number=pull.number,
                 default_branch=pull.default_branch,
-                head_sha=pull.head_sha,
+                head_sha="" if request.known is Known.NOTHING else pull.head_sha,
                 earlier_reviews=not (request.first_review or request.full),
             )
         )
@@ -316,6 +348,70 @@ async def _prefetch(client: InstallationClient, request: ReviewRequest) -> Revie
             describe(context.problems),
         )
     return context
+
+
+def pull_state_from_api(pull: Mapping[str, Any]) -> PullState:
+    """The state in a REST pull request object (GET /pulls/{n})."""
+    return PullState(
+        head_sha=str(pull["head"]["sha"]),
+        draft=bool(pull.get("draft", False)),
+        labels=tuple(
+            str(label["name"])
+            for label in pull.get("labels") or []
+            if isinstance(label, Mapping) and label.get("name")
+        ),
+    )
+
+
+async def publish_paused(
+    client: InstallationClient, pull: PullRequestRef, *, delivery_id: str
+) -> None:
+    """A completed check that says automatic reviews are paused on this PR (one call)."""
+    paused = render_paused()
+    await client.create_check_run(
+        repository_url=pull.repository_url,
+        name=CHECK_NAME,
+        head_sha=pull.head_sha,
+        status="completed",
+        conclusion=paused.conclusion,
+        output=paused.output(),
+        external_id=delivery_id,
+        actions=paused.actions,
+    )
+
+
+async def _resolve(
+    client: InstallationClient,
+    request: ReviewRequest,
+    context: ReviewContext,
+    outcome: ReviewOutcome,
+) -> ReviewRequest | None:
+    """`request` completed with the pull request's state where its event lacked it,
+    or None when there is nothing to review: the head moved on (`Known.HEAD`), or
+    automatic reviews are paused (then a completed check says so).
+
+    The state comes from the prefetch; REST is asked only when the prefetch could
+    not tell (it failed, or the pull request has more than 100 labels)."""
+    if request.known is Known.EVERYTHING:
+        return request
+    state = context.pull
+    if state is None or (state.labels is None and not request.explicit):
+        try:
+            state = pull_state_from_api(await client.get_pull(pull_url=request.pull.pull_url))
+        except Exception as error:
+            raise ReviewFailed("reading the pull request", error) from error
+    pull = request.pull
+    if request.known is Known.HEAD and state.head_sha != pull.head_sha:
+        outcome.outcome = SUPERSEDED
+        return None
+    request = replace(request, pull=replace(pull, head_sha=state.head_sha, draft=state.draft))
+    outcome.head_sha = state.head_sha
+    if not request.explicit and is_paused(state.labels or ()):
+        await publish_paused(client, request.pull, delivery_id=request.delivery_id)
+        outcome.outcome = PAUSED
+        outcome.conclusion = render_paused().conclusion
+        return None
+    return request
 
 
 async def _read_documents(
@@ -367,13 +463,22 @@ async def review_pull_request(
     client: InstallationClient,
     engine: Engine,
     load_settings: SettingsLoader,
+    on_head: HeadCallback | None = None,
 ) -> ReviewOutcome:
-    """Review one pull request at its head; never leaves a Check Run in progress."""
+    """Review one pull request at its head; never leaves a Check Run in progress.
+
+    `on_head` is told the request, its head filled in, before anything is posted;
+    when it answers False the review stops there (outcome `NOT_NEEDED`)."""
     started = time.monotonic()
-    outcome = ReviewOutcome()
+    outcome = ReviewOutcome(head_sha=request.pull.head_sha)
     try:
         await _review(
-            request, client=client, engine=engine, load_settings=load_settings, outcome=outcome
+            request,
+            client=client,
+            engine=engine,
+            load_settings=load_settings,
+            outcome=outcome,
+            on_head=on_head,
         )
     except asyncio.CancelledError as error:
         outcome.outcome = "cancelled"
@@ -427,9 +532,17 @@ async def _review(
     engine: Engine,
     load_settings: SettingsLoader,
     outcome: ReviewOutcome,
+    on_head: HeadCallback | None = None,
 ) -> None:
-    pull = request.pull
     context = await _prefetch(client, request)
+    resolved = await _resolve(client, request, context, outcome)
+    if resolved is None:
+        return
+    request = resolved
+    if on_head is not None and not on_head(request):
+        outcome.outcome = NOT_NEEDED
+        return
+    pull = request.pull
     reader = PrefetchedReader(context.files, fallback=client)
     settings = await load_settings(
         reader, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
@@ -510,7 +623,7 @@ def _log_outcome(request: ReviewRequest, outcome: ReviewOutcome) -> None:
         "trigger": request.trigger,
         "repo": request.pull.full_name,
         "pr": request.pull.number,
-        "head": request.pull.head_sha[:12],
+        "head": (outcome.head_sha or request.pull.head_sha)[:12] or "-",
         "outcome": outcome.outcome,
         "documents": outcome.documents,
         "findings": outcome.findings,

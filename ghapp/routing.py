@@ -31,15 +31,17 @@ from ghapp.commands import (
     text_reply,
 )
 from ghapp.github import GitHubApp, InstallationClient
-from ghapp.render import RERUN_ACTION_ID, render_paused
+from ghapp.render import RERUN_ACTION_ID
 from ghapp.review import (
     CHECK_NAME,
+    NOT_NEEDED,
     Engine,
+    Known,
     PullRequestRef,
     ReviewOutcome,
     ReviewRequest,
     SettingsLoader,
-    describe_error,
+    publish_paused,
     review_pull_request,
 )
 
@@ -78,11 +80,9 @@ class _Waiting:
     collapsed into one review that runs when that one ends."""
 
     request: ReviewRequest
-    current_head: bool  # look up the head when the review starts
-    client: InstallationClient | None
     done: asyncio.Future[ReviewOutcome]
 
-    def absorb(self, request: ReviewRequest, *, client: InstallationClient | None) -> None:
+    def absorb(self, request: ReviewRequest) -> None:
         earlier = self.request
         triggers = dict.fromkeys([*earlier.trigger.split("+"), request.trigger])
         # `full` and `explicit` are kept if any request asked for them.
@@ -92,11 +92,11 @@ class _Waiting:
             first_review=False,
             explicit=earlier.explicit or request.explicit,
             full=earlier.full or request.full,
+            # Requests name different heads (a re-run button may sit on an older
+            # commit): the collapsed review takes the head the pull request has when
+            # it starts (its prefetch reads it).
+            known=Known.NOTHING,
         )
-        # Requests name different heads (a re-run button may sit on an older commit):
-        # the collapsed review looks up the head the pull request has when it starts.
-        self.current_head = True
-        self.client = self.client or client
 
 
 @dataclass
@@ -138,13 +138,7 @@ class EventContext:
         queue = self._queues.get((full_name, number))
         return queue is not None and queue.waiting is not None
 
-    async def review(
-        self,
-        request: ReviewRequest,
-        *,
-        client: InstallationClient | None = None,
-        current_head: bool = False,
-    ) -> ReviewOutcome:
+    async def review(self, request: ReviewRequest) -> ReviewOutcome:
         """Review a pull request, one review at a time per pull request.
 
         A request that arrives while a review of the same pull request runs waits
@@ -152,23 +146,21 @@ class EventContext:
         produce a single review (`full` if any of them was). When the review that
         was running already answered the waiting request (same head, nothing more
         asked), the waiting request takes its outcome instead of reviewing again.
-        `current_head` reviews the head the pull request has when the review
-        starts, not the one in `request` (the comment command has none).
+        A request with `Known.NOTHING` reviews the head the pull request has when
+        the review starts (the comment command names none).
         """
         key = (request.pull.full_name, request.pull.number)
         queue = self._queues.setdefault(key, _PullQueue())
         queue.users += 1
         try:
             if queue.waiting is not None:
-                queue.waiting.absorb(request, client=client)
+                queue.waiting.absorb(request)
                 # Shielded: a cancelled caller must not cancel the others' result.
                 return await asyncio.shield(queue.waiting.done)
             behind_another = queue.lock.locked()
             entry = _Waiting(
                 # After another review of this PR, there are earlier reviews to read.
                 replace(request, first_review=request.first_review and not behind_another),
-                current_head,
-                client,
                 asyncio.get_running_loop().create_future(),
             )
             if behind_another:
@@ -194,25 +186,31 @@ class EventContext:
         self, entry: _Waiting, queue: _PullQueue, *, behind_another: bool
     ) -> ReviewOutcome:
         request = entry.request
-        client = entry.client or self.github.installation(request.pull.installation_id)
-        if entry.current_head:
-            try:
-                pull = await client.get_pull(pull_url=request.pull.pull_url)
-            except Exception as error:
-                log.exception(
-                    "could not read the pull request delivery=%s pr=%d",
-                    request.delivery_id,
-                    request.pull.number,
-                )
-                return ReviewOutcome(outcome="failed", reason=describe_error(error))
-            head = replace(
-                request.pull,
-                head_sha=str(pull["head"]["sha"]),
-                draft=bool(pull.get("draft", False)),
+        # A client of its own: it counts this review's calls and nothing else.
+        client = self.github.installation(request.pull.installation_id)
+
+        def answered(resolved: ReviewRequest) -> bool:
+            return behind_another and queue.last is not None and queue.last.answers(resolved)
+
+        def on_head(resolved: ReviewRequest) -> bool:
+            # The head was learnt by the review's prefetch: the push's own events
+            # need not review it again, nor this one repeat the review just done.
+            self.mark_head(resolved.pull)
+            return not answered(resolved)
+
+        head_known = request.known is not Known.NOTHING
+        if head_known and answered(request):
+            outcome = None  # decided without a call
+        else:
+            outcome = await review_pull_request(
+                request,
+                client=client,
+                engine=self.engine,
+                load_settings=self.load_settings,
+                on_head=None if head_known else on_head,
             )
-            request = replace(request, pull=head)
-            self.mark_head(head)  # the push's own events need not review it again
-        if behind_another and queue.last is not None and queue.last.answers(request):
+        last = queue.last
+        if last is not None and (outcome is None or outcome.outcome == NOT_NEEDED):
             log.info(
                 "review not repeated delivery=%s trigger=%s repo=%s pr=%d: the review that "
                 "just finished answered it",
@@ -221,32 +219,18 @@ class EventContext:
                 request.pull.full_name,
                 request.pull.number,
             )
-            return queue.last.outcome
-        outcome = await review_pull_request(
-            request, client=client, engine=self.engine, load_settings=self.load_settings
-        )
-        queue.last = _FinishedReview(request.pull.head_sha, request.full, outcome)
+            return last.outcome
+        assert outcome is not None  # without an earlier review, `answered` is False
+        queue.last = _FinishedReview(outcome.head_sha, request.full, outcome)
         self.outcomes.append(outcome)
         del self.outcomes[: -self.keep_outcomes]
         return outcome
 
-    async def publish_paused(
-        self, pull: PullRequestRef, *, delivery_id: str, client: InstallationClient | None = None
-    ) -> None:
-        """A completed check that says automatic reviews are paused on this PR (one call)."""
-        client = client or self.github.installation(pull.installation_id)
-        paused = render_paused()
+    async def publish_paused(self, pull: PullRequestRef, *, delivery_id: str) -> None:
+        """The "paused" check for a pull request whose event says it is paused."""
+        client = self.github.installation(pull.installation_id)
         try:
-            await client.create_check_run(
-                repository_url=pull.repository_url,
-                name=CHECK_NAME,
-                head_sha=pull.head_sha,
-                status="completed",
-                conclusion=paused.conclusion,
-                output=paused.output(),
-                external_id=delivery_id,
-                actions=paused.actions,
-            )
+            await publish_paused(client, pull, delivery_id=delivery_id)
         except Exception:
             log.exception(
                 "could not post the paused check delivery=%s repo=%s pr=%d",
@@ -350,21 +334,16 @@ async def on_check_suite_requested(event: sansio.Event, context: EventContext) -
     for ref in _pull_refs_from_checks(event, suite.get("pull_requests") or [], suite["head_sha"]):
         if not context.claim_head(ref):
             continue
-        # The suite's PR summary lacks `draft`; the pull request itself has it.
-        client = context.github.installation(ref.installation_id)
-        pull = await client.get_pull(pull_url=ref.pull_url)
-        if str(pull["head"]["sha"]) != ref.head_sha:
-            continue  # the branch moved on; the newer head has its own events
-        if is_paused(pull.get("labels") or []):
-            await context.publish_paused(ref, delivery_id=event.delivery_id, client=client)
-            continue
+        # The suite's summary of the pull request has no draft state and no labels:
+        # the review's prefetch reads them, and skips a head the branch moved on
+        # from (the newer head has its own events) or posts the "paused" check.
         await context.review(
             ReviewRequest(
-                pull=pull_ref_from_pull(pull, event.data["repository"], ref.installation_id),
+                pull=ref,
                 delivery_id=event.delivery_id,
                 trigger="check_suite.requested",
-            ),
-            client=client,  # so the call above counts toward this review
+                known=Known.HEAD,
+            )
         )
 
 
@@ -495,7 +474,7 @@ async def _run_command(
         owner=owner,
         repo=repo,
         number=int(issue["number"]),
-        head_sha="",  # looked up when the review starts: "review now" means the latest head
+        head_sha="",  # read when the review starts: "review now" means the latest head
         default_branch=default_branch,
         repository_url=str(repository["url"]),
         pull_url=str(issue["pull_request"]["url"]),
@@ -507,8 +486,8 @@ async def _run_command(
             trigger=f"issue_comment.{command.action.value}",
             explicit=True,
             full=command.action is Action.FULL,
-        ),
-        current_head=True,
+            known=Known.NOTHING,
+        )
     )
     return "confused" if outcome.outcome in ("failed", "cancelled") else "rocket"
 

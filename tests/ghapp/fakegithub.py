@@ -143,6 +143,12 @@ class FakePull:
     issue_comments: list[dict[str, Any]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     reactions: dict[int, list[str]] = field(default_factory=dict)  # comment id -> contents
+    # The pull request's commits, oldest first (one per push here); the last is the head.
+    commits: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.commits:
+            self.commits = [self.head_sha]
 
 
 @dataclass
@@ -228,6 +234,7 @@ class FakeGitHub:
             by_name[path] = FakeFile(path, status, patch)
         pull.files = list(by_name.values())
         pull.head_sha = new_head
+        pull.commits.append(new_head)
         return new_head
 
     def fail(

@@ -83,6 +83,17 @@ type Commit implements GitObject {
   abbreviatedOid: String!
   oid: GitObjectID!
   message: String!
+  file(path: String!): TreeEntry
+}
+
+type TreeEntry {
+  mode: Int!
+  name: String!
+  object: GitObject
+  oid: GitObjectID!
+  path: String
+  size: Int!
+  type: String!
 }
 
 type PullRequest {
@@ -91,6 +102,14 @@ type PullRequest {
   isDraft: Boolean!
   headRefOid: GitObjectID!
   baseRefName: String!
+  labels(
+    after: String
+    before: String
+    first: Int
+    last: Int
+    orderBy: LabelOrder = {field: CREATED_AT, direction: ASC}
+  ): LabelConnection
+  commits(after: String, before: String, first: Int, last: Int): PullRequestCommitConnection!
   reviews(
     after: String
     before: String
@@ -159,6 +178,57 @@ type PullRequestReviewComment {
   line: Int
 }
 
+input LabelOrder {
+  direction: OrderDirection!
+  field: LabelOrderField!
+}
+
+enum LabelOrderField {
+  CREATED_AT
+  NAME
+}
+
+enum OrderDirection {
+  ASC
+  DESC
+}
+
+type LabelConnection {
+  edges: [LabelEdge]
+  nodes: [Label]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type LabelEdge {
+  cursor: String!
+  node: Label
+}
+
+type Label {
+  color: String!
+  description: String
+  id: ID!
+  name: String!
+}
+
+type PullRequestCommitConnection {
+  edges: [PullRequestCommitEdge]
+  nodes: [PullRequestCommit]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequestCommitEdge {
+  cursor: String!
+  node: PullRequestCommit
+}
+
+type PullRequestCommit {
+  commit: Commit!
+  id: ID!
+}
+
 interface Actor {
   login: String!
 }
@@ -174,6 +244,8 @@ type User implements Actor {
 
 SCHEMA: GraphQLSchema = build_schema(SCHEMA_SDL)
 MAX_PAGE = 100
+# GitHub lists at most 250 commits of a pull request (the oldest ones).
+MAX_PULL_COMMITS = 250
 # GitHub truncates `Blob.text` for large files (and says so in `isTruncated`).
 BLOB_TEXT_LIMIT = 512 * 1024
 DOCS = "https://docs.github.com/graphql"
@@ -395,8 +467,74 @@ class GraphQLFake:
             "isDraft": pull.draft,
             "headRefOid": pull.head_sha,
             "baseRefName": repo.default_branch,
+            "labels": _paginated("labels", lambda: self._labels(repo, pull)),
+            "commits": _paginated("commits", lambda: self._commits(repo, pull)),
             "reviews": _paginated("reviews", lambda: self._reviews(pull)),
         }
+
+    def _labels(self, repo: FakeRepo, pull: FakePull) -> list[dict[str, Any]]:
+        labels = []
+        for name in pull.labels:
+            known = repo.labels.get(name.lower()) or {}
+            labels.append(
+                {
+                    "id": base64.b64encode(f"Label:{repo.full_name}:{name}".encode()).decode(),
+                    "name": name,
+                    "color": known.get("color", "ededed"),
+                    "description": known.get("description"),
+                }
+            )
+        return labels
+
+    def _commits(self, repo: FakeRepo, pull: FakePull) -> list[dict[str, Any]]:
+        """The pull request's commits, oldest first, at most GitHub's 250."""
+        return [
+            {
+                "id": base64.b64encode(f"PullRequestCommit:{pull.number}:{sha}".encode()).decode(),
+                "commit": self._commit_at(repo, sha),
+            }
+            for sha in pull.commits[:MAX_PULL_COMMITS]
+        ]
+
+    def _commit_at(self, repo: FakeRepo, sha: str) -> dict[str, Any]:
+        return {
+            "__typename": "Commit",
+            "oid": sha,
+            "abbreviatedOid": sha[:7],
+            "message": f"commit {sha[:7]}",
+            "file": lambda info, path: self._file(repo, sha, path),
+        }
+
+    def _file(self, repo: FakeRepo, sha: str, path: str) -> dict[str, Any]:
+        """`Commit.file(path:)`: GitHub answers a path that is not there with an error
+        of type NOT_FOUND (and `null`), not with `null` alone."""
+        self.objects_read.append((repo.full_name, f"{sha}:{path} (file)"))
+        path = path.strip("/")
+        text = repo.contents.get((sha, path))
+        name = path.rsplit("/", 1)[-1]
+        if text is not None:
+            blob = self._blob(text)
+            return {
+                "mode": 0o100644,
+                "name": name,
+                "object": blob,
+                "oid": blob["oid"],
+                "path": path,
+                "size": blob["byteSize"],
+                "type": "blob",
+            }
+        if any(r == sha and p.startswith(path + "/") for r, p in repo.contents):
+            tree = {"__typename": "Tree", **_oid(f"tree:{sha}:{path}")}
+            return {
+                "mode": 0o40000,
+                "name": name,
+                "object": tree,
+                "oid": tree["oid"],
+                "path": path,
+                "size": 0,
+                "type": "tree",
+            }
+        raise _error(f"Could not resolve file for path '{path}'.", "NOT_FOUND")
 
     def _reviews(self, pull: FakePull) -> list[dict[str, Any]]:
         reviews = []

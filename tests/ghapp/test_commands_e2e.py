@@ -4,7 +4,7 @@ aiohttp app and the fake GitHub API."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,9 +12,10 @@ from aiohttp.test_utils import TestClient
 from apptools import deliver, outcomes, settled
 from fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
+from checks import tables
 from ghapp.commands import HELP_TEXT, PAUSED_LABEL, PAUSED_LABEL_COLOR
 from ghapp.render import asked_fingerprints
-from ghapp.repoconfig import CONFIG_PATH, clear_caches
+from ghapp.repoconfig import CONFIG_PATH
 from ghapp.server import CONTEXT_KEY
 
 DOC = "docs/rfcs/0001-offline-mode.md"
@@ -29,14 +30,6 @@ Sync must be real-time across all devices.
 ## Rollout
 TBD
 """
-
-
-@pytest.fixture(autouse=True)
-def fresh_config_cache() -> Iterator[None]:
-    # Organisation files are cached process-wide for a minute; start clean.
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def make_pr(fake: FakeGitHub, **kwargs: Any) -> tuple[FakeRepo, FakePull]:
@@ -91,8 +84,11 @@ async def test_review_command_reviews_the_current_head(
     payload = await comment(client, fake_github, repo, pull, "/product-review")
 
     assert reactions(pull, payload) == ["eyes", "rocket"]
-    # The head comes from the pull request itself (the comment payload has none).
-    assert fake_github.calls("GET", f"/pulls/{pull.number}")
+    # The head comes from the review's GraphQL prefetch (the comment payload has
+    # none), not from a REST read of the pull request.
+    (prefetch,) = fake_github.calls("POST", "/graphql")
+    assert prefetch.body["variables"]["headKnown"] is False
+    assert not [r for r in fake_github.requests if r.path.endswith(f"/pulls/{pull.number}")]
     (run,) = repo.check_runs.values()
     assert run["head_sha"] == pull.head_sha
     assert run["status"] == "completed" and run["conclusion"] == "neutral"
@@ -186,6 +182,40 @@ async def test_explain_replies_with_the_explanation(
     assert placeholder.startswith("### `placeholder`")
     assert "<!-- product-review off -->" in placeholder
     assert unknown.startswith("I don't know the id `latency`")
+    assert repo.check_runs == {}
+
+
+async def test_explain_shows_the_teams_own_question_and_says_so(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = make_pr(fake_github)
+    org = fake_github.add_repo(name=".github")
+    org.contents[("main", CONFIG_PATH)] = (
+        'questions:\n  metrics: "Which dashboard number moves, and by how much?"\n'
+    )
+    repo.contents[("main", CONFIG_PATH)] = (
+        'questions:\n  users: "Which of our three personas is this for?"\n'
+    )
+    # The pull request's own version of the file does not count.
+    repo.contents[(pull.head_sha, CONFIG_PATH)] = 'questions:\n  users: "Who, really?"\n'
+
+    for key in ("users", "metrics", "risks", "placeholder"):
+        await comment(client, fake_github, repo, pull, f"/product-review explain {key}")
+
+    users, metrics, risks, placeholder = replies(pull)
+    assert "**The question, in your team's words:** Which of our three personas is this for?" in (
+        users
+    )
+    assert "your team's own: `questions.users` in this repository's" in users
+    assert tables.QUESTIONS["users"] in users  # the default wording, named as such
+    assert "Who, really?" not in users
+    assert "Asked differently for other kinds of work" not in users
+    assert "Which dashboard number moves, and by how much?" in metrics
+    assert "`questions.metrics` in the organisation's `.github/product-review.yml`" in metrics
+    # Dimensions the team did not reword, and line checks, keep the app's wording.
+    assert f"**The question:** {tables.QUESTIONS['risks']}" in risks
+    assert "your team's" not in risks
+    assert "your team's" not in placeholder
     assert repo.check_runs == {}
 
 
@@ -390,9 +420,25 @@ async def test_a_check_suite_on_a_paused_pr_gets_the_paused_check(
     repo, pull = make_pr(fake_github)
     pull.labels.append("Product-Review: Paused")  # GitHub's label names ignore case
     await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
-    # The suite's payload has no labels: the pull request itself is read for them.
+    # The suite's payload has no labels: the review's GraphQL prefetch reads them.
     calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in non_token_calls(fake_github)]
-    assert calls == [("GET", str(pull.number)), ("POST", "check-runs")]
+    assert calls == [("POST", "graphql"), ("POST", "check-runs")]
+    assert outcomes(client)[-1].outcome == "paused"
+    (run,) = repo.check_runs.values()
+    assert "paused" in run["output"]["title"]
+    assert pull.reviews == []
+
+
+async def test_a_paused_label_beyond_the_first_hundred_is_found_through_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = make_pr(fake_github)
+    pull.labels.extend([f"area/{n}" for n in range(100)] + [PAUSED_LABEL])
+    await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
+    # GraphQL reads 100 labels and says there are more: the pull request is read
+    # through REST (one call over the usual) rather than reviewed by mistake.
+    calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in non_token_calls(fake_github)]
+    assert calls == [("POST", "graphql"), ("GET", str(pull.number)), ("POST", "check-runs")]
     (run,) = repo.check_runs.values()
     assert "paused" in run["output"]["title"]
     assert pull.reviews == []

@@ -4,7 +4,6 @@ questions already asked left out, all through the one GraphQL prefetch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
 
 from ghapp import repoconfig
 from ghapp.render import asked_fingerprints
-from ghapp.repoconfig import CONFIG_PATH, clear_caches
+from ghapp.repoconfig import CONFIG_PATH
 
 # Lines: 1 "# Idea N", 2 "", 3 "## Problem", 4 "Sync must be real-time.", 5 "", 6 "TBD"
 TEXT = "# Idea {n}\n\n## Problem\nSync must be real-time.\n\nTBD\n"
@@ -29,13 +28,6 @@ PUSHED_PATCH = (
 # makes them design docs. The organisation's config makes questions fail the check.
 REPO_CONFIG = 'paths:\n  include: ["notes/**/*.md"]\n'
 ORG_CONFIG = "fail_on: warning\n"
-
-
-@pytest.fixture(autouse=True)
-def fresh_config_caches() -> Iterator[None]:
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def doc(n: int) -> str:
@@ -310,3 +302,200 @@ async def test_prefetched_config_files_are_parsed_once_per_blob(
         f"acme/widgets:{CONFIG_PATH}",
         f"acme/widgets:{CONFIG_PATH}",
     ]
+
+
+# --------------------------------------------------------------------------- other triggers
+# A review started by something other than a `pull_request` event must learn what
+# that event would have said (draft state, labels, the head) without a call of
+# its own: the GraphQL prefetch reads it.
+
+
+def review_shape(docs: int) -> list[tuple[str, str]]:
+    return [
+        ("POST", "graphql"),
+        ("GET", "files"),
+        ("POST", "check-runs"),
+        *[("GET", f"contents/{doc(n)}") for n in range(1, docs + 1)],
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+    ]
+
+
+def push_new_question(fake: FakeGitHub, repo: FakeRepo, pull: FakePull, docs: int) -> str:
+    return fake.push(
+        repo,
+        pull,
+        modified={doc(n): (PUSHED.format(n=n), PUSHED_PATCH) for n in range(1, docs + 1)},
+    )
+
+
+def assert_asked_only_the_new_question(fake: FakeGitHub, repo: FakeRepo, docs: int) -> None:
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["status"] == "completed" and latest["conclusion"] == "failure"
+    second = fake.calls("POST", "/reviews")[-1].body
+    assert {(c["path"], c["line"]) for c in second["comments"]} == {
+        (doc(n), 9) for n in range(1, docs + 1)
+    }
+
+
+@pytest.mark.parametrize("docs", [1, 5])
+async def test_a_check_suite_before_its_synchronize_stays_within_changed_docs_plus_five(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
+) -> None:
+    repo, pull = configured_pr(fake_github, docs)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    head = push_new_question(fake_github, repo, pull, docs)
+    before = len(fake_github.requests)
+
+    await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
+
+    requests = fake_github.requests[before:]
+    assert shape(requests) == review_shape(docs)
+    assert len(requests) == docs + 5
+    assert outcomes(client)[-1].api_calls == docs + 5
+    assert outcomes(client)[-1].outcome == "reviewed"
+    (prefetch,) = fake_github.calls("POST", "/graphql")[-1:]
+    assert prefetch.body["variables"]["headKnown"] is True
+    assert max(repo.check_runs.values(), key=lambda run: int(run["id"]))["head_sha"] == head
+    assert_asked_only_the_new_question(fake_github, repo, docs)
+
+    # The push's own `synchronize` then finds the head reviewed: no call at all.
+    before = len(fake_github.requests)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+    assert len(fake_github.requests) == before
+
+
+@pytest.mark.parametrize("docs", [1, 5])
+async def test_the_review_command_stays_within_changed_docs_plus_five(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
+) -> None:
+    repo, pull = configured_pr(fake_github, docs)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    head = push_new_question(fake_github, repo, pull, docs)  # no event: "review now"
+    before = len(fake_github.requests)
+
+    payload = fake_github.issue_comment_event(repo, pull, "/product-review")
+    await deliver(client, "issue_comment", payload)
+
+    requests = fake_github.requests[before:]
+    # The command's own calls: the two reactions, and the default branch's config it
+    # checks permissions against (the organisation's is still cached from `opened`).
+    own = [
+        ("POST", "reactions"),
+        ("GET", f"contents/{CONFIG_PATH}"),
+        ("POST", "reactions"),
+    ]
+    assert shape(requests) == [*own[:2], *review_shape(docs), own[2]]
+    assert outcomes(client)[-1].api_calls == docs + 5
+    assert outcomes(client)[-1].outcome == "reviewed"
+    # The pull request itself is never read through REST.
+    assert not [r for r in requests if r.path.endswith(f"/pulls/{pull.number}")]
+    (prefetch,) = fake_github.calls("POST", "/graphql")[-1:]
+    assert prefetch.body["variables"]["headKnown"] is False
+    # Reviewed at the head the pull request has now, which the comment did not name.
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["head_sha"] == head
+    assert fake_github.calls("POST", "/reviews")[-1].body["commit_id"] == head
+    assert_asked_only_the_new_question(fake_github, repo, docs)
+    assert pull.reactions[payload["comment"]["id"]] == ["eyes", "rocket"]
+
+
+@pytest.mark.parametrize("docs", [1, 5])
+async def test_a_rerun_stays_within_changed_docs_plus_five(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
+) -> None:
+    repo, pull = configured_pr(fake_github, docs)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    push_new_question(fake_github, repo, pull, docs)
+    before = len(fake_github.requests)
+
+    await deliver(client, "check_run", fake_github.check_run_event(repo, pull, "rerequested"))
+
+    assert shape(fake_github.requests[before:]) == review_shape(docs)
+    assert outcomes(client)[-1].api_calls == docs + 5
+    assert_asked_only_the_new_question(fake_github, repo, docs)
+
+
+async def test_a_check_suite_on_a_draft_costs_one_call(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo = fake_github.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    pull = fake_github.add_pull(repo, draft=True, modified={doc(1): (TEXT.format(n=1), PATCH)})
+
+    await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
+
+    assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == ["/graphql"]
+    assert outcomes(client)[-1].outcome == "skipped-draft"
+    assert repo.check_runs == {}
+
+
+async def test_a_check_suite_for_a_head_the_branch_moved_on_from_reviews_nothing(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    stale = fake_github.check_suite_event(repo, pull, "requested")
+    push_new_question(fake_github, repo, pull, 1)
+
+    await deliver(client, "check_suite", stale)
+
+    assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == ["/graphql"]
+    assert outcomes(client)[-1].outcome == "superseded"
+    assert repo.check_runs == {}
+    assert pull.reviews == []
+
+
+async def test_the_command_reads_the_changed_config_at_the_current_head_through_graphql(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    # The pull request now also changes the config file, and breaks it.
+    head = fake_github.push(
+        repo,
+        pull,
+        modified={
+            doc(1): (PUSHED.format(n=1), PUSHED_PATCH),
+            CONFIG_PATH: (REPO_CONFIG + "fail_on: sometimes\n", "@@ -1 +1,2 @@\n+fail_on"),
+        },
+    )
+    before = len(fake_github.requests)
+
+    await deliver(
+        client, "issue_comment", fake_github.issue_comment_event(repo, pull, "/product-review")
+    )
+
+    review = [
+        r
+        for r in fake_github.requests[before:]
+        if "/reactions" not in r.path and f"/contents/{CONFIG_PATH}" not in r.path
+    ]
+    assert shape(review) == review_shape(1)
+    # Not even the head's config file was read through REST: the prefetch had it.
+    config_reads = [r for r in fake_github.requests[before:] if r.path.endswith(CONFIG_PATH)]
+    assert [r.query.get("ref") for r in config_reads] == ["main"]  # the permission check
+    assert outcomes(client)[-1].api_calls == 6
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["head_sha"] == head
+    assert "fail_on" in latest["output"]["summary"]
+    assert CONFIG_PATH in {a["path"] for a in latest["output"]["annotations"]}
+
+
+async def test_a_failed_prefetch_on_the_command_path_reads_the_pull_request_through_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    head = push_new_question(fake_github, repo, pull, 1)
+    fake_github.fail("POST", "/graphql", status=502, times=4)  # every attempt fails
+
+    await deliver(
+        client, "issue_comment", fake_github.issue_comment_event(repo, pull, "/product-review")
+    )
+
+    pull_reads = [r for r in fake_github.requests if r.path.endswith(f"/pulls/{pull.number}")]
+    assert [(r.method, r.status) for r in pull_reads] == [("GET", 200)]
+    assert outcomes(client)[-1].outcome == "reviewed"
+    latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
+    assert latest["head_sha"] == head and latest["conclusion"] == "failure"
+    assert [c["line"] for c in fake_github.calls("POST", "/reviews")[-1].body["comments"]] == [9]

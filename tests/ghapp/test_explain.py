@@ -8,6 +8,8 @@ import re
 import pytest
 
 from checks import review_document, tables
+from checks.config import Layer
+from checks.configfile import parse_settings
 from checks.options import DEFAULT_OPTIONS
 from checks.report import DIMENSIONS, LINE_CHECKS
 from ghapp.commands import parse_command
@@ -128,3 +130,31 @@ def test_the_silencing_advice_works_in_the_engine() -> None:
     front_matter = "---\nproduct_review: {disable: [metrics, placeholder]}\n---\n"
     silenced = _checks(front_matter + DOC.format(directive=""))
     assert not any(check in ("metrics", "placeholder") for check, _ in silenced)
+
+
+def test_a_dimension_the_team_rewords_is_explained_in_the_teams_words() -> None:
+    settings = parse_settings(
+        'questions:\n  why_now: "What breaks, and for whom, if this waits a quarter?"\n',
+        source="acme/widgets:.github/product-review.yml",
+        layer=Layer.REPOSITORY.value,
+    )
+    text = explain("why-now", settings)
+    assert text is not None
+    lines = text.split("\n")
+    assert lines[2] == (
+        "**The question, in your team's words:** "
+        "What breaks, and for whom, if this waits a quarter?"
+    )
+    assert "your team's own: `questions.why_now` in this repository's" in text
+    assert f"The app's default wording is: {tables.QUESTIONS['why_now']}" in text
+    # It is what the engine asks, whatever the kind of work, so no category variants.
+    report = review_document(
+        "# Idea\n\n## Problem\nThings break.\n", "docs/rfcs/1.md", settings.review
+    )
+    assert report.dimension("why_now").question == (
+        "What breaks, and for whom, if this waits a quarter?"
+    )
+    assert "Asked differently for other kinds of work" not in text
+    # The other dimensions, and explaining without settings, are unchanged.
+    assert explain("users", settings) == explain("users")
+    assert "your team's" not in (explain("why_now") or "")

@@ -12,7 +12,7 @@ from apptools import APP_ID, KeyPair
 from fakegithub import BOT_USER, FakeGitHub, blob_sha
 
 from ghapp.github import GitHubApp, graphql_url
-from ghapp.prefetch import QUERY, ContextRequest, read_context
+from ghapp.prefetch import QUERY, ContextRequest, PullState, read_context
 from ghapp.repoconfig import CONFIG_PATH, FetchedFile, file_key
 
 HEAD = "c" * 40
@@ -287,3 +287,111 @@ def test_the_organisation_repository_reviews_itself_without_an_organisation_laye
     assert own.variables()["withOrg"] is False
     context = read_context({"data": {"repo": {"config": blob("drafts: true\n")}}}, own)
     assert list(context.files) == [file_key("acme", ".github", CONFIG_PATH, "main")]
+
+
+# ----------------------------------------------------------------- the pull request's state
+
+
+async def test_the_prefetch_reads_the_pull_requests_head_draft_state_and_labels(
+    fake_github: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    fake_github.add_repo(name=".github")  # no errors about the organisation layer
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, head_sha=HEAD, draft=True)
+    pull.labels.extend(["Product-Review: Paused", "docs"])
+    known = request(earlier_reviews=False)
+
+    status, answer = await post(fake_github, http, {"query": QUERY, "variables": known.variables()})
+
+    assert status == 200 and "errors" not in answer
+    state = read_context(answer, known).pull
+    assert state == PullState(head_sha=HEAD, draft=True, labels=("Product-Review: Paused", "docs"))
+
+
+async def test_an_unknown_head_is_the_pull_requests_and_its_config_comes_with_it(
+    fake_github: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    fake_github.add_repo(name=".github")  # no errors about the organisation layer
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, head_sha=HEAD, added={"docs/rfcs/a.md": "# A\n"})
+    new_head = fake_github.push(repo, pull, modified={CONFIG_PATH: ("fail_on: never\n", "@@")})
+    unknown = request(head_sha="", earlier_reviews=False)
+    assert unknown.variables()["headKnown"] is False
+    assert unknown.variables()["configAtHead"] is None
+
+    status, answer = await post(
+        fake_github, http, {"query": QUERY, "variables": unknown.variables()}
+    )
+
+    assert status == 200 and "errors" not in answer
+    context = read_context(answer, unknown)
+    assert context.pull is not None and context.pull.head_sha == new_head
+    head_config = context.files[file_key("acme", "widgets", CONFIG_PATH, new_head)]
+    assert head_config == FetchedFile("fail_on: never\n", blob_sha("fail_on: never\n"))
+    assert context.problems == ()
+
+
+async def test_no_config_at_an_unknown_head_is_no_file_and_no_problem(
+    fake_github: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    fake_github.add_repo(name=".github")  # no errors about the organisation layer
+    repo = fake_github.add_repo()
+    fake_github.add_pull(repo, head_sha=HEAD, added={"docs/rfcs/a.md": "# A\n"})
+    unknown = request(head_sha="")
+
+    status, answer = await post(
+        fake_github, http, {"query": QUERY, "variables": unknown.variables()}
+    )
+
+    # GitHub answers a path missing from a commit with a NOT_FOUND error...
+    assert status == 200
+    (error,) = answer["errors"]
+    assert error["type"] == "NOT_FOUND"
+    assert error["path"] == ["repo", "pullRequest", "headCommit", "nodes", 0, "commit", "file"]
+    # ...which only says the file is not there: nothing else is lost.
+    context = read_context(answer, unknown)
+    assert context.files[file_key("acme", "widgets", CONFIG_PATH, HEAD)] is None
+    assert context.pull is not None and context.pull.head_sha == HEAD
+    assert context.earlier_bodies == ()
+    assert context.problems == ()
+
+
+async def test_the_head_config_is_left_to_rest_when_the_last_listed_commit_is_not_the_head(
+    fake_github: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, head_sha=HEAD, added={CONFIG_PATH: "fail_on: never\n"})
+    # GitHub lists only a pull request's first 250 commits.
+    pull.commits = [f"{n:040x}" for n in range(300)] + [HEAD]
+    unknown = request(head_sha="")
+
+    _, answer = await post(fake_github, http, {"query": QUERY, "variables": unknown.variables()})
+
+    context = read_context(answer, unknown)
+    assert context.pull is not None and context.pull.head_sha == HEAD
+    assert file_key("acme", "widgets", CONFIG_PATH, HEAD) not in context.files
+
+
+def test_labels_are_unknown_when_there_are_more_than_were_read() -> None:
+    def pull(*, more: bool) -> dict[str, Any]:
+        labels = {"pageInfo": {"hasNextPage": more}, "nodes": [{"name": "docs"}]}
+        return {"headRefOid": HEAD, "isDraft": False, "labels": labels}
+
+    complete = read_context(answer(pullRequest=pull(more=False)), request()).pull
+    assert complete == PullState(head_sha=HEAD, draft=False, labels=("docs",))
+    partial = read_context(answer(pullRequest=pull(more=True)), request()).pull
+    assert partial == PullState(head_sha=HEAD, draft=False, labels=None)
+
+
+def test_an_error_in_the_head_commit_leaves_the_rest_of_the_pull_request_readable() -> None:
+    reviews = {"pageInfo": {"hasPreviousPage": False}, "nodes": []}
+    pull = {"headRefOid": HEAD, "isDraft": False, "labels": None, "reviews": reviews}
+    broken = answer(pullRequest={**pull, "headCommit": None})
+    broken["errors"] = [
+        {"type": "FORBIDDEN", "path": ["repo", "pullRequest", "headCommit"], "message": "no"}
+    ]
+    context = read_context(broken, request(head_sha=""))
+    assert context.earlier_bodies == ()
+    assert context.pull == PullState(head_sha=HEAD, draft=False, labels=None)
+    assert file_key("acme", "widgets", CONFIG_PATH, HEAD) not in context.files
+    assert context.problems == ("no",)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from apptools import deliver
 from fakegithub import FakeGitHub, FakeRepo
 
-from ghapp.repoconfig import CONFIG_PATH, clear_caches
+from ghapp.repoconfig import CONFIG_PATH
 
 DOC = "docs/rfcs/0001-faster-checkout.md"
 DOC_TEXT = "# Faster checkout\n\nWe will make checkout real-time.\n\nTBD\n"
@@ -25,14 +23,6 @@ checks:
   absolute-requirement: off
 fail_on: never
 """
-
-
-@pytest.fixture(autouse=True)
-def fresh_config_caches() -> Iterator[None]:
-    # The app's loader caches organisation files for a minute; tests reuse names.
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def config_requests(fake_github: FakeGitHub, repo: FakeRepo) -> list[dict[str, str]]:

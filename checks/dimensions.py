@@ -9,9 +9,10 @@ Two sources of evidence are combined, and the better one wins:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from checks import tables
 from checks.document import SENTENCE_END, Block, Document, normalize_heading
@@ -46,20 +47,25 @@ def heading_dimensions(
     return dict(_heading_dimensions(norm_title, extra))
 
 
-@lru_cache(maxsize=64)
-def _alias_table(
-    extra: tuple[tuple[str, tuple[str, ...]], ...],
-) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """{dimension: (primary aliases, secondary aliases)}, padded for whole-word search."""
-    extra_map = dict(extra)
+def _phrases_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole-word search for any of the built-in phrases (escaped literals only)."""
+    body = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z'-])(?:{body})(?![a-z'-])") if body else re.compile(r"(?!)")
+
+
+@cache
+def _builtin_alias_patterns() -> dict[
+    str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]
+]:
+    """{dimension: (primary, secondary, excluded)} over the built-in tables."""
     table = {}
     for key in DIMENSIONS:
         secondary = tables.SECONDARY_HEADING_ALIASES.get(key, ())
-        primary = [a for a in tables.HEADING_ALIASES[key] if a not in secondary]
-        primary += [normalize_heading(a) for a in extra_map.get(key, ())]
+        primary = tuple(a for a in tables.HEADING_ALIASES[key] if a not in secondary)
         table[key] = (
-            tuple(f" {a} " for a in primary if a),
-            tuple(f" {a} " for a in secondary),
+            _phrases_regex(primary),
+            _phrases_regex(secondary),
+            _phrases_regex(tables.EXCLUDED_HEADINGS.get(key, ())),
         )
     return table
 
@@ -69,13 +75,17 @@ def _heading_dimensions(
     norm_title: str, extra: tuple[tuple[str, tuple[str, ...]], ...]
 ) -> tuple[tuple[str, bool], ...]:
     padded = f" {norm_title} "
+    # A team's aliases are plain phrases, compared as text, never compiled.
+    extra_aliases = {key: [f" {normalize_heading(a)} " for a in aliases] for key, aliases in extra}
     found: dict[str, bool] = {}
-    for key, (primary, secondary) in _alias_table(extra).items():
-        if any(f" {ex} " in padded for ex in tables.EXCLUDED_HEADINGS.get(key, ())):
+    for key, (primary, secondary, excluded) in _builtin_alias_patterns().items():
+        if excluded.search(norm_title):
             continue
-        if any(alias in padded for alias in primary):
+        if primary.search(norm_title) or any(
+            alias in padded for alias in extra_aliases.get(key, ()) if alias.strip()
+        ):
             found[key] = True
-        elif any(alias in padded for alias in secondary):
+        elif secondary.search(norm_title):
             found[key] = False
     # "Goals" is not non-goals, "Non-goals" is not goals.
     if "non goals" in norm_title or "non-goals" in norm_title:

@@ -25,8 +25,8 @@ from checks.report import (
 )
 
 TOOL_NAME = "product-review"
-TOOL_URI = "https://github.com/product-review/product-review"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_MAX_RESULTS = 25_000  # GitHub code scanning's limit of results per run
 
 
 class OutputFormat(StrEnum):
@@ -373,36 +373,47 @@ def format_sarif(
             if finding.check in rule_index:
                 result["ruleIndex"] = rule_index[finding.check]
             results.append(result)
+    notifications = [
+        # Files that could not be read are tool problems, not findings in the files.
+        {
+            "level": "error",
+            "message": {"text": error.message},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(error.path)}}}
+            ],
+        }
+        for error in errors
+    ]
+    if len(results) > SARIF_MAX_RESULTS:
+        # Code scanning refuses a run above its result limit; keep the most severe.
+        order = {"error": 0, "warning": 1, "note": 2}
+        results.sort(key=lambda result: order[result["level"]])
+        left_out = len(results) - SARIF_MAX_RESULTS
+        del results[SARIF_MAX_RESULTS:]
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{left_out} least severe results left out: code scanning "
+                    f"accepts at most {SARIF_MAX_RESULTS} results per run."
+                },
+            }
+        )
     run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": TOOL_NAME,
-                "informationUri": TOOL_URI,
                 "semanticVersion": tool_version,
                 "rules": _sarif_rules(),
             }
         },
         "results": results,
     }
-    if errors:
-        # Files that could not be read are tool problems, not findings in the files.
+    if notifications:
         run["invocations"] = [
             {
-                "executionSuccessful": False,
-                "toolExecutionNotifications": [
-                    {
-                        "level": "error",
-                        "message": {"text": error.message},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": artifact_uri(error.path)}
-                                }
-                            }
-                        ],
-                    }
-                    for error in errors
-                ],
+                "executionSuccessful": not errors,
+                "toolExecutionNotifications": notifications,
             }
         ]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
@@ -488,20 +499,10 @@ def format_github(reports: Sequence[DocumentReport], errors: Sequence[FileError]
     overflow = sum(max(0, count - ANNOTATIONS_PER_KIND) for count in per_kind.values())
 
     lines: list[str] = []
-    shown: dict[str, int] = {}
-    if overflow:
-        # The explanation takes one notice slot, so it is never the one dropped.
-        shown["notice"] = 1
-        lines.append(
-            workflow_command(
-                "notice",
-                f"{overflow} more findings are listed in this step's log: GitHub shows "
-                f"{ANNOTATIONS_PER_KIND} annotations of each kind per step. "
-                "Use --format sarif with code scanning to see all of them.",
-                title="product-review",
-            )
-        )
     spilled: list[str] = []
+    # When some must spill, one notice slot is kept for saying so, so that the
+    # explanation itself is never the annotation GitHub drops.
+    shown: dict[str, int] = {"notice": 1} if overflow else {}
     for annotation in annotations:
         count = shown.get(annotation.command, 0)
         if count < ANNOTATIONS_PER_KIND:
@@ -509,4 +510,15 @@ def format_github(reports: Sequence[DocumentReport], errors: Sequence[FileError]
             lines.append(annotation.as_command())
         else:
             spilled.append(annotation.as_log_line())
+    if spilled:
+        lines.insert(
+            0,
+            workflow_command(
+                "notice",
+                f"{len(spilled)} more findings are listed in this step's log: GitHub shows "
+                f"{ANNOTATIONS_PER_KIND} annotations of each kind per step. "
+                "Use --format sarif with code scanning to see all of them.",
+                title="product-review",
+            ),
+        )
     return "".join(line + "\n" for line in [*lines, *spilled])

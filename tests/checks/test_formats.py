@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from checks import formats
 from checks.formats import (
     ANNOTATIONS_PER_KIND,
     RULES,
@@ -358,3 +359,29 @@ def test_github_format_spills_past_the_per_step_annotation_limit_into_the_log() 
         "Which delay would still give most of the value? [product-review: absolute-requirement]"
         for n in (11, 12, 13)
     ]
+
+
+def test_github_spill_notice_counts_the_notice_it_displaces() -> None:
+    warnings = tuple(make_finding(line=n, end_line=n) for n in range(1, 12))
+    notes = tuple(
+        make_finding("placeholder", Severity.SUGGESTION, line=n, end_line=n, excerpt=f"TBD{n}")
+        for n in range(20, 30)
+    )
+    lines = format_github([make_report(findings=(*warnings, *notes))]).splitlines()
+    # 11 warnings (1 over the limit) and 10 notices, of which 1 gives way to the notice.
+    assert lines[0].startswith("::notice title=product-review::2 more findings")
+    assert sum(line.startswith("::notice ") for line in lines) == ANNOTATIONS_PER_KIND
+    assert len([line for line in lines if not line.startswith("::")]) == 2
+
+
+def test_sarif_keeps_the_most_severe_results_within_the_code_scanning_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(formats, "SARIF_MAX_RESULTS", 2)
+    log = sarif([make_report(findings=(NOTE, LINE, GAP))])
+    run = log["runs"][0]
+    assert [r["level"] for r in run["results"]] == ["error", "warning"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is True
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["message"]["text"].startswith("1 least severe results left out")

@@ -535,3 +535,27 @@ def test_default_globs_skip_templates_but_not_new_drafts() -> None:
     assert not DEFAULT_SETTINGS.is_design_doc("rfcs/0000-template.md")
     assert not DEFAULT_SETTINGS.is_design_doc("keps/NNNN-kep-template/README.md")
     assert not DEFAULT_SETTINGS.is_design_doc("docs/design/templates/prd.md")
+
+
+def test_pre_commit_hook_runs_the_real_command_on_design_doc_paths() -> None:
+    import re
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    assert hook["id"] == "product-review"
+    assert hook["entry"].split()[:2] == ["product-review", "check"]
+    files, exclude = re.compile(hook["files"]), re.compile(hook["exclude"])
+
+    def picked(path: str) -> bool:
+        return bool(files.search(path)) and not exclude.search(path)
+
+    assert picked("docs/rfcs/0042-search.md")
+    assert picked("rfcs/text/0000-my-new-feature.md")
+    assert picked("keps/sig-node/1234-x/README.md")
+    assert picked("docs/2024-billing-design.md")
+    assert picked("docs/adr/0003-queue.md")
+    assert not picked("docs/notes/standup.md")
+    assert not picked("rfcs/0000-template.md")
+    assert not picked("keps/NNNN-kep-template/README.md")

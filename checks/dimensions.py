@@ -26,6 +26,8 @@ class Evidence:
 
     strong: list[tuple[int, int]] = field(default_factory=list)  # (line, block index)
     weak: list[tuple[int, int]] = field(default_factory=list)
+    # Signals specific to the document's category: one is enough on its own.
+    decisive: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,11 @@ def assess(
             bucket = evidence[phrase.label]
             line = block.token_lines[position]
             (bucket.strong if phrase.strength == 2 else bucket.weak).append((line, index))
+        prefix = f"{category.value}:"
+        for position, phrase in hits(block, "category_signal"):
+            if phrase.label.startswith(prefix):
+                key = phrase.label[len(prefix) :]
+                evidence[key].decisive.append((block.token_lines[position], index))
         in_preamble = block.line < preamble_end
         for link in () if in_preamble or _is_metadata_line(block) else block.links:
             if _is_demand_link(link):
@@ -378,6 +385,9 @@ _TEXT_THRESHOLD: dict[str, int] = {
 def _judge_text(
     key: str, doc: Document, seen: Evidence, hollow_blocks: set[int], category: Category
 ) -> Assessment:
+    decisive = [hit for hit in seen.decisive if hit[1] not in hollow_blocks]
+    if decisive:
+        return Assessment(Status.PRESENT, decisive[0][0], f"stated in the text ({category.value})")
     strong = [hit for hit in seen.strong if hit[1] not in hollow_blocks]
     weak = [hit for hit in seen.weak if hit[1] not in hollow_blocks]
     if key == "metrics":

@@ -818,8 +818,6 @@ PROBLEM_MARKERS = (
         "missing",
         "have to",
         "has to",
-        "need to",
-        "needs to",
         "requires",
         "bug",
         "bugs",
@@ -1304,6 +1302,56 @@ PROBLEM_OUTCOME_WORDS: frozenset[str] = frozenset(
 )
 PLACEHOLDER_TOKENS: frozenset[str] = frozenset({"TBD", "TODO", "TBC", "FIXME", "XXX", "TKTK"})
 PLACEHOLDER_PHRASES: tuple[str, ...] = ("lorem ipsum", "insert here", "fill this in")
+
+# Signals that show a dimension only for one kind of work: for compliance the
+# "metric" is the auditor's evidence, for research it is the exit criteria, for
+# stabilization the evidence is incident data.
+CATEGORY_STRONG_SIGNALS: dict[Category, dict[str, tuple[str, ...]]] = {
+    Category.COMPLIANCE: {
+        "metrics": (
+            "for the auditor",
+            "to the auditor",
+            "audit evidence",
+            "evidence of compliance",
+            "evidenced",
+            "control passes",
+            "audit report",
+            "retention report",
+            "compliance report",
+            "attestation",
+        ),
+        "why_now": ("audit window", "effective date", "compliance deadline", "audit date"),
+        "problem": ("clause", "control requires", "requires us to", "is out of compliance"),
+    },
+    Category.RESEARCH: {
+        "metrics": (
+            "hypothesis",
+            "exit criteria",
+            "we will know",
+            "success looks like",
+            "go/no-go",
+            "go no-go",
+            "what we learn",
+            "decision at the end",
+        ),
+        "incremental": ("timebox", "timeboxed", "time-boxed", "# weeks|days|sprints"),
+    },
+    Category.STABILIZATION: {
+        "evidence": (
+            "incident",
+            "incidents",
+            "outage",
+            "outages",
+            "paged",
+            "pages",
+            "error rate",
+            "# incidents|outages|pages|crashes|failures",
+            "postmortem",
+            "postmortems",
+        ),
+        "metrics": ("error budget", "slo", "slos", "error rate below|under"),
+    },
+}
 
 # --- Categories -------------------------------------------------------------------
 CATEGORY_SIGNALS: dict[Category, tuple[str, ...]] = {

@@ -45,6 +45,14 @@ def matcher() -> PhraseMatcher:
         + phrases_from_table(
             {c.value: specs for c, specs in tables.CATEGORY_SIGNALS.items()}, group="category"
         )
+        + phrases_from_table(
+            {
+                f"{category.value}:{key}": specs
+                for category, table in tables.CATEGORY_STRONG_SIGNALS.items()
+                for key, specs in table.items()
+            },
+            group="category_signal",
+        )
     )
     return PhraseMatcher(phrases)
 

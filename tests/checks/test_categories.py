@@ -126,3 +126,22 @@ def test_team_wording_replaces_the_built_in_question() -> None:
     options = ReviewOptions(questions={"metrics": "Which OKR does this move?"})
     report = review_document(PRODUCT, "x.md", options)
     assert report.dimension("metrics").question == "Which OKR does this move?"
+
+
+@pytest.mark.parametrize(
+    ("category", "sentence", "dimension"),
+    [
+        (Category.COMPLIANCE, "We export a monthly retention report for the auditor.", "metrics"),
+        (Category.RESEARCH, "Our hypothesis is that caching halves cold starts.", "metrics"),
+        (Category.RESEARCH, "The spike is timeboxed to two weeks.", "incremental"),
+        (Category.STABILIZATION, "On-call was paged on nine nights last month.", "evidence"),
+    ],
+)
+def test_some_signals_count_only_for_their_kind_of_work(
+    category: Category, sentence: str, dimension: str
+) -> None:
+    text = "---\ncategory: {cat}\n---\n# Plan\n\n" + sentence + "\n"
+    own = review_document(text.format(cat=category.value), "x.md").dimension(dimension)
+    other = review_document(text.format(cat="product"), "x.md").dimension(dimension)
+    assert own.status.value == "present"
+    assert other.status.value != "present"

@@ -15,7 +15,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0
 RUN useradd --system --uid 10001 --create-home --shell /usr/sbin/nologin app
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# Everything was built above: the runtime stage never reaches for an index.
+RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
 USER app
 WORKDIR /home/app
 EXPOSE 3000

@@ -360,7 +360,9 @@ def _problems(error: jsonschema.ValidationError) -> Iterator[_Problem]:
         same_shape = [
             sub
             for sub in error.context or ()
-            if sub.validator != "type" and _branch_type_matches(node, sub, instance)
+            # A type error deeper inside the branch is a real problem, not a shape mismatch.
+            if (sub.validator != "type" or sub.relative_path)
+            and _branch_type_matches(node, sub, instance)
         ]
         if same_shape:
             for sub in same_shape:

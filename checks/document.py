@@ -172,6 +172,7 @@ class Document:
     front_matter: dict[str, Any] = field(default_factory=dict)
     directives: list[Directive] = field(default_factory=list)
     code_lines: int = 0
+    parse_failed: bool = False  # the parser stopped early; the review covers what came before
 
     @property
     def title(self) -> str:
@@ -286,6 +287,7 @@ def parse(text: str, path: str = "") -> Document:
     quote_depth = 0
     link_depth = 0
     code_lines = 0
+    parse_failed = False
 
     def html(raw: str, offset: int) -> None:
         for match in _DIRECTIVE_RE.finditer(raw):
@@ -413,10 +415,12 @@ def parse(text: str, path: str = "") -> Document:
                 if collector.first < 0:
                     collector.first = start
                 collector.pieces.append(" " + "\n" * data.count(b"\n", start, span["end"]))
-    except BaseException as exc:  # pragma: no cover - the Rust parser panics as BaseException
-        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+    except BaseException as exc:
+        # pyo3 raises a Rust panic as PanicException, a BaseException. Keep what
+        # was collected (part of a review beats none); anything else is a bug.
+        if type(exc).__name__ != "PanicException":
             raise
-        # Keep whatever was collected; a review of part of a document beats none.
+        parse_failed = True
 
     blocks.sort(key=lambda b: (b.line, b.end_line))
     sections = _build_sections(blocks)
@@ -429,6 +433,7 @@ def parse(text: str, path: str = "") -> Document:
         front_matter=front_matter,
         directives=sorted(directives, key=lambda d: d.line),
         code_lines=code_lines,
+        parse_failed=parse_failed,
     )
 
 

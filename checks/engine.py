@@ -86,6 +86,9 @@ def review_document(
         dimensions=dimensions,
         findings=tuple(findings),
         top_questions=_top_questions(findings, category, options.max_top_questions),
+        notes=("the Markdown parser stopped early; only the first part was reviewed",)
+        if doc.parse_failed
+        else (),
     )
 
 

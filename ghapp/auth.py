@@ -68,12 +68,18 @@ class InstallationTokens:
         if cached is not None:
             return cached.token
         lock = self._locks.setdefault(installation_id, asyncio.Lock())
-        async with lock:
-            cached = self._cache.get(installation_id)
-            if cached is None:
-                cached = await mint(installation_id)
-                self._cache[installation_id] = cached
-            return cached.token
+        try:
+            async with lock:
+                cached = self._cache.get(installation_id)
+                if cached is None:
+                    cached = await mint(installation_id)
+                    self._cache[installation_id] = cached
+                return cached.token
+        finally:
+            # The lock only guards a cold cache; keeping one per installation ever
+            # seen would grow without bound. Callers already waiting keep their reference.
+            if not lock.locked() and self._locks.get(installation_id) is lock:
+                del self._locks[installation_id]
 
     def invalidate(self, installation_id: int, *, token: str) -> None:
         """Forget `token` (GitHub refused it); a newer token minted meanwhile is kept."""

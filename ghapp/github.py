@@ -6,7 +6,9 @@ session. Handlers and the review flow call the keyword-only methods of
 its own `InstallationClient`, which counts the HTTP requests it makes.
 
 Failure policy, in one place:
-- 5xx: retried with exponential back-off (bounded attempts);
+- 5xx: retried with exponential back-off (bounded attempts), except a POST that
+  creates something (a review, a check run, a comment): a 502 does not say whether
+  it was created, and a second one would be a duplicate, so the error surfaces;
 - 403/429 with `Retry-After`, or `x-ratelimit-remaining: 0` with
   `x-ratelimit-reset`: retried after the wait GitHub asks for, if that wait is
   short enough; otherwise the error surfaces (the review then fails visibly);
@@ -100,6 +102,16 @@ def retry_delay(
     return min(delay, policy.max_delay)
 
 
+def safe_to_repeat(method: str, url: str) -> bool:
+    """Whether sending a request again is harmless even if the first one took effect:
+    reads, updates and deletes are; so are a GraphQL query and minting a token. Any
+    other POST creates something GitHub would then hold twice."""
+    if method != "POST":
+        return True
+    path = url.split("?", 1)[0].rstrip("/")
+    return path.endswith("/graphql") or path.endswith("/access_tokens")
+
+
 class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
     """gidgethub's client with request counting, injectable sleep, and retries."""
 
@@ -141,6 +153,8 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int
     ) -> bool:
+        if int(exception.status_code) >= 500 and not safe_to_repeat(method, url):
+            return False
         delay = retry_delay(
             status=int(exception.status_code),
             headers=exception.headers,
@@ -274,17 +288,9 @@ class InstallationClient:
                 oauth_token=token,
                 extra_headers=headers,
             )
-        if request.method == "POST":
-            return await self._gh.post(
-                request.url,
-                request.url_vars,
-                data=request.data,
-                accept=request.accept,
-                oauth_token=token,
-                extra_headers=headers,
-            )
-        if request.method == "PATCH":
-            return await self._gh.patch(
+        if request.method in ("POST", "PATCH"):
+            send = self._gh.post if request.method == "POST" else self._gh.patch
+            return await send(
                 request.url,
                 request.url_vars,
                 data=request.data,
@@ -345,15 +351,6 @@ class InstallationClient:
             if (item.get("user") or {}).get("type") == "Bot"
         ]
 
-    async def list_bot_review_comment_bodies(self, *, review_comments_url: str) -> list[str]:
-        """Bodies of inline review comments written by bots on the pull request."""
-        items = await self._get_pages(f"{review_comments_url}?per_page={PAGE_SIZE}", limit=3000)
-        return [
-            str(item.get("body") or "")
-            for item in items
-            if (item.get("user") or {}).get("type") == "Bot"
-        ]
-
     async def create_review(
         self,
         *,
@@ -373,7 +370,8 @@ class InstallationClient:
         """A file's text through the raw media type (works beyond the 1 MB JSON limit)."""
         text = await self._send(_Request("GET", contents_url, accept=RAW_MEDIA_TYPE))
         if isinstance(text, bytes):
-            return text.decode("utf-8")
+            # One stray non-UTF-8 byte must not fail the whole pull request's review.
+            return text.decode("utf-8", errors="replace")
         return "" if text is None else str(text)
 
     async def fetch_file(

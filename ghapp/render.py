@@ -191,15 +191,6 @@ def render_check(
     )
 
 
-def annotation_batches(
-    annotations: Sequence[dict[str, Any]], size: int = ANNOTATIONS_PER_REQUEST
-) -> list[list[dict[str, Any]]]:
-    """Split annotations into request-sized batches (GitHub takes at most 50 per request)."""
-    if size < 1:
-        raise ValueError("batch size must be at least 1")
-    return [list(annotations[start : start + size]) for start in range(0, len(annotations), size)]
-
-
 def render_skipped() -> CheckOutput:
     """No design document changed in the pull request."""
     return CheckOutput(

@@ -425,7 +425,9 @@ async def _read_documents(
                 text = await client.read_text(contents_url=item.contents_url)
             except Exception as error:
                 raise ReviewFailed(f"reading {item.filename}", error) from error
-        texts.append((item, text))
+        # A byte-order mark would hide the front matter (`category:`) from the engine;
+        # the command line drops it too (ghapp.localfiles.decode_document).
+        texts.append((item, text.removeprefix("\ufeff")))
     return texts
 
 
@@ -516,13 +518,15 @@ async def _fail_check(
             asyncio.shield(_complete_check(client, outcome.check_run, failure)), timeout=10
         )
         outcome.conclusion = failure.conclusion
-    except (Exception, asyncio.CancelledError):
+    except (Exception, asyncio.CancelledError) as error:
         log.exception(
             "could not complete the check run after a failure delivery=%s repo=%s pr=%d",
             request.delivery_id,
             request.pull.full_name,
             request.pull.number,
         )
+        if isinstance(error, asyncio.CancelledError):
+            raise  # the task was cancelled meanwhile: swallowing it would ignore the shutdown
 
 
 async def _review(

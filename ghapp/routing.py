@@ -315,10 +315,17 @@ def _pull_refs_from_checks(
     event: sansio.Event, pulls: list[dict[str, Any]], head_sha: str
 ) -> list[PullRequestRef]:
     """Refs for the pull requests a check suite/run belongs to (same-repo PRs only:
-    GitHub leaves the list empty for forks, whose pull_request events cover them)."""
+    GitHub leaves the list empty for forks, whose pull_request events cover them).
+
+    GitHub lists every open pull request whose head matches, including one from this
+    repository's branch into another repository (an upstream): that one is not
+    reviewed here, since its number and URL belong to the other repository."""
     repository = event.data["repository"]
     refs = []
     for item in pulls:
+        base_repo = (item.get("base") or {}).get("repo") or {}
+        if base_repo.get("url", repository["url"]) != repository["url"]:
+            continue
         ref = pull_ref_from_pull(
             {**item, "head": {**item.get("head", {}), "sha": head_sha}},
             repository,

@@ -234,12 +234,13 @@ def test_engine_failure_on_one_file_does_not_stop_the_run(
 ) -> None:
     write(workdir / "rfcs/a.md", THIN_DOC)
     write(workdir / "rfcs/b.md", THIN_DOC)
-    def flaky(text: str, path: str, options: Any) -> DocumentReport:
+
+    def fails_on_a(text: str, path: str, options: Any) -> DocumentReport:
         if path.endswith("a.md"):
             raise RuntimeError("boom")
         return review_document(text, path, options)
 
-    monkeypatch.setattr(localfiles, "review_document", flaky)
+    monkeypatch.setattr(localfiles, "review_document", fails_on_a)
     code, payload, err = run_json(["rfcs"], capsys)
     assert code == 2
     assert [d["path"] for d in payload["documents"]] == [os.path.normpath("rfcs/b.md")]

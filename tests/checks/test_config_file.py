@@ -711,3 +711,13 @@ def test_every_yaml_example_in_the_readme_is_valid() -> None:
     assert len(examples) >= 12
     for example in examples:
         assert parse_config(example, source="README").errors == (), example
+
+
+def test_a_bad_value_next_to_an_unknown_key_is_still_reported() -> None:
+    # Found by hypothesis: inside an anyOf branch, the type error of `enabled`
+    # was dropped while the unknown key was reported.
+    settings = parse_settings(
+        "checks:\n  solution-first:\n    enabled: banana\n    x: 1\n", source="t.yml"
+    )
+    paths = {error.key_path for error in settings.errors}
+    assert paths == {"checks.solution-first.enabled", "checks.solution-first.x"}

@@ -3,10 +3,12 @@ and delivery, waiting for background reviews."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,6 +145,15 @@ async def deliver(
     if settle:
         await settled(client)
     return response
+
+
+async def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0) -> None:
+    """Poll until `condition` holds. The bound only stops a broken test from hanging;
+    it is generous so that a slow CI machine never trips it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.005)
 
 
 async def settled(client: TestClient[Any, Any]) -> None:

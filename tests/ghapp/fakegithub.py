@@ -293,6 +293,7 @@ class FakeGitHub:
 
     def pull_payload(self, repo: FakeRepo, pull: FakePull) -> dict[str, Any]:
         base_url = f"{self.url}/repos/{repo.full_name}"
+        repo_summary = {"id": 1, "url": base_url, "name": repo.name}
         return {
             "url": f"{base_url}/pulls/{pull.number}",
             "number": pull.number,
@@ -301,8 +302,8 @@ class FakeGitHub:
             "title": "Add a design doc",
             "user": {"login": pull.author, "type": "User"},
             "labels": [{"name": name} for name in pull.labels],
-            "head": {"ref": pull.head_ref, "sha": pull.head_sha},
-            "base": {"ref": repo.default_branch, "sha": "b" * 40},
+            "head": {"ref": pull.head_ref, "sha": pull.head_sha, "repo": repo_summary},
+            "base": {"ref": repo.default_branch, "sha": "b" * 40, "repo": repo_summary},
             "review_comments_url": f"{base_url}/pulls/{pull.number}/comments",
             "comments_url": f"{base_url}/issues/{pull.number}/comments",
         }

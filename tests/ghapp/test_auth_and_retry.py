@@ -3,6 +3,8 @@ added file from its patch."""
 
 from __future__ import annotations
 
+import asyncio
+
 import jwt
 import pytest
 from apptools import KeyPair
@@ -14,7 +16,7 @@ from ghapp.auth import (
     InstallationTokens,
     app_jwt,
 )
-from ghapp.github import RetryPolicy, retry_delay
+from ghapp.github import RetryPolicy, retry_delay, safe_to_repeat
 from ghapp.review import text_from_added_patch
 
 
@@ -59,6 +61,27 @@ async def test_tokens_are_cached_until_shortly_before_they_expire() -> None:
     clock.now += 2
     assert await tokens.get(1, mint=mint) == "t3"
     assert minted == [1, 2, 1]
+
+
+async def test_concurrent_gets_on_a_cold_cache_mint_once_and_leave_no_lock_behind() -> None:
+    clock = Clock()
+    tokens = InstallationTokens(clock=clock)
+    minted: list[int] = []
+    release = asyncio.Event()
+
+    async def mint(installation_id: int) -> InstallationToken:
+        minted.append(installation_id)
+        await release.wait()
+        return InstallationToken(token=f"t{len(minted)}", expires_at=clock.now + 3600)
+
+    waiting = [asyncio.ensure_future(tokens.get(7, mint=mint)) for _ in range(5)]
+    while not minted:
+        await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == ["t1"] * 5
+    assert minted == [7]
+    # One lock per installation ever seen would grow without bound.
+    assert tokens._locks == {}
 
 
 async def test_invalidate_forgets_only_the_refused_token() -> None:
@@ -112,6 +135,26 @@ def test_retry_delay(
         retry_delay(status=status, headers=headers, attempt=attempt, policy=POLICY, now=1000.0)
         == expected
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "expected"),
+    [
+        ("GET", "https://api.github.com/repos/o/r/pulls/1/files?per_page=100", True),
+        ("PATCH", "https://api.github.com/repos/o/r/check-runs/5", True),
+        ("DELETE", "https://api.github.com/repos/o/r/issues/1/labels/x", True),
+        ("POST", "https://api.github.com/graphql", True),
+        ("POST", "https://ghe.example/api/graphql", True),
+        ("POST", "https://api.github.com/app/installations/42/access_tokens", True),
+        ("POST", "https://api.github.com/repos/o/r/pulls/1/reviews", False),
+        ("POST", "https://api.github.com/repos/o/r/check-runs", False),
+        ("POST", "https://api.github.com/repos/o/r/issues/1/comments", False),
+    ],
+)
+def test_only_requests_that_create_nothing_are_repeated_after_a_5xx(
+    method: str, url: str, expected: bool
+) -> None:
+    assert safe_to_repeat(method, url) is expected
 
 
 @pytest.mark.parametrize(

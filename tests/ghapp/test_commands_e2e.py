@@ -3,13 +3,11 @@ aiohttp app and the fake GitHub API."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes, settled
+from apptools import deliver, outcomes, settled, wait_until
 from fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
 from checks import tables
@@ -65,13 +63,6 @@ def replies(pull: FakePull) -> list[str]:
 
 def non_token_calls(fake: FakeGitHub) -> list[Recorded]:
     return [r for r in fake.requests if "/access_tokens" not in r.path]
-
-
-async def wait_until(condition: Callable[[], bool], *, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.005)
 
 
 # --------------------------------------------------------------------------- review now

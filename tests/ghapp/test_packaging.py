@@ -38,3 +38,24 @@ def test_dockerfile_runs_the_server_as_a_non_root_user_with_a_healthcheck() -> N
     assert 'CMD ["product-review", "serve"]' in final_stage
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert ".env" in ignored and ".git" in ignored
+
+
+def test_the_image_build_copies_everything_pip_install_needs() -> None:
+    """`pip wheel .` in the build stage sees only what it copies: the packages and the
+    readme pyproject.toml names, none of them dropped by .dockerignore."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    needed = {"pyproject.toml", project["project"]["readme"]}
+    needed |= set(project["tool"]["setuptools"]["packages"])
+    build_stage = (ROOT / "Dockerfile").read_text(encoding="utf-8").split("\nFROM ")[1]
+    copied = {
+        source.removeprefix("./").rstrip("/")
+        for line in build_stage.splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+        for source in line.split()[1:-1]
+    }
+    assert needed <= copied, needed - copied
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert not needed & set(ignored)
+    assert all((ROOT / path).exists() for path in needed)

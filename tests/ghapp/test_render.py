@@ -23,11 +23,11 @@ from checks.report import (
     Status,
 )
 from ghapp.render import (
+    ANNOTATIONS_PER_REQUEST,
     BODY_LIMIT,
     TITLE_LIMIT,
     CheckOutput,
     ReviewPlan,
-    annotation_batches,
     asked_fingerprints,
     finding_fingerprints,
     plan_review,
@@ -293,7 +293,7 @@ def test_clean_review_has_no_details_and_output_omits_text() -> None:
     output = render_check([report()], settings=SETTINGS)
     assert output.text == ""
     assert output.output() == {"title": output.title, "summary": output.summary}
-    batch = annotation_batches(render_check([SAMPLE], settings=SETTINGS).annotations)[0]
+    batch = list(render_check([SAMPLE], settings=SETTINGS).annotations[:ANNOTATIONS_PER_REQUEST])
     assert render_check([SAMPLE], settings=SETTINGS).output(batch)["annotations"] == batch
 
 
@@ -344,16 +344,6 @@ def test_output_does_not_depend_on_report_order() -> None:
     assert render_check(shuffled, settings=SETTINGS) == expected
     paths = [line.split("`")[1] for line in expected.summary.splitlines() if line.startswith("| `")]
     assert paths == sorted(paths)
-
-
-@pytest.mark.parametrize(
-    ("count", "sizes"), [(0, []), (1, [1]), (50, [50]), (51, [50, 1]), (120, [50, 50, 20])]
-)
-def test_annotation_batches(count: int, sizes: list[int]) -> None:
-    annotations = [{"start_line": n} for n in range(count)]
-    batches = annotation_batches(annotations)
-    assert [len(batch) for batch in batches] == sizes
-    assert [a for batch in batches for a in batch] == annotations
 
 
 def _byte_len(text: str) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes
+from apptools import deliver, outcomes, stub_engine
 from fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
 from checks.report import DocumentReport
@@ -242,6 +242,55 @@ async def test_check_suite_requested_alone_reviews_the_pull_request(
     assert len(repo.check_runs) == 1
 
 
+@pytest.mark.parametrize("status", ["added", "modified"])
+async def test_a_byte_order_mark_is_dropped_before_the_engine_reads_the_doc(
+    make_client: Any, fake_github: FakeGitHub, status: str
+) -> None:
+    seen: list[str] = []
+
+    def recording_engine(text: str, path: str, options: Any) -> DocumentReport:
+        seen.append(text)
+        return stub_engine(text, path, options)
+
+    client = await make_client(engine=recording_engine)
+    text = "\ufeff---\ncategory: research\n---\n" + DOC_TEXT
+    files: dict[str, Any] = (
+        {"added": {DOC: text}}
+        if status == "added"
+        else {"modified": {DOC: (text, added_file_patch(text))}}
+    )
+    repo, pull = make_pr(fake_github, **files)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert seen == [text.removeprefix("\ufeff")]
+
+
+async def test_check_suite_ignores_a_pull_request_into_another_repository(
+    client: TestClient[Any, Any], fake_github: FakeGitHub
+) -> None:
+    # GitHub lists every open PR with a matching head, also one from this branch into
+    # an upstream repository: its number and URL are not this repository's.
+    repo, pull = make_pr(fake_github)
+    upstream = fake_github.add_repo(owner="upstream", name="widgets")
+    payload = fake_github.check_suite_event(repo, pull, "requested")
+    (listed,) = payload["check_suite"]["pull_requests"]
+    elsewhere = {
+        **listed,
+        "number": 99,
+        "url": f"{fake_github.url}/repos/upstream/widgets/pulls/99",
+    }
+    elsewhere["base"] = {
+        **listed["base"],
+        "repo": fake_github.pull_payload(upstream, pull)["base"]["repo"],
+    }
+    payload["check_suite"]["pull_requests"] = [elsewhere, listed]
+    await deliver(client, "check_suite", payload)
+    assert not [r for r in fake_github.requests if "/upstream/" in r.path]
+    assert [o.outcome for o in outcomes(client)] == ["reviewed"]
+    (run,) = repo.check_runs.values()
+    assert run["head_sha"] == pull.head_sha
+    assert upstream.check_runs == {}
+
+
 @pytest.mark.parametrize(
     ("event", "action", "extra"),
     [
@@ -321,15 +370,32 @@ async def test_a_502_is_retried_with_backoff(
 async def test_persistent_5xx_gives_up_after_bounded_attempts(
     client: TestClient[Any, Any], fake_github: FakeGitHub, sleeps: list[float]
 ) -> None:
-    repo, pull = make_pr(fake_github)
-    fake_github.fail("POST", r"/reviews$", status=503, times=100)
+    # A modified doc is read through the contents API (an added one comes from its patch).
+    repo, pull = make_pr(fake_github, modified={DOC: (DOC_TEXT, added_file_patch(DOC_TEXT))})
+    fake_github.fail("GET", r"/contents/docs/", status=503, times=100)
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
-    assert len(fake_github.calls("POST", "/reviews")) == 4
+    assert len(fake_github.calls("GET", "/contents/docs/")) == 4
     assert sleeps == [1.0, 2.0, 4.0]
     (run,) = repo.check_runs.values()
     assert run["conclusion"] == "neutral"
     assert "could not complete" in run["output"]["title"]
     assert "503" in run["output"]["summary"]
+
+
+async def test_a_5xx_on_posting_the_review_is_not_repeated(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, sleeps: list[float]
+) -> None:
+    # A 502 does not say whether the review was created: posting again could post it twice.
+    repo, pull = make_pr(fake_github)
+    fake_github.fail("POST", r"/reviews$", status=502)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert [r.status for r in fake_github.calls("POST", "/reviews")] == [502]
+    assert sleeps == []
+    (run,) = repo.check_runs.values()
+    assert run["status"] == "completed"
+    assert "could not complete" in run["output"]["title"]
+    assert "502" in run["output"]["summary"]
+    assert outcomes(client)[-1].outcome == "failed"
 
 
 async def test_a_403_with_retry_after_waits_as_asked(

@@ -189,15 +189,6 @@ class Document:
         section = self.sections[index]
         return [self.blocks[i] for i in section.content_range]
 
-    def section_of_line(self, line: int) -> int:
-        found = -1
-        for i, section in enumerate(self.sections):
-            if section.line <= line:
-                found = i
-            else:
-                break
-        return found
-
 
 def _is_template_tag(value: str) -> bool:
     """`<describe the problem>` is a template prompt; `<details>` or `<br/>` is HTML."""

@@ -25,10 +25,6 @@ class CheckPolicy:
     severity: Severity | None = None  # None: the check's built-in severity
 
 
-def _frozen(mapping: Mapping[str, object] | None = None) -> Mapping[str, object]:
-    return MappingProxyType(dict(mapping or {}))
-
-
 @dataclass(frozen=True)
 class ReviewOptions:
     # A category imposed by the caller (config `categories` glob or `--category`);

@@ -31,10 +31,6 @@ def expand(spec: str) -> list[tuple[str, ...]]:
     return [tuple(choice) for choice in product(*options)]
 
 
-def _is_number(token: str) -> bool:
-    return token[:1].isdigit()
-
-
 def phrases_from_table(
     table: dict[str, tuple[str, ...]], strength: int = 2, group: str = ""
 ) -> list[Phrase]:
@@ -147,10 +143,6 @@ class PhraseMatcher:
                 self._by_anchor.setdefault(anchor, []).append((offset, phrase))
         for entries in self._by_anchor.values():
             entries.sort(key=lambda entry: entry[0])
-
-    @classmethod
-    def from_table(cls, table: dict[str, tuple[str, ...]], strength: int = 2) -> PhraseMatcher:
-        return cls(phrases_from_table(table, strength))
 
     def finditer(self, tokens: Sequence[str]) -> Iterator[tuple[int, Phrase]]:
         """Yield (index of first token, phrase) for every phrase found, in token order."""

@@ -82,10 +82,6 @@ class DimensionResult:
     why: str  # one short line: why the question matters
     note: str = ""  # what the engine saw, e.g. "Alternatives section only says 'None'"
 
-    @property
-    def is_gap(self) -> bool:
-        return self.status is not Status.PRESENT
-
 
 @dataclass(frozen=True)
 class Finding:

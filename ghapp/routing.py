@@ -170,10 +170,15 @@ class EventContext:
                     if queue.waiting is entry:
                         queue.waiting = None  # later requests start a new batch
                     outcome = await self._run(entry, queue, behind_another=behind_another)
-            except BaseException:
+            except BaseException as error:
                 if queue.waiting is entry:
                     queue.waiting = None
-                entry.done.cancel()
+                if isinstance(error, asyncio.CancelledError):
+                    entry.done.cancel()
+                else:
+                    # A bug: the requests waiting behind this one see it too.
+                    entry.done.set_exception(error)
+                    entry.done.exception()  # retrieved here, so asyncio does not warn if none wait
                 raise
             entry.done.set_result(outcome)
             return outcome

@@ -235,10 +235,21 @@ def assess(
         if v.hollow
         for i in doc.sections[v.index].content_range
     }
+    # A risks section that only denies any cost lends its words to no dimension.
+    hollow_blocks |= {
+        i
+        for v in sections["risks"]
+        if _denies_cost(v)
+        for i in doc.sections[v.index].content_range
+    }
     results: dict[str, Assessment] = {}
     for key in DIMENSIONS:
         results[key] = _combine(key, doc, sections[key], evidence[key], hollow_blocks, category)
     return results
+
+
+def _denies_cost(view: _SectionView) -> bool:
+    return bool(view.markers.get("risk_denial")) and view.words < 80
 
 
 def _is_metadata_line(block: Block) -> bool:
@@ -304,6 +315,9 @@ def _judge_section(
         return Assessment(Status.WEAK, section.line, f'"{title}" has no real content')
     first_line = next((b.line for b in view.blocks if b.kind != "heading"), section.line)
     present = Assessment(Status.PRESENT, first_line, f'under "{title}"')
+    if key == "risks" and _denies_cost(view):
+        # "Raises no compatibility issues" names no cost; weak, like "None".
+        return Assessment(Status.WEAK, first_line, f'"{title}" only says there is no cost')
     if not view.primary and key not in ("problem", "metrics", "incremental"):
         # A secondary heading (a Summary, a Background) only counts with a signal
         # of this dimension inside it.
@@ -371,7 +385,7 @@ def _reasoned_alternative(doc: Document, strong: list[tuple[int, int]]) -> int |
 # present from the prose alone; phrases common in technical writing need more.
 _TEXT_THRESHOLD: dict[str, int] = {
     "problem": 2,
-    "users": 2,
+    "users": 1,
     "why_now": 1,
     "metrics": 1,
     "evidence": 2,

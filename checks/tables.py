@@ -909,6 +909,29 @@ REASONING_MARKERS: tuple[str, ...] = (
     "not",
     "why",
 )
+# A risks section that only says there is no cost ("raises no compatibility
+# issues", "no drawbacks") names no risk: it is weak, like "None".
+RISK_DENIALS: tuple[str, ...] = (
+    "no drawbacks",
+    "no known drawbacks",
+    "no real drawbacks",
+    "no downsides",
+    "no compatibility issues|concerns|problems",
+    "raises no",
+    "no impact",
+    "no risk",
+    "no risks",
+    "purely additive",
+    "is additive",
+    "fully backward|backwards compatible",
+    "no breaking changes",
+    "does not break",
+    "doesn't break",
+    "nothing breaks",
+    "no existing program|programs|code breaks",
+    "should not cause any",
+    "none known",
+)
 STAGE_MARKERS = STRONG_SIGNALS["incremental"]
 METRIC_COMPARATORS: frozenset[str] = frozenset(
     [

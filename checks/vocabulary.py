@@ -26,6 +26,7 @@ def matcher() -> PhraseMatcher:
                 "solution": tables.SOLUTION_MARKERS,
                 "reasoning": tables.REASONING_MARKERS,
                 "stage": tables.STAGE_MARKERS,
+                "risk_denial": tables.RISK_DENIALS,
             },
             group="marker",
         )

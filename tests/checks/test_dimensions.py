@@ -325,3 +325,15 @@ def test_status_lines_point_inside_the_document() -> None:
             assert result.line is None
         else:
             assert result.line is not None and 1 <= result.line <= report.line_count
+
+
+def test_a_risks_section_that_only_denies_any_cost_is_weak() -> None:
+    denial = "# Plan\n\n## Drawbacks\n\nThere are no drawbacks; the change is purely additive.\n"
+    result = review_document(denial, "doc.md").dimension("risks")
+    assert result.status is Status.WEAK
+    assert "no cost" in result.note
+    real = (
+        "# Plan\n\n## Drawbacks\n\nThe cache adds a second source of truth, so stale reads "
+        "become possible and on-call gets a new alert to learn.\n"
+    )
+    assert review_document(real, "doc.md").dimension("risks").status is Status.PRESENT

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
 from checks import tables
@@ -35,10 +35,6 @@ class Assessment:
     status: Status
     line: int | None
     note: str
-
-
-def words(block: Block) -> int:
-    return block.word_count
 
 
 def heading_dimensions(
@@ -103,10 +99,10 @@ def _is_hollow(blocks: Sequence[Block]) -> bool:
     joined = " ".join(" ".join(t for t in b.tokens if t not in SENTENCE_END) for b in text_blocks)
     if joined.strip() in tables.HOLLOW_TEXTS or not joined.strip():
         return True
-    if all(b.template_tags and words(b) <= 12 for b in text_blocks):
+    if all(b.template_tags and b.word_count <= 12 for b in text_blocks):
         return True
     # A template's prompts are questions; an answered section has statements.
-    total = sum(words(b) for b in text_blocks)
+    total = sum(b.word_count for b in text_blocks)
     return total < 120 and all(b.text.rstrip().endswith("?") for b in text_blocks)
 
 
@@ -180,6 +176,7 @@ def assess(
     # tracking issue, its discussion thread), not evidence of demand.
     later_sections = [s.line for s in doc.sections if s.level >= 2]
     preamble_end = later_sections[0] if later_sections else 0
+    category_prefix = f"{category.value}:"
     for index, block in enumerate(doc.blocks):
         if block.kind == "heading":
             continue
@@ -187,10 +184,9 @@ def assess(
             bucket = evidence[phrase.label]
             line = block.token_lines[position]
             (bucket.strong if phrase.strength == 2 else bucket.weak).append((line, index))
-        prefix = f"{category.value}:"
         for position, phrase in hits(block, "category_signal"):
-            if phrase.label.startswith(prefix):
-                key = phrase.label[len(prefix) :]
+            if phrase.label.startswith(category_prefix):
+                key = phrase.label[len(category_prefix) :]
                 evidence[key].decisive.append((block.token_lines[position], index))
         in_preamble = block.line < preamble_end
         for link in () if in_preamble or _is_metadata_line(block) else block.links:
@@ -217,16 +213,12 @@ def assess(
             index=index,
             primary=False,
             blocks=blocks,
-            words=sum(words(b) for b in blocks if b.kind != "heading"),
+            words=sum(b.word_count for b in blocks if b.kind != "heading"),
             hollow=_is_hollow(blocks),
             markers=found,
         )
         for key, primary in mapped.items():
-            sections[key].append(
-                _SectionView(
-                    view.index, primary, view.blocks, view.words, view.hollow, view.markers
-                )
-            )
+            sections[key].append(replace(view, primary=primary))
 
     hollow_blocks = {
         i
@@ -237,10 +229,7 @@ def assess(
     }
     # A risks section that only denies any cost lends its words to no dimension.
     hollow_blocks |= {
-        i
-        for v in sections["risks"]
-        if _denies_cost(v)
-        for i in doc.sections[v.index].content_range
+        i for v in sections["risks"] if _denies_cost(v) for i in doc.sections[v.index].content_range
     }
     results: dict[str, Assessment] = {}
     for key in DIMENSIONS:
@@ -374,7 +363,7 @@ def _judge_section(
 def _reasoned_alternative(doc: Document, strong: list[tuple[int, int]]) -> int | None:
     for line, index in strong:
         block = doc.blocks[index]
-        if words(block) < 15:
+        if block.word_count < 15:
             continue
         if any(p.label == "reasoning" for _, p in hits(block, "marker")):
             return line

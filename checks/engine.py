@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checks import tables
 from checks.category import detect_category, detect_kind
 from checks.dimensions import assess
@@ -50,19 +52,19 @@ def review_document(
         )
         for key in DIMENSIONS
     )
+    base = DocumentReport(
+        path=path,
+        category=category,
+        category_source=category_source,
+        kind=kind,
+        title=doc.title,
+        line_count=doc.line_count,
+        dimensions=dimensions,
+        findings=(),
+    )
     if settings.skip:
-        return DocumentReport(
-            path=path,
-            category=category,
-            category_source=category_source,
-            kind=kind,
-            title=doc.title,
-            line_count=doc.line_count,
-            dimensions=dimensions,
-            findings=(),
-            skipped=True,
-            notes=("skipped by front matter `product_review: skip`",),
-        )
+        notes = ("skipped by front matter `product_review: skip`",)
+        return replace(base, skipped=True, notes=notes)
 
     suppressed = _Suppression(doc, settings.disabled)
     findings = [
@@ -76,19 +78,12 @@ def review_document(
             findings.append(finding)
     findings = _deduplicate(findings)
     findings.sort(key=Finding.sort_key)
-    return DocumentReport(
-        path=path,
-        category=category,
-        category_source=category_source,
-        kind=kind,
-        title=doc.title,
-        line_count=doc.line_count,
-        dimensions=dimensions,
+    parse_note = "the Markdown parser stopped early; only the first part was reviewed"
+    return replace(
+        base,
         findings=tuple(findings),
         top_questions=_top_questions(findings, category, options.max_top_questions),
-        notes=("the Markdown parser stopped early; only the first part was reviewed",)
-        if doc.parse_failed
-        else (),
+        notes=(parse_note,) if doc.parse_failed else (),
     )
 
 

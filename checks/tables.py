@@ -8,7 +8,7 @@ alternatives, `#` for any number. Headings are compared after
 
 from __future__ import annotations
 
-from checks.report import Category, Requirement, Severity
+from checks.report import DIMENSIONS, Category, Requirement, Severity
 
 # --- Headings -----------------------------------------------------------------
 # A heading counts for a dimension when its normalised words contain one of these
@@ -1595,20 +1595,7 @@ R, OPT, X = Requirement.REQUIRED, Requirement.OPTIONAL, Requirement.OFF
 W, S = Severity.WARNING, Severity.SUGGESTION
 
 REQUIREMENTS: dict[Category, dict[str, Requirement]] = {
-    Category.PRODUCT: dict.fromkeys(
-        (
-            "problem",
-            "users",
-            "why_now",
-            "metrics",
-            "evidence",
-            "alternatives",
-            "non_goals",
-            "incremental",
-            "risks",
-        ),
-        R,
-    ),
+    Category.PRODUCT: dict.fromkeys(DIMENSIONS, R),
     Category.PLATFORM: {
         "problem": R,
         "users": R,

@@ -436,12 +436,7 @@ class InstallationClient:
         data: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
         if external_id:
             data["external_id"] = external_id
-        if conclusion is not None:
-            data["conclusion"] = conclusion
-        if output is not None:
-            data["output"] = dict(output)
-        if actions:
-            data["actions"] = [dict(action) for action in actions]
+        data.update(_check_run_result(conclusion, output, actions))
         created = await self._send(_Request("POST", f"{repository_url}/check-runs", data=data))
         return CheckRun(id=int(created["id"]), url=str(created["url"]))
 
@@ -454,15 +449,8 @@ class InstallationClient:
         output: Mapping[str, Any] | None = None,
         actions: Sequence[Mapping[str, str]] = (),
     ) -> None:
-        data: dict[str, Any] = {}
-        if status is not None:
-            data["status"] = status
-        if conclusion is not None:
-            data["conclusion"] = conclusion
-        if output is not None:
-            data["output"] = dict(output)
-        if actions:
-            data["actions"] = [dict(action) for action in actions]
+        data: dict[str, Any] = {} if status is None else {"status": status}
+        data.update(_check_run_result(conclusion, output, actions))
         await self._send(_Request("PATCH", check_run.url, data=data))
 
     # -- issue comments, reactions, labels (the comment command, issue 5) ----------
@@ -507,3 +495,19 @@ class InstallationClient:
         except BadRequest as error:
             if error.status_code != 404:
                 raise
+
+
+def _check_run_result(
+    conclusion: str | None,
+    output: Mapping[str, Any] | None,
+    actions: Sequence[Mapping[str, str]],
+) -> dict[str, Any]:
+    """The optional fields shared by creating and updating a check run."""
+    fields: dict[str, Any] = {}
+    if conclusion is not None:
+        fields["conclusion"] = conclusion
+    if output is not None:
+        fields["output"] = dict(output)
+    if actions:
+        fields["actions"] = [dict(action) for action in actions]
+    return fields

@@ -5,7 +5,8 @@ builds one of these (see the config issue), and defaults apply otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -108,6 +109,25 @@ class Layer(StrEnum):
 _V = TypeVar("_V")
 
 
+def compile_globs(globs: Iterable[object]) -> pathspec.PathSpec[pathspec.Pattern]:
+    """The globs as one PathSpec, leaving out any glob that does not compile.
+
+    Validation (`checks.configfile.glob_problem`) reports bad globs with their key path;
+    this keeps matching from ever raising, however the Settings were built."""
+    factory = pathspec.util.lookup_pattern(_GLOB_SYNTAX)
+    patterns: list[pathspec.Pattern] = []
+    for glob in globs:
+        if not isinstance(glob, str) or not glob:
+            continue
+        try:
+            with warnings.catch_warnings():  # re's FutureWarning for `[[`: not for the log
+                warnings.simplefilter("ignore")
+                patterns.append(factory(glob))
+        except Exception:  # pathspec's ValueError, or re.error from a range such as [z-a]
+            continue
+    return pathspec.PathSpec(patterns)
+
+
 def _empty_mapping() -> Mapping[str, _V]:
     return MappingProxyType({})
 
@@ -136,18 +156,15 @@ class Settings:
 
     @cached_property
     def _include_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
-        return pathspec.PathSpec.from_lines(_GLOB_SYNTAX, self.include)
+        return compile_globs(self.include)
 
     @cached_property
     def _exclude_spec(self) -> pathspec.PathSpec[pathspec.Pattern]:
-        return pathspec.PathSpec.from_lines(_GLOB_SYNTAX, self.exclude)
+        return compile_globs(self.exclude)
 
     @cached_property
     def _category_specs(self) -> tuple[tuple[pathspec.PathSpec[pathspec.Pattern], Category], ...]:
-        return tuple(
-            (pathspec.PathSpec.from_lines(_GLOB_SYNTAX, [glob]), category)
-            for glob, category in self.categories
-        )
+        return tuple((compile_globs([glob]), category) for glob, category in self.categories)
 
     def is_design_doc(self, path: str) -> bool:
         return self._include_spec.match_file(path) and not self._exclude_spec.match_file(path)

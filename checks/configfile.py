@@ -15,18 +15,19 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import pathspec
 import yaml
 
-from checks import tables
+from checks import boundedyaml, tables
 from checks.config import (
     DEFAULT_SETTINGS,
     CommentMode,
@@ -46,6 +47,9 @@ MAX_CONFIG_BYTES = 64 * 1024
 # hundred nodes; an alias bomb ("billion laughs") has billions.
 MAX_EXPANDED_NODES = 10_000
 MAX_NESTING = 32
+CONFIG_LIMITS = boundedyaml.YamlLimits(
+    max_bytes=MAX_CONFIG_BYTES, max_nodes=MAX_EXPANDED_NODES, max_depth=MAX_NESTING
+)
 
 # Globs become regular expressions inside pathspec. These bounds keep the number of
 # wildcards (and so the backtracking a hostile path can force) small.
@@ -53,6 +57,7 @@ MAX_DOUBLE_STAR_SEGMENTS = 3
 MAX_WILDCARDS_PER_SEGMENT = 3
 
 KeyPath = tuple[str | int, ...]
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- schema
@@ -81,8 +86,8 @@ def _validator() -> jsonschema.protocols.Validator:
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
-class _ConfigLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: only true/false are booleans, so `off`
+class _ConfigLoader(boundedyaml.BoundedLoader):
+    """Bounded SafeLoader with YAML 1.2 booleans: only true/false are booleans, so `off`
     stays the word "off" (a requirement, a check switch) instead of becoming false."""
 
 
@@ -93,53 +98,6 @@ _ConfigLoader.yaml_implicit_resolvers = {
 _ConfigLoader.add_implicit_resolver(
     _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-
-
-class _RefusedYaml(Exception):
-    def __init__(self, message: str, node: yaml.Node | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.node = node
-
-
-def _expanded_size(root: yaml.Node) -> int:
-    """Node count with every alias expanded, without expanding anything.
-
-    PyYAML shares aliased nodes, so an alias bomb is small in memory until something
-    walks it (validation, merging, JSON). Memoised per node; refuses recursive anchors
-    and deep nesting.
-    """
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-
-    def size(node: yaml.Node, depth: int) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in in_progress:
-            raise _RefusedYaml("an alias refers to a node that contains it (recursive)", node)
-        if depth > MAX_NESTING:
-            raise _RefusedYaml(f"nested deeper than {MAX_NESTING} levels", node)
-        in_progress.add(key)
-        total = 1
-        children: Iterable[yaml.Node] = ()
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = (part for pair in node.value for part in pair)
-        for child in children:
-            total += size(child, depth + 1)
-            if total > MAX_EXPANDED_NODES:
-                raise _RefusedYaml(
-                    f"expands to more than {MAX_EXPANDED_NODES} YAML nodes "
-                    "(aliases repeated too often)",
-                    node,
-                )
-        in_progress.discard(key)
-        sizes[key] = total
-        return total
-
-    return size(root, 0)
 
 
 def _key_positions(root: yaml.Node) -> tuple[dict[KeyPath, tuple[int, int]], list[ConfigError]]:
@@ -186,48 +144,16 @@ class _LoadedYaml:
 
 
 def _load_yaml(text: str, source: str) -> _LoadedYaml:
-    def refused(message: str, line: int | None = None, column: int | None = None) -> _LoadedYaml:
-        return _LoadedYaml(None, {}, (ConfigError(source, "", message, line, column),))
-
-    size = len(text.encode("utf-8", errors="replace"))
-    if size > MAX_CONFIG_BYTES:
-        return refused(f"the file is {size} bytes; the limit is {MAX_CONFIG_BYTES} bytes")
-    loader: _ConfigLoader | None = None
-    try:
-        loader = _ConfigLoader(text)
-        node = loader.get_single_node()
-        if node is None:  # empty file or only comments: a valid, empty config
-            return _LoadedYaml({}, {}, ())
-        _expanded_size(node)
-        positions, duplicates = _key_positions(node)
-        data = loader.construct_document(node)
-    except _RefusedYaml as refusal:
-        mark = refusal.node.start_mark if refusal.node is not None else None
-        return refused(
-            f"YAML refused: {refusal.message}",
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-        )
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = ": ".join(part for part in (error.context, error.problem) if part)
-        return refused(
-            f"YAML syntax error: {problem or 'invalid YAML'}",
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-        )
-    except yaml.reader.ReaderError as error:
-        line = text.count("\n", 0, error.position) + 1
-        return refused(f"YAML syntax error: {error.reason} (#x{error.character:04x})", line)
-    except yaml.YAMLError as error:
-        return refused(f"YAML error: {error}")
-    except RecursionError:
-        return refused(f"YAML refused: nested deeper than {MAX_NESTING} levels")
-    finally:
-        if loader is not None:
-            loader.dispose()
+    loaded = boundedyaml.load(text, CONFIG_LIMITS, _ConfigLoader, what="the file")
+    if loaded.refusal is not None:
+        refusal = loaded.refusal
+        error = ConfigError(source, "", refusal.message, refusal.line, refusal.column)
+        return _LoadedYaml(None, {}, (error,))
+    if loaded.root is None:  # empty file or only comments: a valid, empty config
+        return _LoadedYaml({}, {}, ())
+    positions, duplicates = _key_positions(loaded.root)
     return _LoadedYaml(
-        data,
+        loaded.data,
         positions,
         tuple(ConfigError(source, e.key_path, e.message, e.line, e.column) for e in duplicates),
     )
@@ -263,6 +189,8 @@ def _position_for(
 
 
 def describe_found(value: object) -> str:
+    if isinstance(value, boundedyaml.Unreadable):
+        return str(value)
     if value is None:
         return "an empty value"
     if isinstance(value, bool):
@@ -276,7 +204,13 @@ def describe_found(value: object) -> str:
         return "a mapping"
     if isinstance(value, list | tuple):
         return "a list"
-    return f"a {type(value).__name__} ({str(value)[:40]})"
+    return f"a {type(value).__name__} ({_short_text(value, 40)})"
+
+
+def _short_text(value: object, limit: int) -> str:
+    # str() of a YAML value is bounded (no big numbers, no huge nodes), but cut anyway.
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -323,6 +257,10 @@ def describe_allowed(node: Mapping[str, Any]) -> str:
 class _Problem:
     path: KeyPath  # the key to drop (and to name in the message)
     message: str
+    # Where the problem is, when the key path does not say it (an unreadable key).
+    line: int | None = None
+    column: int | None = None
+    drop: bool = True  # False when the offending part is already left out
 
 
 def _problems(error: jsonschema.ValidationError) -> Iterator[_Problem]:
@@ -402,9 +340,11 @@ def glob_problem(glob: str) -> str | None:
         if segment != "**" and sum(segment.count(c) for c in "*?") > MAX_WILDCARDS_PER_SEGMENT:
             return f"at most {MAX_WILDCARDS_PER_SEGMENT} '*' or '?' are allowed per path segment"
     try:
-        pathspec.PathSpec.from_lines("gitignore", [glob])
-    except ValueError as error:
-        return f"not a valid glob ({error})"
+        with warnings.catch_warnings():  # re's FutureWarning for `[[`: not for the log
+            warnings.simplefilter("ignore")
+            pathspec.PathSpec.from_lines("gitignore", [glob])
+    except Exception as error:  # pathspec's own ValueError, or re.error from `[z-a]`
+        return f"not a valid glob ({_short_text(error, 120)})"
     return None
 
 
@@ -519,27 +459,52 @@ def _copy_with_text_keys(value: Any, path: KeyPath, problems: list[_Problem]) ->
     if isinstance(value, dict):
         copy: dict[str, Any] = {}
         for key, item in value.items():
+            if isinstance(key, boundedyaml.Unreadable):
+                problems.append(
+                    _Problem(
+                        path,
+                        f"a key could not be read as YAML ({key.message}); it is ignored",
+                        key.line,
+                        key.column,
+                        drop=False,
+                    )
+                )
+                continue
             if not isinstance(key, str):
                 shown = _yaml_scalar_text(key)
                 problems.append(
                     _Problem((*path, shown), f"keys must be text; found {describe_found(key)}")
                 )
                 continue
+            if isinstance(item, boundedyaml.Unreadable):
+                problems.append(_unreadable_problem((*path, key), item))
+                continue
             copy[key] = _copy_with_text_keys(item, (*path, key), problems)
         return copy
     if isinstance(value, list):
-        return [
-            _copy_with_text_keys(item, (*path, index), problems) for index, item in enumerate(value)
-        ]
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, boundedyaml.Unreadable):
+                # Left out here; the whole list is then dropped with the problem.
+                problems.append(_unreadable_problem((*path, index), item))
+                continue
+            items.append(_copy_with_text_keys(item, (*path, index), problems))
+        return items
     return value
+
+
+def _unreadable_problem(path: KeyPath, value: boundedyaml.Unreadable) -> _Problem:
+    return _Problem(
+        path, f"the YAML value could not be read ({value.message})", value.line, value.column
+    )
 
 
 def _yaml_scalar_text(value: object) -> str:
     # How the key was most likely written, so the key path matches the file.
     try:
-        return json.dumps(value)
-    except TypeError:
-        return str(value)
+        return _short_text(json.dumps(value), 60)
+    except (TypeError, ValueError):
+        return _short_text(value, 60)
 
 
 # -------------------------------------------------------------------- one file
@@ -561,6 +526,22 @@ class ParsedConfig:
 
 def parse_config(text: str, *, source: str) -> ParsedConfig:
     """Parse and validate one config file. Never raises for bad content."""
+    try:
+        return _parse_config(text, source)
+    except Exception as error:  # a safety net: a config must never switch the App off
+        return ParsedConfig(source, {}, None, (_unexpected(source, "", error),))
+
+
+def _unexpected(source: str, key_path: str, error: Exception) -> ConfigError:
+    return ConfigError(
+        source,
+        key_path,
+        f"could not be read ({type(error).__name__}: {_short_text(error, 200)}); "
+        "the defaults apply instead",
+    )
+
+
+def _parse_config(text: str, source: str) -> ParsedConfig:
     loaded = _load_yaml(text, source)
     if loaded.data is None and loaded.errors:
         return ParsedConfig(source, {}, None, loaded.errors)
@@ -603,10 +584,13 @@ def parse_config(text: str, *, source: str) -> ParsedConfig:
             continue
         seen.add((problem.path, problem.message))
         line, column = _position_for(loaded.positions, problem.path)
+        if problem.line is not None:
+            line, column = problem.line, problem.column
         errors.append(
             ConfigError(source, render_key_path(problem.path), problem.message, line, column)
         )
-        _drop(document, problem.path)
+        if problem.drop:
+            _drop(document, problem.path)
     errors.sort(key=lambda error: (error.line is None, error.line or 0, error.column or 0))
 
     extends_value = document.pop("_extends", None)
@@ -685,15 +669,19 @@ def settings_from_layers(
     *,
     extra_errors: Sequence[ConfigError] = (),
 ) -> Settings:
-    """Settings from the defaults plus `layers` (lowest precedence first)."""
-    documents: list[tuple[str, Mapping[str, Any]]] = [(Layer.DEFAULT.value, defaults_document())]
-    documents.extend((layer, parsed.document) for layer, parsed in layers)
-    merged, sources = merge_layers(documents)
+    """Settings from the defaults plus `layers` (lowest precedence first). Never raises."""
     # A file named by two layers (the organisation file, also an `_extends` target)
     # reports its problems once.
     errors = list(
         dict.fromkeys([*(error for _, parsed in layers for error in parsed.errors), *extra_errors])
     )
+    documents: list[tuple[str, Mapping[str, Any]]] = [(Layer.DEFAULT.value, defaults_document())]
+    documents.extend((layer, parsed.document) for layer, parsed in layers)
+    try:
+        merged, sources = merge_layers(documents)
+    except Exception as error:  # a safety net: the defaults, and say why
+        problem = _unexpected(", ".join(parsed.source for _, parsed in layers), "", error)
+        return Settings(errors=(*errors, problem))
     return settings_from_document(
         merged,
         errors=errors,
@@ -709,59 +697,173 @@ def settings_from_document(
     sources: Mapping[str, str] | None = None,
     files: Sequence[tuple[str, str]] = (),
 ) -> Settings:
-    """Convert a merged, validated, canonical document (defaults included) to Settings."""
-    paths = document.get("paths", {})
-    comments = document.get("comments", {})
-    command = document.get("command", {})
+    """Convert a merged, validated, canonical document (defaults included) to Settings.
+
+    Never raises: a value that cannot be applied (possible only for a document that did
+    not come through `parse_config`) is reported with its key path, and the default
+    applies instead."""
+    problems = list(errors)
     defaults = DEFAULT_SETTINGS
+    file_of_layer = dict(files)
+
+    def guarded(key_path: KeyPath, build: Callable[[], _T], default: _T) -> _T:
+        try:
+            return build()
+        except Exception as error:
+            rendered = render_key_path(key_path)
+            layer = _layer_of(sources or {}, rendered)
+            problems.append(_unexpected(file_of_layer.get(layer, layer), rendered, error))
+            return default
+
+    paths = _submapping(document, "paths")
+    comments = _submapping(document, "comments")
+    command = _submapping(document, "command")
+    dimensions: dict[Category, Mapping[str, DimensionPolicy]] = {}
+    for category_name, table in _submapping(document, "dimensions").items():
+        category = guarded(("dimensions", category_name), partial(Category, category_name), None)
+        if category is None or not isinstance(table, Mapping):
+            continue
+        policies: dict[str, DimensionPolicy] = {}
+        for key, policy in table.items():
+            built = guarded(
+                ("dimensions", category_name, key),
+                partial(_dimension_policy, category, key, policy),
+                None,
+            )
+            if built is not None:
+                policies[key] = built
+        dimensions[category] = MappingProxyType(policies)
+    checks: dict[str, CheckPolicy] = {}
+    for check, policy in _submapping(document, "checks").items():
+        built_check = guarded(("checks", check), partial(_check_policy, policy), None)
+        if built_check is not None:
+            checks[check] = built_check
+    aliases: dict[str, tuple[str, ...]] = {}
+    for key, phrases in _submapping(document, "aliases").items():
+        built_aliases = guarded(("aliases", key), partial(_texts, phrases), None)
+        if built_aliases is not None:
+            aliases[key] = built_aliases
+    questions: dict[str, str] = {}
+    for key, question in _submapping(document, "questions").items():
+        built_question = guarded(("questions", key), partial(_text, question), None)
+        if built_question is not None:
+            questions[key] = built_question
+    categories: list[tuple[str, Category]] = []
+    for glob, category_name in _submapping(document, "categories").items():
+        pair = guarded(("categories", glob), partial(_category_rule, glob, category_name), None)
+        if pair is not None:
+            categories.append(pair)
     review = ReviewOptions(
-        dimensions=MappingProxyType(
-            {
-                Category(category): MappingProxyType(
-                    {
-                        key: _dimension_policy(Category(category), key, policy)
-                        for key, policy in table.items()
-                    }
-                )
-                for category, table in document.get("dimensions", {}).items()
-            }
-        ),
-        checks=MappingProxyType(
-            {
-                check: CheckPolicy(
-                    enabled=bool(policy.get("enabled", True)),
-                    severity=Severity(policy["severity"]) if "severity" in policy else None,
-                )
-                for check, policy in document.get("checks", {}).items()
-            }
-        ),
-        aliases=MappingProxyType(
-            {key: tuple(phrases) for key, phrases in document.get("aliases", {}).items()}
-        ),
-        questions=MappingProxyType(dict(document.get("questions", {}))),
+        dimensions=MappingProxyType(dimensions),
+        checks=MappingProxyType(checks),
+        aliases=MappingProxyType(aliases),
+        questions=MappingProxyType(questions),
     )
     return Settings(
         review=review,
-        include=tuple(paths.get("include", defaults.include)),
-        exclude=tuple(paths.get("exclude", defaults.exclude)),
-        categories=tuple(
-            (glob, Category(category)) for glob, category in document.get("categories", {}).items()
+        include=guarded(
+            ("paths", "include"),
+            lambda: _texts(paths.get("include", defaults.include)),
+            defaults.include,
         ),
-        fail_on=FailOn(document.get("fail_on", defaults.fail_on.value)),
-        max_inline=int(comments.get("max_inline", defaults.max_inline)),
-        comment_mode=CommentMode(comments.get("mode", defaults.comment_mode.value)),
-        drafts=bool(document.get("drafts", defaults.drafts)),
-        command_associations=tuple(command.get("associations", defaults.command_associations)),
-        command_allow_author=bool(command.get("allow_author", defaults.command_allow_author)),
-        errors=tuple(errors),
-        values=MappingProxyType(flatten(document)),
+        exclude=guarded(
+            ("paths", "exclude"),
+            lambda: _texts(paths.get("exclude", defaults.exclude)),
+            defaults.exclude,
+        ),
+        categories=tuple(categories),
+        fail_on=guarded(
+            ("fail_on",),
+            lambda: FailOn(document.get("fail_on", defaults.fail_on.value)),
+            defaults.fail_on,
+        ),
+        max_inline=guarded(
+            ("comments", "max_inline"),
+            lambda: _whole_number(comments.get("max_inline", defaults.max_inline)),
+            defaults.max_inline,
+        ),
+        comment_mode=guarded(
+            ("comments", "mode"),
+            lambda: CommentMode(comments.get("mode", defaults.comment_mode.value)),
+            defaults.comment_mode,
+        ),
+        drafts=guarded(
+            ("drafts",),
+            lambda: _boolean(document.get("drafts", defaults.drafts)),
+            defaults.drafts,
+        ),
+        command_associations=guarded(
+            ("command", "associations"),
+            lambda: _texts(command.get("associations", defaults.command_associations)),
+            defaults.command_associations,
+        ),
+        command_allow_author=guarded(
+            ("command", "allow_author"),
+            lambda: _boolean(command.get("allow_author", defaults.command_allow_author)),
+            defaults.command_allow_author,
+        ),
+        errors=tuple(problems),
+        values=MappingProxyType(guarded((), lambda: flatten(document), {})),
         sources=MappingProxyType(dict(sources or {})),
         files=tuple(files),
     )
 
 
-def _dimension_policy(category: Category, key: str, policy: Mapping[str, Any]) -> DimensionPolicy:
+def _layer_of(sources: Mapping[str, str], key_path: str) -> str:
+    """The layer that set `key_path` or something under it ("" when unknown)."""
+    for path, layer in sources.items():
+        if path == key_path or path.startswith((f"{key_path}.", f"{key_path}[")):
+            return layer
+    return ""
+
+
+def _submapping(document: Mapping[str, Any], key: str) -> Mapping[Any, Any]:
+    value = document.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, found {describe_found(value)}")
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of text, found {describe_found(value)}")
+    return tuple(_text(item) for item in value)
+
+
+def _whole_number(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected a whole number, found {describe_found(value)}")
+    return value
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, found {describe_found(value)}")
+    return value
+
+
+def _category_rule(glob: object, category: object) -> tuple[str, Category]:
+    return _text(glob), Category(_text(category))
+
+
+def _check_policy(policy: object) -> CheckPolicy:
+    if not isinstance(policy, Mapping):
+        raise TypeError(f"expected a mapping, found {describe_found(policy)}")
+    severity = policy.get("severity")
+    return CheckPolicy(
+        enabled=_boolean(policy.get("enabled", True)),
+        severity=Severity(severity) if severity is not None else None,
+    )
+
+
+def _dimension_policy(category: Category, key: str, policy: object) -> DimensionPolicy:
     """What the config says, completed from the engine's tables for what it leaves out."""
+    if not isinstance(policy, Mapping):
+        raise TypeError(f"expected a mapping, found {describe_found(policy)}")
     requirement = policy.get("requirement")
     severity = policy.get("severity")
     return DimensionPolicy(

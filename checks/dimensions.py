@@ -361,7 +361,11 @@ def _judge_section(
 
 
 def _reasoned_alternative(doc: Document, strong: list[tuple[int, int]]) -> int | None:
+    tried: set[int] = set()  # a block with many hits is read once, not once per hit
     for line, index in strong:
+        if index in tried:
+            continue
+        tried.add(index)
         block = doc.blocks[index]
         if block.word_count < 15:
             continue

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
 import pyromark
-import yaml
+
+from checks import boundedyaml
 
 _OPTIONS = (
     pyromark.Options.ENABLE_TABLES
@@ -35,7 +37,10 @@ TOKEN_RE = re.compile(r"[a-z0-9]++(?:['’\-.][a-z0-9]++)*+%?|[.!?;:](?!\S)")
 SENTENCE_END = frozenset({".", "!", "?", ";", ":"})
 
 _DIGIT_RE = re.compile(r"\d")
-_DIRECTIVE_RE = re.compile(r"<!--\s*product-review\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
+_DIRECTIVE_PREFIX = "product-review"
+_ID_SEPARATOR_RE = re.compile(r"[,\s]+")
+# A lone surrogate cannot be encoded as UTF-8, so the parser would refuse the text.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 # Real HTML element names; any other `<word ...>` in prose is a template leftover.
 _HTML_TAGS = frozenset(
@@ -209,16 +214,60 @@ def normalize_heading(title: str) -> str:
     """'2.1 Risks & Mitigations (Optional):' -> 'risks and mitigations'."""
     lowered = title.lower().replace("&", " and ")
     lowered = re.sub(r"\((?:optional|required|if applicable)\)", " ", lowered)
-    words = re.findall(r"[a-z]+(?:['\-][a-z]+)*", lowered)
+    words = re.findall(r"[a-z]++(?:['\-][a-z]++)*+", lowered)
     return " ".join(words)
 
 
-def _parse_front_matter(raw: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
+class FrontMatter(dict[str, Any]):
+    """The front matter's mapping, plus `notes`: why some or all of it was ignored (for
+    the report). A dict, so everything that reads `Document.front_matter` still works."""
+
+    notes: tuple[str, ...] = ()
+
+
+def _parse_front_matter(raw: str) -> FrontMatter:
+    """The front matter, bounded (`boundedyaml.FRONT_MATTER_LIMITS`): a refused one is
+    ignored with a note, and so is each value that could not be read."""
+    front = FrontMatter()
+    loaded = boundedyaml.load(raw, boundedyaml.FRONT_MATTER_LIMITS, what="it")
+    refusal = loaded.refusal
+    if refusal is not None:
+        message = refusal.message.removeprefix("YAML refused: ")
+        where = f" (line {refusal.line} of the front matter)" if refusal.line else ""
+        front.notes = (f"front matter ignored: {message}{where}",)
+        return front
+    if loaded.data is None:
+        return front
+    if not isinstance(loaded.data, dict):
+        front.notes = ("front matter ignored: it is not a mapping of keys to values",)
+        return front
+    front.update(loaded.data)
+    unreadable = list(_unreadable_values(loaded.data, limit=3))
+    front.notes = tuple(
+        f"front matter value ignored (line {value.line} of the front matter): "
+        f"it could not be read ({value.message})"
+        for value in unreadable
+    )
+    return front
+
+
+def _unreadable_values(data: object, *, limit: int) -> Iterator[boundedyaml.Unreadable]:
+    """The first `limit` values that could not be read, anywhere in the (bounded) data."""
+    found = 0
+    pending = [data]
+    seen: set[int] = set()  # aliases share values: visit each once
+    while pending and found < limit:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, boundedyaml.Unreadable):
+            found += 1
+            yield value
+        elif isinstance(value, dict):
+            pending.extend([*value.keys(), *value.values()])
+        elif isinstance(value, list):
+            pending.extend(value)
 
 
 def _parse_directive(body: str, line: int) -> Directive | None:
@@ -230,7 +279,7 @@ def _parse_directive(body: str, line: int) -> Directive | None:
         return Directive(line, "on")
     if lowered.startswith("disable"):
         rest = words[len("disable") :].strip().lstrip("=").strip()
-        ids = frozenset(part.strip().lower() for part in re.split(r"[,\s]+", rest) if part.strip())
+        ids = frozenset(part.lower() for part in _ID_SEPARATOR_RE.split(rest) if part)
         return Directive(line, "disable", ids)
     return None
 
@@ -259,14 +308,56 @@ class _LineIndex:
         return bisect_right(self.starts, offset)
 
 
+def _directive_bodies(html: str) -> Iterator[str]:
+    """The text after `product-review` in each `<!-- product-review ... -->` comment.
+
+    A hand scan, linear in the input: each comment is found with str.find and
+    read once, so an unclosed `<!--` costs one pass, not one pass per opening.
+    Of nested openings the innermost counts: `<!-- note <!-- product-review off -->`.
+    """
+    position = 0
+    while (start := html.find("<!--", position)) >= 0:
+        end = html.find("-->", start + 4)
+        if end < 0:
+            return  # no comment closes after this one: none can be a directive
+        start = html.rfind("<!--", start, end)
+        body = html[start + 4 : end].lstrip()
+        if body[: len(_DIRECTIVE_PREFIX)].lower() == _DIRECTIVE_PREFIX:
+            yield body[len(_DIRECTIVE_PREFIX) :].strip()
+        position = end + 3
+
+
+def _readable_text(text: str) -> tuple[str, str]:
+    """(lines_text, parser_text) for any Python string.
+
+    Both have lone surrogates and NUL replaced by U+FFFD and CRLF turned into LF.
+    `lines_text` keeps a lone CR as it is, because git and GitHub only end a line at
+    LF; `parser_text` turns it into LF, because Markdown ends a line there. The two
+    have the same UTF-8 byte offsets, so an offset from the parser is found in
+    either line index.
+    """
+    if not text.isascii():
+        text = _SURROGATE_RE.sub("\ufffd", text)
+    text = text.replace("\r\n", "\n").replace("\x00", "\ufffd")
+    return text, text.replace("\r", "\n")
+
+
 def parse(text: str, path: str = "") -> Document:
-    """Parse Markdown text into a Document. Never raises on any input string."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
-    data = text.encode("utf-8", "surrogatepass")
-    lines = _LineIndex(data)
+    """Parse Markdown text into a Document. Never raises on any input string.
+
+    Every line in the Document is a line as git counts them: only LF ends a line,
+    and a final LF starts none.
+    """
+    lines_text, text = _readable_text(text)
+    data = text.encode("utf-8")
+    lines = _LineIndex(lines_text.encode("utf-8"))
     line_of = lines.line
-    line_count = len(lines.starts) - (1 if text.endswith("\n") else 0)
+    line_count = len(lines.starts) - (1 if lines_text.endswith("\n") else 0)
     line_count = max(line_count, 1)
+    # With lone CRs the parser sees more lines than git: its line k starts at
+    # parser_starts[k - 1], an offset that lies on one of git's lines.
+    remap = "\r" in lines_text
+    parser_starts = _LineIndex(data).starts if remap else lines.starts
 
     blocks: list[Block] = []
     directives: list[Directive] = []
@@ -281,8 +372,8 @@ def parse(text: str, path: str = "") -> Document:
     parse_failed = False
 
     def html(raw: str, offset: int) -> None:
-        for match in _DIRECTIVE_RE.finditer(raw):
-            directive = _parse_directive(match.group(1), line_of(offset))
+        for body in _directive_bodies(raw):
+            directive = _parse_directive(body, line_of(offset))
             if directive is not None:
                 directives.append(directive)
 
@@ -292,14 +383,18 @@ def parse(text: str, path: str = "") -> Document:
         # Pieces carry "\n" for every source line break (soft breaks and skipped
         # inline code/HTML keep theirs), so line k of the text is first_line + k.
         raw = "".join(collector.pieces)
-        first_line = line_of(collector.first if collector.first >= 0 else collector.start)
+        first_offset = collector.first if collector.first >= 0 else collector.start
         tokens: list[str] = []
         token_lines: list[int] = []
+        first_line = bisect_right(parser_starts, first_offset)
         for k, segment in enumerate(raw.lower().split("\n")):
             found = TOKEN_RE.findall(segment)
             if found:
                 tokens.extend(found)
-                token_lines.extend([first_line + k] * len(found))
+                line = first_line + k
+                if remap:
+                    line = line_of(parser_starts[min(line, len(parser_starts)) - 1])
+                token_lines.extend([line] * len(found))
         block_text = raw.replace("\n", " ").strip()
         if not block_text and not collector.tags:
             return

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
 from checks import tables
+from checks.boundedyaml import Unreadable
 from checks.category import detect_category, detect_kind
 from checks.dimensions import assess
-from checks.document import Document, parse
+from checks.document import Document, FrontMatter, parse
 from checks.findings import RawFinding, find
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import (
@@ -44,7 +46,7 @@ def review_document(
         DimensionResult(
             key=key,
             status=assessed[key].status,
-            line=assessed[key].line,
+            line=_within_document(assessed[key].line, doc.line_count),
             requirement=_requirement(key, category, options),
             question=_dimension_question(key, category, options),
             why=tables.WHY[key],
@@ -63,7 +65,7 @@ def review_document(
         findings=(),
     )
     if settings.skip:
-        notes = ("skipped by front matter `product_review: skip`",)
+        notes = ("skipped by front matter `product_review: skip`", *settings.notes)
         return replace(base, skipped=True, notes=notes)
 
     suppressed = _Suppression(doc, settings.disabled)
@@ -83,55 +85,128 @@ def review_document(
         base,
         findings=tuple(findings),
         top_questions=_top_questions(findings, category, options.max_top_questions),
-        notes=(parse_note,) if doc.parse_failed else (),
+        notes=((parse_note,) if doc.parse_failed else ()) + settings.notes,
     )
 
 
 class _FrontMatterSettings:
-    def __init__(self, skip: bool, disabled: frozenset[str]) -> None:
+    def __init__(self, skip: bool, disabled: frozenset[str], notes: tuple[str, ...] = ()) -> None:
         self.skip = skip
         self.disabled = disabled
+        self.notes = notes  # what in the front matter was ignored, for the report
+
+
+_SKIP_WORDS = frozenset({"skip", "off"})
+_TRUE_WORDS = frozenset({"true", "yes", "on"})
+_EXPECTED = "expected skip, or a mapping with skip and disable"
 
 
 def _front_matter_settings(doc: Document) -> _FrontMatterSettings:
-    value = doc.front_matter.get("product_review", doc.front_matter.get("product-review"))
+    """`product_review: skip` / `{skip: true, disable: [ids]}`. Only text and booleans
+    are read; anything else is ignored with a note, never turned into text whole."""
+    front = doc.front_matter
+    notes = list(front.notes) if isinstance(front, FrontMatter) else []
+    value = front.get("product_review", front.get("product-review"))
+    skip = False
+    disabled: frozenset[str] = frozenset()
     if isinstance(value, str):
-        return _FrontMatterSettings(value.strip().lower() in {"skip", "off"}, frozenset())
-    if value is False:
-        return _FrontMatterSettings(True, frozenset())
-    if isinstance(value, dict):
-        skip = bool(value.get("skip")) or str(value.get("skip", "")).lower() == "true"
-        disabled = value.get("disable", ())
-        ids = (
-            frozenset(str(x).strip().lower() for x in disabled)
-            if isinstance(disabled, list)
-            else frozenset()
+        skip = value.strip().lower() in _SKIP_WORDS
+        if not skip and value.strip():
+            notes.append(
+                f"front matter `product_review` ignored: found {_shown(value)}; {_EXPECTED}"
+            )
+    elif value is False:
+        skip = True
+    elif isinstance(value, dict):
+        skip_value = value.get("skip")
+        if isinstance(skip_value, str):
+            skip = skip_value.strip().lower() in _TRUE_WORDS | _SKIP_WORDS
+        elif isinstance(skip_value, bool):
+            skip = skip_value
+        elif skip_value is not None:
+            notes.append(
+                f"front matter `product_review.skip` ignored: found {_shown(skip_value)}; "
+                "expected true or false"
+            )
+        disabled = _disabled_ids(value.get("disable"), notes)
+    elif value is not None and value is not True and not isinstance(value, Unreadable):
+        notes.append(f"front matter `product_review` ignored: found {_shown(value)}; {_EXPECTED}")
+    return _FrontMatterSettings(skip, disabled, tuple(notes))
+
+
+def _disabled_ids(value: object, notes: list[str]) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):  # `disable: metrics, placeholder`, as in the comment directive
+        return frozenset(part.lower() for part in value.replace(",", " ").split())
+    if not isinstance(value, list):
+        notes.append(
+            f"front matter `product_review.disable` ignored: found {_shown(value)}; "
+            "expected a list of check ids"
         )
-        return _FrontMatterSettings(skip, ids)
-    return _FrontMatterSettings(False, frozenset())
+        return frozenset()
+    ids = frozenset(item.strip().lower() for item in value if isinstance(item, str))
+    others = sum(1 for item in value if not isinstance(item, str))
+    if others:
+        notes.append(
+            f"front matter `product_review.disable`: {others} item(s) that are not "
+            "check ids (text) ignored"
+        )
+    return ids
+
+
+def _shown(value: object) -> str:
+    """A short description of a front matter value: text is quoted and cut; anything
+    else is named by its kind, so a large value is never turned into text."""
+    if isinstance(value, str):
+        text = value.strip()
+        return repr(text if len(text) <= 40 else text[:37] + "...")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 class _Suppression:
-    """`<!-- product-review off/on -->`, `<!-- product-review disable=ID -->` (next block)."""
+    """`<!-- product-review off/on -->`, `<!-- product-review disable=ID -->` (next block).
+
+    Built once per document with bisection over sorted, merged line ranges, so each
+    directive and each finding costs a lookup, however many of either there are.
+    """
 
     def __init__(self, doc: Document, disabled: frozenset[str]) -> None:
         self.everywhere = set(disabled)
-        self.off_ranges: list[tuple[int, int]] = []
-        self.block_ranges: list[tuple[int, int, frozenset[str]]] = []
+        off_ranges: list[tuple[int, int]] = []
+        every_check: list[tuple[int, int]] = []  # `disable` with no ids: the next block
+        by_check: dict[str, list[tuple[int, int]]] = {}
+        block_lines = [b.line for b in doc.blocks]  # blocks come sorted by line
         off_since: int | None = None
         for directive in doc.directives:
             if directive.action == "off" and off_since is None:
                 off_since = directive.line
             elif directive.action == "on" and off_since is not None:
-                self.off_ranges.append((off_since, directive.line))
+                off_ranges.append((off_since, directive.line))
                 off_since = None
             elif directive.action == "disable":
                 self.everywhere.update(i for i in directive.ids if i in DIMENSIONS)
-                following = next((b for b in doc.blocks if b.line > directive.line), None)
-                if following is not None:
-                    self.block_ranges.append((following.line, following.end_line, directive.ids))
+                following = bisect_right(block_lines, directive.line)
+                if following < len(doc.blocks):
+                    block = doc.blocks[following]
+                    span = (block.line, block.end_line)
+                    if not directive.ids:
+                        every_check.append(span)
+                    for check in directive.ids:
+                        by_check.setdefault(check, []).append(span)
         if off_since is not None:
-            self.off_ranges.append((off_since, doc.line_count))
+            off_ranges.append((off_since, doc.line_count))
+        self._off = _LineRanges(off_ranges)
+        self._every_check = _LineRanges(every_check)
+        self._by_check = {check: _LineRanges(spans) for check, spans in by_check.items()}
 
     def silences_gap(self, key: str) -> bool:
         return key in self.everywhere
@@ -139,12 +214,33 @@ class _Suppression:
     def silences(self, finding: Finding) -> bool:
         if finding.check in self.everywhere:
             return True
-        if any(start <= finding.line <= end for start, end in self.off_ranges):
+        if finding.line in self._off or finding.line in self._every_check:
             return True
-        return any(
-            start <= finding.line <= end and (not ids or finding.check in ids)
-            for start, end, ids in self.block_ranges
-        )
+        ranges = self._by_check.get(finding.check)
+        return ranges is not None and finding.line in ranges
+
+
+class _LineRanges:
+    """A set of lines given as inclusive (start, end) ranges: merged once, then bisected."""
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(ranges):
+            if self._ends and start <= self._ends[-1] + 1:
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+
+    def __contains__(self, line: int) -> bool:
+        position = bisect_right(self._starts, line) - 1
+        return position >= 0 and line <= self._ends[position]
+
+
+def _within_document(line: int | None, line_count: int) -> int | None:
+    """A reported line always lies in 1..line_count, whatever a check computed."""
+    return None if line is None else min(max(line, 1), line_count)
 
 
 def _requirement(key: str, category: Category, options: ReviewOptions) -> Requirement:

@@ -9,6 +9,7 @@ non-goals section is never read as a list of requirements.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -19,9 +20,12 @@ from checks.vocabulary import hits as block_hits
 
 # "[Feature name]", "[Link to design]": bracketed template prompts, recognised
 # by their wording so that "[Breaking change]" labels and "[...]" elisions pass.
-_TEMPLATE_BRACKET_RE = re.compile(
-    r"\[(?=[^\]]*\b(?:[Nn]ame|[Dd]escription|[Dd]escribe|[Ll]ink|[Tt]itle|[Yy]our|[Ii]nsert|"
-    r"[Pp]laceholder|UNRESOLVED|TBD|TODO)\b)[A-Z][^\]\[]{1,60}\]"
+# Two steps, each linear: a short bracket (at most 62 characters are read from
+# any "["), then the wording inside it.
+_SHORT_BRACKET_RE = re.compile(r"\[[A-Z][^\]\[]{1,60}\]")
+_TEMPLATE_WORDING_RE = re.compile(
+    r"\b(?:[Nn]ame|[Dd]escription|[Dd]escribe|[Ll]ink|[Tt]itle|[Yy]our|[Ii]nsert|"
+    r"[Pp]laceholder|UNRESOLVED|TBD|TODO)\b"
 )
 _PLACEHOLDER_RE = re.compile(r"\b(?:" + "|".join(sorted(tables.PLACEHOLDER_TOKENS)) + r")\b")
 
@@ -46,11 +50,48 @@ def _sentences(block: Block) -> Iterator[tuple[int, int]]:
         yield start, len(tokens)
 
 
-def _sentence_at(spans: list[tuple[int, int]], index: int) -> tuple[int, int]:
-    for start, end in spans:
-        if start <= index < end:
-            return start, end
-    return spans[-1] if spans else (0, 0)
+class _Sentences:
+    """A block's sentences, found by bisection; each sentence's words are read once.
+
+    A block may be one paragraph of a million words: every hit asking for its
+    sentence must cost a lookup, not a scan of the block or of the sentence.
+    """
+
+    def __init__(self, block: Block) -> None:
+        self.tokens = block.tokens
+        self.spans = list(_sentences(block))
+        self.starts = [start for start, _ in self.spans]
+        self._words: dict[int, frozenset[str]] = {}
+        self._quantity: dict[int, bool] = {}
+
+    def _position(self, index: int) -> int:
+        position = bisect_right(self.starts, index) - 1
+        if position < 0 or index >= self.spans[position][1]:
+            return len(self.spans) - 1  # a sentence end itself: the last sentence
+        return position
+
+    def span(self, index: int) -> tuple[int, int]:
+        return self.spans[self._position(index)] if self.spans else (0, 0)
+
+    def words(self, index: int) -> frozenset[str]:
+        position = self._position(index)
+        if position not in self._words:
+            start, end = self.spans[position] if self.spans else (0, 0)
+            self._words[position] = frozenset(self.tokens[start:end])
+        return self._words[position]
+
+    def has_quantity(self, index: int) -> bool:
+        position = self._position(index)
+        if position not in self._quantity:
+            start, end = self.spans[position] if self.spans else (0, 0)
+            self._quantity[position] = _has_quantity(self.tokens[start:end])
+        return self._quantity[position]
+
+
+def _any_between(sorted_indexes: list[int], start: int, end: int) -> bool:
+    """Whether some index i of the sorted list has start <= i < end."""
+    position = bisect_left(sorted_indexes, start)
+    return position < len(sorted_indexes) and sorted_indexes[position] < end
 
 
 def _has_quantity(tokens: list[str]) -> bool:
@@ -98,16 +139,13 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
         if not hits:
             continue
         in_non_goals = in_dimension(block, "non_goals", primary_only=False)
-        sentences = list(_sentences(block))
-
-        def sentence_of(index: int, spans: list[tuple[int, int]] = sentences) -> tuple[int, int]:
-            return _sentence_at(spans, index)
+        sentences = _Sentences(block)
+        sentence_of = sentences.span
 
         if "absolute" in hits and not in_non_goals:
             for index, words in hits["absolute"]:
-                start, end = sentence_of(index)
-                sentence = block.tokens[start:end]
-                if not tables.NEGATION_WORDS.isdisjoint(sentence):
+                start, _ = sentence_of(index)
+                if not tables.NEGATION_WORDS.isdisjoint(sentences.words(index)):
                     continue
                 # The absolute must be what is required: "must support all X".
                 lead = block.tokens[max(start, index - 8) : index]
@@ -118,22 +156,21 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
 
         if "goal_verb" in hits and not in_non_goals:
             goal_section = in_goal_section(block)
-            context_starts = {i for i, _ in hits.get("goal_context", ())}
+            context_starts = [i for i, _ in hits.get("goal_context", ())]  # in token order
             for index, words in hits["goal_verb"]:
                 if not goal_section and words[0] not in tables.STRONG_GOAL_VERBS:
                     continue
                 start, end = sentence_of(index)
-                sentence = block.tokens[start:end]
                 before = block.tokens[index - 1] if index > start else ""
                 after = block.tokens[index + 1] if index + 1 < end else ""
                 if before in tables.NOUN_BEFORE or after in tables.NOUN_AFTER:
                     continue  # "an increase in X" describes, it does not aim
                 if goal_section and index != start and before not in tables.GOAL_LEAD:
                     continue  # in a Goals list the goal leads its item: "Improve X."
-                has_context = goal_section or any(start <= i < end for i in context_starts)
-                if not has_context or _has_quantity(sentence):
+                has_context = goal_section or _any_between(context_starts, start, end)
+                if not has_context or sentences.has_quantity(index):
                     continue
-                if not tables.NEGATION_WORDS.isdisjoint(sentence):
+                if not tables.NEGATION_WORDS.isdisjoint(sentences.words(index)):
                     continue
                 if block.kind == "table_row":
                     continue
@@ -153,11 +190,11 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
                 results.append(_raw("unsupported-demand", block, index, len(words)))
 
         if "tech_change" in hits and "tech_reason" in hits:
+            reason_starts = [i for i, _ in hits["tech_reason"]]  # in token order
             for index, _words in hits["tech_change"]:
                 start, end = sentence_of(index)
-                reasons = [i for i, _ in hits["tech_reason"] if start <= i < end]
-                sentence = block.tokens[start:end]
-                if not reasons or _has_quantity(sentence):
+                sentence = sentences.words(index)
+                if not _any_between(reason_starts, start, end) or sentences.has_quantity(index):
                     continue
                 if not tables.PROBLEM_OUTCOME_WORDS.isdisjoint(sentence):
                     continue
@@ -170,7 +207,7 @@ def find(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]]) -> list[Ra
         if "solution_first" in hits and in_dimension(block, "problem"):
             for index, _words in hits["solution_first"]:
                 start, end = sentence_of(index)
-                sentence = block.tokens[start:end]
+                sentence = sentences.words(index)
                 if not tables.PROBLEM_OUTCOME_WORDS.isdisjoint(sentence):
                     continue
                 if "so" in sentence or "because" in sentence:
@@ -203,8 +240,15 @@ def _placeholders(block: Block) -> list[RawFinding]:
             found.append(RawFinding("placeholder", line, line, match.group(0)))
     for line, tag in block.template_tags:
         found.append(RawFinding("placeholder", line, line, tag))
-    if "[" in block.text:
-        match = _TEMPLATE_BRACKET_RE.search(block.text)
-        if match:
-            found.append(RawFinding("placeholder", block.line, block.line, match.group(0)))
+    if "[" in block.text and not found:
+        prompt = _template_bracket(block.text)
+        if prompt is not None:
+            found.append(RawFinding("placeholder", block.line, block.line, prompt))
     return found[:1]
+
+
+def _template_bracket(text: str) -> str | None:
+    for match in _SHORT_BRACKET_RE.finditer(text):
+        if _TEMPLATE_WORDING_RE.search(match.group(0)):
+            return match.group(0)
+    return None

@@ -38,10 +38,12 @@ class OutputFormat(StrEnum):
 
 @dataclass(frozen=True)
 class FileError:
-    """A file the CLI could not review (missing, unreadable, binary, not UTF-8)."""
+    """A file the CLI could not review (missing, unreadable, binary, not UTF-8), or
+    one it left out because it went over a limit (`over_limit`; the message says which)."""
 
     path: str
     message: str
+    over_limit: bool = False
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
@@ -255,11 +257,14 @@ def format_text(
         header = style(report.path, "bold")
         details = f"{report.kind}, {report.category.value}"
         lines.append(f"{header} {style(f'({details})', 'dim')}")
+        notes = [f"  note: {note}" for note in extra_notes(report)]
         if report.skipped:
             lines.append("  skipped (front matter product_review: skip)")
+            lines.extend(notes)
             lines.append("")
             continue
         lines.append(f"  scorecard: {scorecard(report)}")
+        lines.extend(notes)
         span_width = max((len(_line_span(f)) for f in report.findings), default=1)
         for finding in report.findings:
             severity = style(f"{finding.severity.value:<10}", _SEVERITY_STYLE[finding.severity])
@@ -272,6 +277,11 @@ def format_text(
     # Read errors themselves go to stderr (the CLI prints them); the summary counts them.
     lines.append(_summary_line(reports, errors))
     return "\n".join(lines) + "\n"
+
+
+def extra_notes(report: DocumentReport) -> list[str]:
+    """The report's notes, less the one that only repeats that it was skipped."""
+    return [note for note in report.notes if not (report.skipped and note.startswith("skipped"))]
 
 
 def _summary_line(reports: Sequence[DocumentReport], errors: Sequence[FileError]) -> str:
@@ -384,6 +394,18 @@ def format_sarif(
         }
         for error in errors
     ]
+    notifications.extend(
+        # What the review of a document left out (ignored front matter), for its author.
+        {
+            "level": "warning",
+            "message": {"text": note},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(report.path)}}}
+            ],
+        }
+        for report in reports
+        for note in extra_notes(report)
+    )
     if len(results) > SARIF_MAX_RESULTS:
         # Code scanning refuses a run above its result limit; keep the most severe.
         order = {"error": 0, "warning": 1, "note": 2}
@@ -474,11 +496,15 @@ def format_github(reports: Sequence[DocumentReport], errors: Sequence[FileError]
             "error",
             error.path.replace("\\", "/"),
             error.message,
-            "product-review: unreadable file",
+            f"product-review: {'not reviewed' if error.over_limit else 'unreadable file'}",
         )
         for error in errors
     ]
     for report in reports:
+        annotations.extend(
+            _Annotation("notice", report.path.replace("\\", "/"), note, "product-review: note")
+            for note in extra_notes(report)
+        )
         for finding in report.findings:
             message = finding.message
             if finding.question:

@@ -132,7 +132,8 @@ def _anchor(tokens: tuple[str, ...]) -> int:
 
 class PhraseMatcher:
     def __init__(self, phrases: Iterable[Phrase]) -> None:
-        self._by_anchor: dict[str, list[tuple[int, Phrase]]] = {}
+        # (anchor offset, phrase, its tokens as a list when it has no `#`, else None)
+        self._by_anchor: dict[str, list[tuple[int, Phrase, list[str] | None]]] = {}
         self._number_only: list[Phrase] = []  # phrases made of numbers only
         for phrase in phrases:
             offset = _anchor(phrase.tokens)
@@ -140,7 +141,8 @@ class PhraseMatcher:
             if anchor == NUMBER:
                 self._number_only.append(phrase)
             else:
-                self._by_anchor.setdefault(anchor, []).append((offset, phrase))
+                literal = None if NUMBER in phrase.tokens else list(phrase.tokens)
+                self._by_anchor.setdefault(anchor, []).append((offset, phrase, literal))
         for entries in self._by_anchor.values():
             entries.sort(key=lambda entry: entry[0])
 
@@ -148,14 +150,21 @@ class PhraseMatcher:
         """Yield (index of first token, phrase) for every phrase found, in token order."""
         count = len(tokens)
         found: list[tuple[int, Phrase]] = []
+        words = tokens if isinstance(tokens, list) else list(tokens)
         # map/compress run in C: Python only visits tokens that can anchor a phrase.
-        candidates = list(map(self._by_anchor.get, tokens))
+        candidates = list(map(self._by_anchor.get, words))
         for i in compress(range(count), candidates):
-            for offset, phrase in candidates[i] or ():
+            for offset, phrase, literal in candidates[i] or ():
                 start = i - offset
-                if start < 0 or start + len(phrase.tokens) > count:
+                end = start + len(phrase.tokens)
+                if start < 0 or end > count:
                     continue
-                if _matches(phrase.tokens, tokens, start):
+                # A list slice compared in C: most phrases have no `#` in them.
+                if literal is not None:
+                    matched = words[start:end] == literal
+                else:
+                    matched = _matches(phrase.tokens, words, start)
+                if matched:
                     found.append((start, phrase))
         if self._number_only:
             for i in compress(range(count), map(_STARTS_WITH_DIGIT, tokens)):

@@ -149,6 +149,8 @@ class DocumentReport:
             "kind": self.kind,
             "title": self.title,
             "skipped": self.skipped,
+            # What the review left out, and why (e.g. front matter it ignored).
+            "notes": list(self.notes),
             "dimensions": {
                 d.key: {
                     "status": d.status.value,

@@ -19,8 +19,13 @@ from typing import TextIO
 from checks.config import FailOn, Settings
 from checks.formats import FileError, OutputFormat, render
 from checks.report import Category, DocumentReport
+from ghapp.budget import (
+    DEFAULT_DOCUMENT_MEMORY_MB,
+    DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
+    DEFAULT_MAX_DOCUMENT_KB,
+    Budget,
+)
 from ghapp.localfiles import (
-    PARALLEL_THRESHOLD,
     Progress,
     SettingsSource,
     default_jobs,
@@ -69,6 +74,16 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < seconds < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,7 +137,31 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help=f"worker processes for more than {PARALLEL_THRESHOLD} files (default: number of CPUs)",
+        help="worker processes that review the files (default: number of CPUs)",
+    )
+    check.add_argument(
+        "--max-document-kb",
+        type=_positive_int,
+        default=DEFAULT_MAX_DOCUMENT_KB,
+        metavar="KB",
+        help="a larger file is not reviewed and is reported as an error "
+        f"(default: {DEFAULT_MAX_DOCUMENT_KB})",
+    )
+    check.add_argument(
+        "--document-timeout",
+        type=_positive_seconds,
+        default=DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="time one file may take; past it the file is reported as an error "
+        f"(default: {DEFAULT_DOCUMENT_TIMEOUT_SECONDS:g})",
+    )
+    check.add_argument(
+        "--document-memory-mb",
+        type=_positive_int,
+        default=DEFAULT_DOCUMENT_MEMORY_MB,
+        metavar="MB",
+        help="memory the review of one file may use, on Linux "
+        f"(default: {DEFAULT_DOCUMENT_MEMORY_MB})",
     )
     check.add_argument(
         "--progress",
@@ -221,9 +260,18 @@ def _load_settings(source: SettingsSource) -> Settings | None:
     except OSError as error:
         print(f"{source.config_path}: error: cannot read: {error.strerror}", file=sys.stderr)
         return None
+    except Exception as error:  # parsing never raises; this keeps a bug from a traceback
+        print(f"{source.config_path}: error: {_unreadable_config(error)}", file=sys.stderr)
+        return None
     for problem in settings.errors:
         print(f"error: {problem}", file=sys.stderr)
     return settings
+
+
+def _unreadable_config(error: Exception) -> str:
+    lines = str(error).splitlines()
+    detail = f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
+    return f"the config file could not be read ({detail})"
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -250,6 +298,11 @@ def run_check(args: argparse.Namespace) -> int:
         source,
         jobs=args.jobs if args.jobs is not None else default_jobs(),
         progress=progress,
+        budget=Budget(
+            max_document_kb=args.max_document_kb,
+            timeout_seconds=args.document_timeout,
+            memory_mb=args.document_memory_mb,
+        ),
     )
     reports = [outcome for outcome in outcomes if isinstance(outcome, DocumentReport)]
     errors = [*found.errors, *(o for o in outcomes if isinstance(o, FileError))]
@@ -290,6 +343,9 @@ def run_config_validate(file: str | None) -> int:
     except OSError as failure:
         print(f"{file}: error: cannot read: {failure.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as failure:  # parsing never raises; this keeps a bug from a traceback
+        print(f"{file}: error: {_unreadable_config(failure)}", file=sys.stderr)
+        return EXIT_FINDINGS
     for error in errors:
         print(f"error: {error}", file=sys.stderr)
     if errors:

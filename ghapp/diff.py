@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 
-# "@@ -old_start[,old_count] +new_start[,new_count] @@ optional section heading"
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+# "@@ -old_start[,old_count] +new_start[,new_count] @@ optional section heading".
+# Digits are bounded: no real line number has more, and int() of a huge one is slow.
+_HUNK_HEADER = re.compile(r"@@ -(\d{1,10})(?:,(\d{1,10}))? \+(\d{1,10})(?:,(\d{1,10}))? @@")
 
 
 def commentable_lines(patch: str | None) -> frozenset[int]:
-    """RIGHT-side line numbers (added or context lines) present in `patch`'s hunks."""
+    """RIGHT-side line numbers (added or context lines) present in `patch`'s hunks.
+
+    One pass over the patch; callers that place many comments read it once per file."""
     if not patch:
         return frozenset()
     lines: set[int] = set()
@@ -26,7 +29,7 @@ def commentable_lines(patch: str | None) -> frozenset[int]:
     for raw in patch.split("\n"):
         # No line of a hunk starts with "@@" (each has a prefix), so a header always
         # starts a new hunk, even when the previous one's counts were off.
-        header = _HUNK_HEADER.match(raw)
+        header = _HUNK_HEADER.match(raw) if raw.startswith("@@") else None
         if header is not None:
             old_left = _count(header.group(2))
             new_line = int(header.group(3))

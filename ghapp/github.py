@@ -14,6 +14,11 @@ Failure policy, in one place:
   short enough; otherwise the error surfaces (the review then fails visibly);
 - 401 on an installation token: the token is dropped, a new one minted, and the
   request retried once.
+
+Credentials only ever go to GitHub: many request URLs come from webhook payloads
+and API answers (`pull_request.url`, `contents_url`, `Link: next`, ...), so every
+request is checked against the configured API base before it is sent, and one
+aimed anywhere else is refused (`ForeignURL`) instead of carrying the token there.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -30,6 +37,7 @@ import aiohttp
 import gidgethub
 import gidgethub.aiohttp
 from gidgethub import BadRequest, HTTPException
+from yarl import URL
 
 from ghapp.auth import InstallationToken, InstallationTokens, app_jwt
 from ghapp.prefetch import QUERY as CONTEXT_QUERY
@@ -43,6 +51,8 @@ RAW_MEDIA_TYPE = "application/vnd.github.raw+json"
 MAX_PULL_FILES = 3000
 PAGE_SIZE = 100
 
+log = logging.getLogger("ghapp.github")
+
 
 def graphql_url(api_url: str) -> str:
     """GitHub's GraphQL endpoint for a REST base URL: `https://api.github.com/graphql`;
@@ -55,6 +65,97 @@ def graphql_url(api_url: str) -> str:
 
 class GraphQLFailed(Exception):
     """GitHub's GraphQL endpoint answered something that is not a GraphQL response."""
+
+
+class ForeignURL(Exception):
+    """A request aimed outside the configured GitHub API was refused before it was sent.
+
+    The message names where it was aimed (scheme, host and port), never a credential."""
+
+    def __init__(self, target: str, api_url: str) -> None:
+        self.target = target
+        super().__init__(
+            f"refused to send a request to {target}, which is not the GitHub API at {api_url}"
+        )
+
+
+def _segments(raw_path: str) -> list[str]:
+    return [segment for segment in raw_path.split("/") if segment]
+
+
+def _hides_a_step_up(raw_segment: str) -> bool:
+    """Whether a path segment, once a server decodes it, could climb or cross a
+    directory: `%2e%2e`, `..%2f..`, `..%5c..` and the like."""
+    decoded = urllib.parse.unquote(raw_segment)
+    return "/" in decoded or any(
+        piece in (".", "..") for piece in decoded.replace("\\", "/").split("/")
+    )
+
+
+@dataclass(frozen=True)
+class ApiScope:
+    """Where the app's requests, and so its credentials, may go: the configured REST
+    base (same scheme, host and port, a path under the base path) and the GraphQL
+    endpoint `graphql_url` derives from it."""
+
+    api_url: str
+    scheme: str
+    host: str
+    port: int | None
+    base_path: tuple[str, ...]
+    graphql_path: tuple[str, ...]
+
+    @classmethod
+    def of(cls, api_url: str) -> ApiScope:
+        base = URL(api_url.rstrip("/"))
+        if not base.absolute or base.raw_host is None or base.scheme not in ("http", "https"):
+            raise ValueError(f"not an http(s) API URL: {api_url!r}")
+        return cls(
+            api_url=api_url.rstrip("/"),
+            scheme=base.scheme,
+            host=base.raw_host,
+            port=base.port,
+            base_path=tuple(_segments(base.raw_path)),
+            graphql_path=tuple(_segments(URL(graphql_url(api_url)).raw_path)),
+        )
+
+    def check(self, url: str) -> URL:
+        """`url` as aiohttp will send it, or ForeignURL when it leaves the API.
+
+        A URL without a scheme is resolved against the base the way gidgethub does;
+        the result is parsed with yarl, as aiohttp parses it, which also removes dot
+        segments (`/api/v3/../../x` is `/x`)."""
+        try:
+            target = URL(url)
+            if not target.scheme:
+                target = URL(urllib.parse.urljoin(self.api_url + "/", url.removeprefix("/")))
+        except ValueError:
+            raise ForeignURL("a malformed URL", self.api_url) from None
+        if not self._allows(target):
+            raise ForeignURL(self._describe(target), self.api_url)
+        return target
+
+    def _allows(self, target: URL) -> bool:
+        if not target.absolute or target.scheme != self.scheme:
+            return False  # also an http:// downgrade of an https:// API
+        if target.raw_user is not None or target.raw_password is not None:
+            return False  # `https://api.github.com@evil.example` is evil.example
+        if target.raw_host != self.host or target.port != self.port:
+            return False
+        segments = _segments(target.raw_path)
+        if any(_hides_a_step_up(segment) for segment in segments):
+            return False
+        under_base = tuple(segments[: len(self.base_path)]) == self.base_path
+        return under_base or tuple(segments) == self.graphql_path
+
+    @staticmethod
+    def _describe(target: URL) -> str:
+        """Where a refused URL pointed, user information masked, the path clipped."""
+        scheme = f"{target.scheme}://" if target.scheme else "//"
+        userinfo = "…@" if target.raw_user is not None or target.raw_password is not None else ""
+        port = f":{target.explicit_port}" if target.explicit_port is not None else ""
+        path = target.raw_path if len(target.raw_path) <= 80 else target.raw_path[:79] + "…"
+        return f"{scheme}{userinfo}{target.raw_host or ''}{port}{path}"
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -126,6 +227,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
     ) -> None:
         super().__init__(session, USER_AGENT, base_url=base_url)
         self.calls = 0
+        self._scope = ApiScope.of(base_url)
         self._retry = retry
         self._sleep = sleep
         self._clock = clock
@@ -133,6 +235,18 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
+        # Every request passes here, token minting and getiter's next pages included,
+        # and every one of them carries the installation token or the app's JWT.
+        try:
+            self._scope.check(url)
+        except ForeignURL as refused:
+            log.warning(
+                "refused a request outside the GitHub API method=%s target=%s api=%s",
+                method,
+                refused.target,
+                self._scope.api_url,
+            )
+            raise
         attempt = 0
         while True:
             attempt += 1

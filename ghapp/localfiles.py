@@ -1,8 +1,9 @@
 """Local files for `product-review check`: discovery, reading, parallel review, progress.
 
-Every failure that belongs to one file (missing, unreadable, binary, not UTF-8, or
-an engine error) becomes a `FileError` for that file; the other files are still
-reviewed. Results always come back in discovery order, however the work was spread.
+Every failure that belongs to one file (missing, unreadable, binary, not UTF-8, over
+a limit of the budget, or an engine error) becomes a `FileError` for that file; the
+other files are still reviewed. Results always come back in discovery order, however
+the work was spread.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +19,14 @@ from typing import TextIO
 
 from checks import review_document
 from checks.config import DEFAULT_SETTINGS, Settings
+from checks.decoding import UndecodableText, decode_text
 from checks.formats import FileError
 from checks.report import Category, DocumentReport
+from ghapp.budget import Budget, Limit, NotReviewed, WorkerPool, pool_broke
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
-# Below this many files a process pool costs more (start-up, imports) than it saves.
+# Once worker processes were only used above this many files; now every file is
+# reviewed in one (for its limits). Kept for the callers that still name it.
 PARALLEL_THRESHOLD = 50
 MAX_CHUNK_FILES = 64
 # Auto progress only for runs long enough to look stuck without it.
@@ -144,23 +147,31 @@ class UnreadableFile(Exception):
 
 
 def decode_document(data: bytes) -> str:
-    if b"\x00" in data:
-        raise UnreadableFile("binary file (contains NUL bytes), not a Markdown document")
+    """A file's text: UTF-8, or UTF-16/UTF-32 (see checks.decoding), byte-order mark
+    dropped (it would hide front matter from the parser)."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        byte = data[error.start]
-        raise UnreadableFile(
-            f"not valid UTF-8 (byte 0x{byte:02x} on line {line}); save the file as UTF-8"
-        ) from None
-    # A byte-order mark would hide front matter from the parser.
-    return text.removeprefix("\ufeff")
+        return decode_text(data)
+    except UndecodableText as error:
+        raise UnreadableFile(str(error)) from None
 
 
-def read_document(path: str) -> str:
+class DocumentTooLarge(Exception):
+    """The file is over the size cap; nothing past the cap was read."""
+
+
+def read_document(path: str, max_bytes: int | None = None) -> str:
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            if max_bytes is None:
+                data = file.read()
+            else:
+                # The size first, then a bounded read whatever it said (a file that
+                # grows meanwhile, a device): the cap is never read past.
+                if os.fstat(file.fileno()).st_size > max_bytes:
+                    raise DocumentTooLarge(path)
+                data = file.read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    raise DocumentTooLarge(path)
     except IsADirectoryError:
         raise UnreadableFile("is a folder, not a file") from None
     except OSError as error:
@@ -169,20 +180,42 @@ def read_document(path: str) -> str:
     return decode_document(data)
 
 
-def review_file(path: str, settings: Settings) -> ReviewOutcome:
+def review_file(path: str, settings: Settings, budget: Budget | None = None) -> ReviewOutcome:
+    """One file reviewed in this process; `budget` gives the size cap (the time and
+    memory limits need a worker process: see `review_files`)."""
+    budget = budget or Budget()
     try:
-        text = read_document(path)
+        text = read_document(path, budget.max_document_bytes)
     except UnreadableFile as error:
         return FileError(path, str(error))
+    except DocumentTooLarge:
+        return not_reviewed_error(budget.too_large(path))
     try:
         return review_document(text, path, settings.options_for(_glob_path(path)))
+    except MemoryError:
+        raise  # the memory limit, which the caller reports as such
     except Exception as error:  # an engine bug must not hide the other files' results
         return FileError(path, f"internal error while reviewing: {type(error).__name__}: {error}")
 
 
-def _review_chunk(paths: Sequence[str], source: SettingsSource) -> list[ReviewOutcome]:
-    settings = source.load()
-    return [review_file(path, settings) for path in paths]
+# The command-line option that raises each limit, for the message.
+_LIMIT_OPTIONS = {
+    Limit.SIZE: "--max-document-kb",
+    Limit.TIME: "--document-timeout",
+    Limit.MEMORY: "--document-memory-mb",
+}
+
+
+def not_reviewed_error(document: NotReviewed) -> FileError:
+    return FileError(
+        document.path,
+        f"{document.message} (raise the limit with {_LIMIT_OPTIONS[document.limit]})",
+        over_limit=True,
+    )
+
+
+def _review_in_worker(path: str, source: SettingsSource, budget: Budget) -> ReviewOutcome:
+    return review_file(path, source.load(), budget)
 
 
 # --- progress -----------------------------------------------------------------------
@@ -271,53 +304,57 @@ def review_files(
     *,
     jobs: int = 1,
     progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> list[ReviewOutcome]:
-    """Review `files` in order; with `jobs` > 1 and many files, in worker processes."""
+    """Review `files` in order, each in a worker process within `budget`: a file
+    over a limit is a `FileError` saying which, and the others are still reviewed."""
     tick: Callable[[int], None] = progress.advance if progress else (lambda count: None)
     try:
-        if jobs > 1 and len(files) > PARALLEL_THRESHOLD:
-            return _review_parallel(files, source, jobs, tick)
-        settings = source.load()
-        outcomes = []
-        for path in files:
-            outcomes.append(review_file(path, settings))
-            tick(1)
-        return outcomes
+        if not files:
+            return []
+        return _review_parallel(files, source, jobs, tick, budget or Budget())
     finally:
         if progress:
             progress.finish()
 
 
 def _review_parallel(
-    files: Sequence[str], source: SettingsSource, jobs: int, tick: Callable[[int], None]
+    files: Sequence[str],
+    source: SettingsSource,
+    jobs: int,
+    tick: Callable[[int], None],
+    budget: Budget,
 ) -> list[ReviewOutcome]:
-    chunks = plan_chunks(files, jobs)
+    # "fork": this process has no threads of its own and has imported the engine
+    # already, so a worker is ready in a millisecond (a forkserver costs ~0.5 s).
+    pool = WorkerPool(budget, workers=min(jobs, len(files)), start_method="fork")
     outcomes: list[ReviewOutcome | None] = [None] * len(files)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)))
     try:
-        pending: dict[Future[list[ReviewOutcome]], list[int]] = {
-            pool.submit(_review_chunk, [files[index] for index in chunk], source): chunk
-            for chunk in chunks
+        # Largest first, so that no big document is left to finish alone at the end.
+        order = [index for chunk in plan_chunks(files, jobs) for index in chunk]
+        pending = {
+            pool.submit(budget.timeout_seconds, _review_in_worker, files[index], source, budget): (
+                index
+            )
+            for index in order
         }
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                chunk = pending.pop(future)
-                for index, outcome in zip(chunk, future.result(), strict=True):
-                    outcomes[index] = outcome
-                tick(len(chunk))
-    except BrokenProcessPool:
-        # A worker died (killed, out of memory): finish the rest in this process.
-        pass
-    finally:
-        # On Ctrl-C or an error, drop queued chunks instead of waiting for them.
-        pool.shutdown(wait=True, cancel_futures=True)
-    settings = source.load()
-    finished: list[ReviewOutcome] = []
-    for index, collected in enumerate(outcomes):
-        if collected is None:
-            finished.append(review_file(files[index], settings))
+        for future in as_completed(pending):
+            index = pending[future]
+            if pool_broke(future):  # not this file's doing: once more, on a fresh pool
+                future = pool.submit(
+                    budget.timeout_seconds, _review_in_worker, files[index], source, budget
+                )
+            outcomes[index] = _collected(pool, future, files[index])
             tick(1)
-        else:
-            finished.append(collected)
-    return finished
+    finally:
+        # On Ctrl-C or an error, stop the workers instead of waiting for them.
+        pool.close()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _collected(pool: WorkerPool, future: Future[ReviewOutcome], path: str) -> ReviewOutcome:
+    try:
+        outcome = pool.document_outcome(future, path)
+    except Exception as error:  # a bug in a worker must not hide the other files' results
+        return FileError(path, f"internal error while reviewing: {type(error).__name__}: {error}")
+    return not_reviewed_error(outcome) if isinstance(outcome, NotReviewed) else outcome

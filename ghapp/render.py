@@ -15,14 +15,18 @@ so `asked_fingerprints` over earlier review bodies knows everything asked.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
+import heapq
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from checks.config import CommentMode, Settings
+from checks.formats import extra_notes
 from checks.report import (
     DimensionResult,
     DocumentReport,
@@ -32,6 +36,7 @@ from checks.report import (
     Severity,
     Status,
 )
+from ghapp.budget import NotReviewed
 from ghapp.diff import commentable_lines
 
 # GitHub's limits (summary, text, review and comment bodies: UTF-8 bytes).
@@ -136,18 +141,21 @@ def render_check(
     *,
     settings: Settings,
     max_annotations: int | None = None,
+    not_reviewed: Sequence[NotReviewed] = (),
 ) -> CheckOutput:
     """The Check Run for one review: scorecard, top questions, details, annotations.
 
     Conclusion: `failure` when a finding reaches `fail_on`, `neutral` when there
-    are questions (or the repository config has problems to point out), `success`
-    when there is nothing to ask, `skipped` when every document opted out.
+    are questions (or a document went over a limit and was not reviewed, or the
+    repository config has problems to point out), `success` when there is nothing
+    to ask, `skipped` when every document opted out.
     `max_annotations` keeps the most severe ones (the rest stay in the details).
     """
     ordered = sorted(reports, key=lambda report: report.path)
     reviewed = [report for report in ordered if not report.skipped]
     skipped = [report for report in ordered if report.skipped]
-    if not ordered:
+    left_out = sorted(not_reviewed, key=lambda document: document.path)
+    if not ordered and not left_out:
         return render_skipped()
 
     question_count = sum(len(report.findings) for report in reviewed)
@@ -164,8 +172,8 @@ def render_check(
     )
     if blocking:
         conclusion = "failure"
-    elif question_count:
-        conclusion = "neutral"
+    elif question_count or left_out:
+        conclusion = "neutral"  # a document left out must not pass as a green check
     elif not reviewed:
         conclusion = "skipped"
     elif settings.errors:
@@ -173,18 +181,23 @@ def render_check(
     else:
         conclusion = "success"
 
-    annotations = _annotations(reviewed)
+    # Only the annotations sent are rendered: a report may hold 100,000 findings.
+    located_count = sum(1 for _ in _annotated_findings(reviewed))
     left_unannotated = 0
-    if max_annotations is not None and len(annotations) > max_annotations:
-        left_unannotated = len(annotations) - max(max_annotations, 0)
-        annotations = _most_severe(annotations, max(max_annotations, 0))
+    located: Iterable[_Located] = _annotated_findings(reviewed)
+    if max_annotations is not None and located_count > max_annotations:
+        left_unannotated = located_count - max(max_annotations, 0)
+        located = _most_severe(located, max(max_annotations, 0))
+    annotations = [_annotation(report, finding) for report, finding in located]
 
     return CheckOutput(
-        title=_check_title(len(reviewed), len(skipped), question_count, blocking, settings),
-        summary=_check_summary(
-            reviewed, skipped, question_count, blocking, settings, left_unannotated
+        title=_check_title(
+            len(reviewed), len(skipped), question_count, blocking, settings, len(left_out)
         ),
-        text=_check_text(ordered),
+        summary=_check_summary(
+            reviewed, skipped, question_count, blocking, settings, left_unannotated, left_out
+        ),
+        text=_check_text(ordered, left_out),
         conclusion=conclusion,
         annotations=tuple(annotations),
         actions=RERUN_ACTIONS,
@@ -238,15 +251,24 @@ def render_paused() -> CheckOutput:
 
 
 def _check_title(
-    reviewed: int, skipped: int, questions: int, blocking: int, settings: Settings
+    reviewed: int,
+    skipped: int,
+    questions: int,
+    blocking: int,
+    settings: Settings,
+    not_reviewed: int = 0,
 ) -> str:
     if reviewed:
         title = f"{_plural(reviewed, 'document')}, "
         title += _plural(questions, "question") if questions else "no questions"
         if blocking:
             title += f", {blocking} at the failing level"
-    else:
+    elif skipped:
         title = f"{_plural(skipped, 'document')} skipped"
+    else:
+        title = ""
+    if not_reviewed:
+        title += ("; " if title else "") + f"{_plural(not_reviewed, 'document')} not reviewed"
     if settings.errors:
         title += f"; config has {_plural(len(settings.errors), 'problem')}"
     return _clip_bytes(title, TITLE_LIMIT)
@@ -259,9 +281,12 @@ def _check_summary(
     blocking: int,
     settings: Settings,
     left_unannotated: int,
+    not_reviewed: Sequence[NotReviewed] = (),
 ) -> str:
     blocks: list[_Block] = []
-    if not reviewed:
+    if not reviewed and not_reviewed:
+        blocks.append(_Block("No changed design document could be reviewed."))
+    elif not reviewed:
         blocks.append(_Block("Every changed design document asked to be skipped."))
     elif not question_count:
         blocks.append(
@@ -292,6 +317,22 @@ def _check_summary(
                 f"\n{MARK_MISSING} **{_plural(blocking, 'finding')} at or above "
                 f"`fail_on: {level}`**, so this check fails."
             )
+        )
+    if not_reviewed:
+        verb = "it was" if len(not_reviewed) == 1 else "they were"
+        others = "; the other documents were reviewed" if reviewed or skipped else ""
+        blocks.append(
+            _Block(
+                f"\n{MARK_WEAK} **{_plural(len(not_reviewed), 'document')} not reviewed:** "
+                f"over a limit of the review, so {verb} left out{others}.\n"
+            )
+        )
+        blocks.extend(
+            _Block(
+                f"- {_code(document.path)}: {_plain(document.reason, 200)}",
+                "not-reviewed document",
+            )
+            for document in not_reviewed
         )
     if reviewed:
         blocks.append(_Block("\n" + _scorecard_header()))
@@ -362,9 +403,9 @@ def _top_question_blocks(reviewed: Sequence[DocumentReport], settings: Settings)
             ]
             or [  # an engine that left top_questions empty still gets its worst findings shown
                 (f.question or f.message, f.why, f.line if _is_located(report, f) else None)
-                for f in sorted(report.findings, key=_finding_rank)[
-                    : settings.review.max_top_questions
-                ]
+                for f in heapq.nsmallest(
+                    settings.review.max_top_questions, report.findings, key=_finding_rank
+                )
             ]
         )
         if not questions:
@@ -399,8 +440,16 @@ def _config_error_text(settings: Settings) -> str:
     return _fit(blocks, 8_000, lead="Cut to keep this list short")
 
 
-def _check_text(ordered: Sequence[DocumentReport]) -> str:
-    blocks: list[_Block] = []
+def _check_text(
+    ordered: Sequence[DocumentReport], not_reviewed: Sequence[NotReviewed] = ()
+) -> str:
+    blocks: list[_Block | _Each[Finding]] = [
+        _Block(
+            f"## {_code(document.path)}\n\nNot reviewed: {_plain(document.reason, 200)}.\n",
+            "document",
+        )
+        for document in not_reviewed
+    ]
     for report in ordered:
         if report.skipped:
             blocks.append(
@@ -410,8 +459,11 @@ def _check_text(ordered: Sequence[DocumentReport]) -> str:
                     "document",
                 )
             )
+            blocks.extend(
+                _Block(f"> {_plain(note, _NOTE_CHARS)}\n") for note in extra_notes(report)
+            )
             continue
-        if not report.findings:
+        if not report.findings and not report.notes:
             continue
         heading = f"## {_code(report.path)}\n\n"
         if report.title:
@@ -422,7 +474,7 @@ def _check_text(ordered: Sequence[DocumentReport]) -> str:
         blocks.append(_Block(heading, "document"))
         for note in report.notes:
             blocks.append(_Block(f"> {_plain(note, _NOTE_CHARS)}\n"))
-        blocks.extend(_Block(_finding_detail(report, f), "finding") for f in report.findings)
+        blocks.append(_Each(report.findings, functools.partial(_finding_detail, report), "finding"))
     return _fit(blocks, BODY_LIMIT, lead=_CUT_DETAILS) if blocks else ""
 
 
@@ -451,31 +503,34 @@ def _gap_note(report: DocumentReport, finding: Finding) -> str:
         return ""
 
 
-def _annotations(reviewed: Sequence[DocumentReport]) -> list[dict[str, Any]]:
-    annotations: list[dict[str, Any]] = []
+_Located = tuple[DocumentReport, Finding]
+
+
+def _annotated_findings(reviewed: Sequence[DocumentReport]) -> Iterator[_Located]:
+    """The findings that point at lines, each with its report, in file and line order."""
     for report in reviewed:
         for finding in sorted(report.findings, key=Finding.sort_key):
-            if not _is_located(report, finding):
-                continue
-            message = _plain(
-                finding.message or finding.question or _check_label(finding.check),
-                _QUESTION_CHARS,
-            )
-            if finding.question and finding.question != finding.message:
-                message += f"\n\nQuestion: {_plain(finding.question, _QUESTION_CHARS)}"
-            if finding.why:
-                message += f"\nWhy it matters: {_plain(finding.why, _WHY_CHARS)}"
-            annotations.append(
-                {
-                    "path": report.path,
-                    "start_line": finding.line,
-                    "end_line": max(finding.line, finding.end_line),
-                    "annotation_level": _ANNOTATION_LEVELS[finding.severity],
-                    "title": _clip_bytes(_annotation_title(report, finding), TITLE_LIMIT),
-                    "message": _clip_bytes(message, ANNOTATION_MESSAGE_LIMIT),
-                }
-            )
-    return annotations
+            if _is_located(report, finding):
+                yield report, finding
+
+
+def _annotation(report: DocumentReport, finding: Finding) -> dict[str, Any]:
+    message = _plain(
+        finding.message or finding.question or _check_label(finding.check),
+        _QUESTION_CHARS,
+    )
+    if finding.question and finding.question != finding.message:
+        message += f"\n\nQuestion: {_plain(finding.question, _QUESTION_CHARS)}"
+    if finding.why:
+        message += f"\nWhy it matters: {_plain(finding.why, _WHY_CHARS)}"
+    return {
+        "path": report.path,
+        "start_line": finding.line,
+        "end_line": max(finding.line, finding.end_line),
+        "annotation_level": _ANNOTATION_LEVELS[finding.severity],
+        "title": _clip_bytes(_annotation_title(report, finding), TITLE_LIMIT),
+        "message": _clip_bytes(message, ANNOTATION_MESSAGE_LIMIT),
+    }
 
 
 def _annotation_title(report: DocumentReport, finding: Finding) -> str:
@@ -488,14 +543,12 @@ def _annotation_title(report: DocumentReport, finding: Finding) -> str:
     return f"Product review: {_check_label(finding.check)}"
 
 
-def _most_severe(annotations: list[dict[str, Any]], keep: int) -> list[dict[str, Any]]:
-    level_rank = {level: severity.rank for severity, level in _ANNOTATION_LEVELS.items()}
-    ranked = sorted(
-        range(len(annotations)),
-        key=lambda i: (-level_rank[annotations[i]["annotation_level"]], i),
+def _most_severe(located: Iterable[_Located], keep: int) -> list[_Located]:
+    """The `keep` most severe (the earliest among equals), back in file and line order."""
+    ranked = heapq.nsmallest(
+        keep, enumerate(located), key=lambda pair: (-pair[1][1].severity.rank, pair[0])
     )
-    kept = sorted(ranked[:keep])  # back to file and line order
-    return [annotations[i] for i in kept]
+    return [pair for _, pair in sorted(ranked, key=lambda pair: pair[0])]
 
 
 # --------------------------------------------------------------------------- PR review
@@ -588,12 +641,28 @@ def plan_review(
     fresh = _fresh_questions(reports, asked=asked, full=full)
     if not fresh:
         return None
-    diff_lines = {path: commentable_lines(patch) for path, patch in patches.items()}
     if settings.comment_mode is CommentMode.OFF:
         return _assemble((), fresh)
+    diff_lines = _DiffLines(patches)
     if settings.comment_mode is CommentMode.FILE:
         return _place_per_file(fresh, diff_lines, settings.max_inline)
     return _place_on_lines(fresh, diff_lines, settings.max_inline)
+
+
+class _DiffLines:
+    """Each file's commentable lines, sorted; a patch is read the first time one of
+    its lines is asked for, and only once."""
+
+    def __init__(self, patches: Mapping[str, str | None]) -> None:
+        self._patches = patches
+        self._lines: dict[str, tuple[int, ...]] = {}
+
+    def __call__(self, path: str) -> tuple[int, ...]:
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = tuple(sorted(commentable_lines(self._patches.get(path))))
+            self._lines[path] = lines
+        return lines
 
 
 def asked_fingerprints(bodies: Iterable[str | None]) -> frozenset[str]:
@@ -617,11 +686,13 @@ def finding_fingerprints(report: DocumentReport) -> tuple[str, ...]:
     does not make it new; when the same words raise the same check more than once
     in a document, the occurrence number (in document order) tells them apart.
     """
+    findings = report.findings
+    # The same words come back in many findings (every `TBD`): normalised once each.
+    normalise = functools.lru_cache(maxsize=None)(_normalise)
     occurrences: Counter[tuple[str, ...]] = Counter()
-    by_finding: dict[int, str] = {}
-    for index, finding in sorted(
-        enumerate(report.findings), key=lambda pair: (pair[1].sort_key(), pair[0])
-    ):
+    by_finding = [""] * len(findings)
+    for index in sorted(range(len(findings)), key=lambda i: (findings[i].sort_key(), i)):
+        finding = findings[index]
         if finding.kind is FindingKind.GAP:
             try:
                 status = report.dimension(finding.check).status.value
@@ -629,7 +700,7 @@ def finding_fingerprints(report: DocumentReport) -> tuple[str, ...]:
                 status = ""
             parts: tuple[str, ...] = (report.path, finding.check, status)
         else:
-            region = _normalise(finding.excerpt) or _normalise(finding.message)
+            region = normalise(finding.excerpt) or normalise(finding.message)
             parts = (report.path, finding.check, region)
         seen_before = occurrences[parts]
         occurrences[parts] += 1
@@ -637,17 +708,20 @@ def finding_fingerprints(report: DocumentReport) -> tuple[str, ...]:
             parts = (*parts, str(seen_before))
         digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
         by_finding[index] = digest[:_FINGERPRINT_HEX_CHARS]
-    return tuple(by_finding[index] for index in range(len(report.findings)))
+    return tuple(by_finding)
 
 
 def _fresh_questions(
     reports: Sequence[DocumentReport], *, asked: frozenset[str], full: bool
 ) -> list[PlannedQuestion]:
+    # Engines repeat their wording (one question per check): each text is made plain once.
+    plain = functools.lru_cache(maxsize=None)(_plain)
     candidates = [
-        _planned(report, finding, fingerprint)
+        _planned(report, finding, fingerprint, plain)
         for report in reports
         if not report.skipped
         for finding, fingerprint in zip(report.findings, finding_fingerprints(report), strict=True)
+        if full or fingerprint not in asked  # what was asked before is not even built
     ]
     candidates.sort(key=PlannedQuestion.rank)
     fresh: list[PlannedQuestion] = []
@@ -661,7 +735,12 @@ def _fresh_questions(
     return fresh
 
 
-def _planned(report: DocumentReport, finding: Finding, fingerprint: str) -> PlannedQuestion:
+def _planned(
+    report: DocumentReport,
+    finding: Finding,
+    fingerprint: str,
+    plain: Callable[[str, int], str],
+) -> PlannedQuestion:
     return PlannedQuestion(
         path=report.path,
         check=finding.check,
@@ -669,20 +748,24 @@ def _planned(report: DocumentReport, finding: Finding, fingerprint: str) -> Plan
         line=finding.line,
         end_line=max(finding.line, finding.end_line),
         located=_is_located(report, finding),
-        question=_plain(finding.question or finding.message, _QUESTION_CHARS),
-        why=_plain(finding.why, _WHY_CHARS),
+        question=plain(finding.question or finding.message, _QUESTION_CHARS),
+        why=plain(finding.why, _WHY_CHARS),
         fingerprint=fingerprint,
     )
 
 
 def _place_on_lines(
-    ranked: Sequence[PlannedQuestion], diff_lines: Mapping[str, frozenset[int]], max_inline: int
+    ranked: Sequence[PlannedQuestion], diff_lines: _DiffLines, max_inline: int
 ) -> ReviewPlan:
     comments: list[ReviewComment] = []
     body: list[PlannedQuestion] = []
     for question in ranked:
-        target = _target_line(question, diff_lines.get(question.path, frozenset()))
-        if target is None or len(comments) >= max_inline:
+        # The cap first: past it, nothing is looked up in the diff.
+        if len(comments) >= max_inline or not question.located:
+            body.append(question)
+            continue
+        target = _target_line(question, diff_lines(question.path))
+        if target is None:
             body.append(question)
             continue
         comments.append(
@@ -697,16 +780,19 @@ def _place_on_lines(
     return _assemble(tuple(comments), body)
 
 
-def _target_line(question: PlannedQuestion, diff_lines: frozenset[int]) -> int | None:
-    """The last line of the question's range that GitHub accepts a comment on."""
+def _target_line(question: PlannedQuestion, diff_lines: Sequence[int]) -> int | None:
+    """The last line of the question's range that GitHub accepts a comment on
+    (`diff_lines` sorted)."""
     if not question.located:
         return None
-    in_range = [n for n in diff_lines if question.line <= n <= question.end_line]
-    return max(in_range) if in_range else None
+    after = bisect.bisect_right(diff_lines, question.end_line)
+    if after and diff_lines[after - 1] >= question.line:
+        return diff_lines[after - 1]
+    return None
 
 
 def _place_per_file(
-    ranked: Sequence[PlannedQuestion], diff_lines: Mapping[str, frozenset[int]], max_inline: int
+    ranked: Sequence[PlannedQuestion], diff_lines: _DiffLines, max_inline: int
 ) -> ReviewPlan:
     by_path: dict[str, list[PlannedQuestion]] = {}
     for question in ranked:
@@ -715,16 +801,16 @@ def _place_per_file(
     body: list[PlannedQuestion] = []
     # Documents whose most severe question ranks highest get the comments first.
     for path, questions in by_path.items():
-        lines = diff_lines.get(path, frozenset())
-        if not lines or len(comments) >= max_inline:
+        lines = diff_lines(path) if len(comments) < max_inline else ()
+        if not lines:
             body.extend(questions)
             continue
         text, included = _file_comment_body(questions)
-        body.extend(q for q in questions if q not in included)
+        body.extend(questions[len(included) :])  # the comment holds a leading run
         comments.append(
             ReviewComment(
                 path=path,
-                line=min(lines),
+                line=lines[0],
                 body=text,
                 fingerprint=",".join(q.fingerprint for q in included),
                 questions=tuple(included),
@@ -800,30 +886,45 @@ def _review_body(
         "to say why one does not apply. The **Product review** check has the scorecard "
         "for each document."
     )
-    blocks = [_Block(intro)]
-    shown_candidates: list[tuple[_Block, PlannedQuestion | None]] = []
-    current_path: str | None = None
-    for question in questions:
-        if question.path != current_path:
-            current_path = question.path
-            shown_candidates.append((_Block(f"\n**{_code(question.path)}**\n"), None))
-        where = f"line {question.line}" if question.located else "whole document"
-        item = f"- {question.question}"
-        if question.why:
-            item += f" _{question.why}_"
-        item += f" ({where}, `{question.check}`)"
-        shown_candidates.append((_Block(item, "question"), question))
-    marker_room = len(_marker([*inline_fingerprints, *(q.fingerprint for q in questions)])) + 2
-    candidates = [*blocks, *(block for block, _ in shown_candidates)]
+    # What each block after the intro shows: a question, or None for a path heading.
+    shows: list[PlannedQuestion | None] = []
+
+    def candidates() -> Iterator[_Block]:
+        # Made one at a time as `_fit_counted` reads them: none is kept past the cut.
+        yield _Block(intro)
+        current_path: str | None = None
+        for question in questions:
+            if question.path != current_path:
+                current_path = question.path
+                shows.append(None)
+                yield _Block(f"\n**{_code(question.path)}**\n")
+            shows.append(question)
+            yield _Block.deferred(
+                functools.partial(_body_item, question),
+                "question",
+                reserve=_FINGERPRINT_HEX_CHARS + 1,  # its fingerprint and comma in the marker
+            )
+
+    # The marker's fixed part and the inline fingerprints; each shown question pays
+    # for its own fingerprint (`reserve`), so room is kept only for what is shown.
+    marker_room = len(_marker(inline_fingerprints)) + 2
     body, kept = _fit_counted(
-        candidates,
+        candidates(),
         BODY_LIMIT - marker_room,
         lead=_CUT_REVIEW,
         later="; they will be asked in a later review",
     )
-    shown = [q for _, q in shown_candidates[: max(kept - len(blocks), 0)] if q is not None]
+    shown = [q for q in shows[: max(kept - 1, 0)] if q is not None]
     body += "\n\n" + _marker([*inline_fingerprints, *(q.fingerprint for q in shown)])
     return body, shown
+
+
+def _body_item(question: PlannedQuestion) -> str:
+    where = f"line {question.line}" if question.located else "whole document"
+    item = f"- {question.question}"
+    if question.why:
+        item += f" _{question.why}_"
+    return item + f" ({where}, `{question.check}`)"
 
 
 def _review_footer(check: str) -> str:
@@ -840,36 +941,102 @@ def _marker(fingerprints: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
-@dataclass(frozen=True)
 class _Block:
-    """A piece of Markdown; `unit` names what it counts as when left out."""
+    """A piece of Markdown; `unit` names what it counts as when left out.
 
-    text: str
-    unit: str | None = None
+    A block made with `deferred` builds its text only when it is read. `reserve` is
+    room the block needs elsewhere once kept (its fingerprint in the review's marker)."""
+
+    __slots__ = ("_render", "_text", "reserve", "unit")
+
+    def __init__(
+        self,
+        text: str,
+        unit: str | None = None,
+        *,
+        reserve: int = 0,
+        render: Callable[[], str] | None = None,
+    ) -> None:
+        self._text = text
+        self._render = render
+        self.unit = unit
+        self.reserve = reserve
+
+    @classmethod
+    def deferred(
+        cls, render: Callable[[], str], unit: str | None = None, *, reserve: int = 0
+    ) -> _Block:
+        return cls("", unit, reserve=reserve, render=render)
+
+    @property
+    def text(self) -> str:
+        if self._render is not None:
+            self._text, self._render = self._render(), None
+        return self._text
 
 
-def _fit(blocks: Sequence[_Block], limit: int, *, lead: str) -> str:
+_Item = TypeVar("_Item")
+
+
+@dataclass(frozen=True)
+class _Each(Generic[_Item]):
+    """One block per item, each made and rendered only when `_fit` reaches it, so
+    that a report with 100,000 findings renders the few hundred that fit and holds
+    no block for the others."""
+
+    items: Sequence[_Item]
+    render: Callable[[_Item], str]
+    unit: str
+
+    def blocks(self) -> Iterator[_Block]:
+        for item in self.items:
+            yield _Block.deferred(functools.partial(self.render, item), self.unit)
+
+
+_Blocks: TypeAlias = Iterable[_Block | _Each[Any]]
+
+
+def _flatten(blocks: _Blocks) -> Iterator[_Block]:
+    for block in blocks:
+        if isinstance(block, _Each):
+            yield from block.blocks()
+        else:
+            yield block
+
+
+def _fit(blocks: _Blocks, limit: int, *, lead: str) -> str:
     return _fit_counted(blocks, limit, lead=lead)[0]
 
 
-def _fit_counted(
-    blocks: Sequence[_Block], limit: int, *, lead: str, later: str = ""
-) -> tuple[str, int]:
+def _fit_counted(blocks: _Blocks, limit: int, *, lead: str, later: str = "") -> tuple[str, int]:
     """Join blocks with newlines within `limit` bytes, cutting only between blocks and
-    saying what was left out. Also returns how many blocks were kept whole."""
-    whole = "\n".join(block.text for block in blocks)
-    if _byte_len(whole) <= limit:
-        return whole, len(blocks)
+    saying what was left out. Also returns how many blocks were kept whole.
+
+    One pass that stops reading texts once the limit is passed: the cost is the
+    size of what fits plus one look at each remaining block's `unit`."""
     budget = limit - _NOTICE_ROOM
-    kept: list[str] = []
+    pending = _flatten(blocks)
+    first: _Block | None = None
+    texts: list[str] = []
     used = 0
-    for block in blocks:
-        cost = _byte_len(block.text) + (1 if kept else 0)
-        if used + cost > budget:
+    within_budget = 0  # how many leading blocks fit in `budget` (room left for the notice)
+    left_out: Counter[str] = Counter()  # units of blocks read but not kept
+    for block in pending:
+        first = first or block
+        text = block.text
+        used += _byte_len(text) + (1 if texts else 0) + block.reserve
+        if used > limit:
+            if block.unit:
+                left_out[block.unit] += 1
             break
-        kept.append(block.text)
-        used += cost
-    left_out = Counter(block.unit for block in blocks[len(kept) :] if block.unit)
+        texts.append(text)
+        if used <= budget:
+            within_budget = len(texts)
+        elif block.unit:
+            left_out[block.unit] += 1
+    else:
+        return "\n".join(texts), len(texts)
+    left_out.update(block.unit for block in pending if block.unit)
     if left_out:
         counts = " and ".join(
             _plural(count, f"more {unit}") for unit, count in sorted(left_out.items())
@@ -878,9 +1045,10 @@ def _fit_counted(
     else:
         missing = "the rest is not shown."
     notice = f"\n\n_✂️ {lead}: {missing}_"
-    if not kept:  # one block larger than the whole limit: cut inside it
-        return _clip_bytes(blocks[0].text, limit - _byte_len(notice)) + notice, 0
-    return "\n".join(kept) + notice, len(kept)
+    if not within_budget:  # one block larger than the whole limit: cut inside it
+        assert first is not None
+        return _clip_bytes(first.text, limit - _byte_len(notice)) + notice, 0
+    return "\n".join(texts[:within_budget]) + notice, within_budget
 
 
 def _clip_bytes(text: str, limit: int) -> str:
@@ -888,7 +1056,8 @@ def _clip_bytes(text: str, limit: int) -> str:
     if _byte_len(text) <= limit:
         return text
     room = max(limit - len("…".encode()), 0)
-    cut = text.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    # Each character is at least one byte: no more than `room` of them can be kept.
+    cut = text[:room].encode("utf-8")[:room].decode("utf-8", errors="ignore")
     for boundary in ("\n", " "):
         position = cut.rfind(boundary)
         if position > len(cut) // 2:
@@ -898,7 +1067,8 @@ def _clip_bytes(text: str, limit: int) -> str:
 
 
 def _byte_len(text: str) -> int:
-    return len(text.encode("utf-8"))
+    # `isascii` is a flag check in CPython: ASCII text is measured without encoding it.
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def _plain(text: str, max_chars: int | None = None) -> str:

@@ -22,7 +22,9 @@ by blob SHA, so an unchanged file is never parsed twice.
 Entry points: `load_settings` (the review flow) and `config_errors_at` (problems in
 the config file as a pull request changes it, for annotations on that file).
 Network errors other than 404 propagate: reviewing with a config that could not be
-read would silently ignore what the team configured.
+read would silently ignore what the team configured. A file's content, however, never
+makes a load fail: `parse_config` and `settings_from_layers` turn every problem into a
+`ConfigError` (shown in the Check Run) and the defaults apply to what it breaks.
 """
 
 from __future__ import annotations

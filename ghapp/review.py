@@ -33,6 +33,7 @@ from gidgethub import HTTPException
 from checks.config import ConfigError, Settings
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
+from ghapp.budget import NotReviewed, Runner, split_engine
 from ghapp.commands import is_paused
 from ghapp.diff import commentable_lines
 from ghapp.github import CheckRun, GraphQLFailed, InstallationClient, PullFile
@@ -433,17 +434,26 @@ async def _read_documents(
 
 async def _run_engine(
     engine: Engine, documents: Sequence[tuple[PullFile, str]], settings: Settings
-) -> list[DocumentReport]:
-    reports: list[DocumentReport] = []
-    for item, text in documents:
-        options = settings.options_for(item.filename)
+) -> list[DocumentReport | NotReviewed]:
+    """Each document reviewed within its budget, all at once (the runner bounds how
+    many run in parallel). A document over a limit is a `NotReviewed`; an engine
+    error fails the review."""
+    function, runner = split_engine(engine)
+
+    async def review_one(item: PullFile, text: str) -> DocumentReport | NotReviewed:
         try:
-            # The engine is pure CPU work; a thread keeps webhooks answered meanwhile.
-            report = await asyncio.to_thread(engine, text, item.filename, options)
+            return await runner.review(
+                function, text, item.filename, settings.options_for(item.filename)
+            )
         except Exception as error:
             raise ReviewFailed(f"the review engine failed on {item.filename}", error) from error
-        reports.append(report)
-    return reports
+
+    jobs = [asyncio.ensure_future(review_one(item, text)) for item, text in documents]
+    try:
+        return list(await asyncio.gather(*jobs))
+    finally:
+        for job in jobs:  # after a failure (or a shutdown), stop the other documents' work
+            job.cancel()
 
 
 async def _complete_check(client: InstallationClient, check: CheckRun, output: CheckOutput) -> None:
@@ -582,20 +592,36 @@ async def _review(
         external_id=request.delivery_id,
     )
     documents = await _read_documents(client, docs)
-    reports = await _run_engine(engine, documents, settings)
+    results = await _run_engine(engine, documents, settings)
+    reports = [result for result in results if isinstance(result, DocumentReport)]
+    not_reviewed = [result for result in results if isinstance(result, NotReviewed)]
+    for left_out in not_reviewed:
+        log.warning(
+            "document not reviewed delivery=%s repo=%s pr=%d path=%r: %s",
+            request.delivery_id,
+            pull.full_name,
+            pull.number,
+            left_out.path,
+            left_out.reason,
+        )
     outcome.findings = sum(len(report.findings) for report in reports if not report.skipped)
-    check_output = with_config_problems(
-        render_check(
+    # Rendering and planning are CPU work too: they run where the engine does.
+    _, runner = split_engine(engine)
+    try:
+        rendered = await runner.run(
+            render_check,
             reports,
             settings=settings,
             max_annotations=ANNOTATIONS_PER_REQUEST - min(len(config_problems), 10),
-        ),
-        config_problems,
-    )
+            not_reviewed=not_reviewed,
+        )
+    except Exception as error:
+        raise ReviewFailed("rendering the check", error) from error
+    check_output = with_config_problems(rendered, config_problems)
 
     patches = {item.filename: item.patch for item in docs}
-    plan = plan_review(
-        reports, patches=patches, asked=frozenset(), settings=settings, full=request.full
+    plan = await _plan(
+        runner, reports, patches=patches, asked=frozenset(), settings=settings, full=request.full
     )
     if plan is not None and not (request.first_review or request.full):
         bodies: Sequence[str] | None = context.earlier_bodies
@@ -604,8 +630,8 @@ async def _review(
                 bodies = await client.list_bot_review_bodies(pull_url=pull.pull_url)
             except Exception as error:
                 raise ReviewFailed("reading earlier reviews", error) from error
-        plan = plan_review(
-            reports, patches=patches, asked=asked_fingerprints(bodies), settings=settings
+        plan = await _plan(
+            runner, reports, patches=patches, asked=asked_fingerprints(bodies), settings=settings
         )
     if plan is not None:
         try:
@@ -618,6 +644,23 @@ async def _review(
     await _complete_check(client, outcome.check_run, check_output)
     outcome.outcome = "reviewed"
     outcome.conclusion = check_output.conclusion
+
+
+async def _plan(
+    runner: Runner,
+    reports: Sequence[DocumentReport],
+    *,
+    patches: dict[str, str | None],
+    asked: frozenset[str],
+    settings: Settings,
+    full: bool = False,
+) -> ReviewPlan | None:
+    try:
+        return await runner.run(
+            plan_review, reports, patches=patches, asked=asked, settings=settings, full=full
+        )
+    except Exception as error:
+        raise ReviewFailed("planning the review", error) from error
 
 
 def _log_outcome(request: ReviewRequest, outcome: ReviewOutcome) -> None:

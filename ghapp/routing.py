@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from cachetools import TTLCache
 from gidgethub import routing, sansio
 
+from ghapp import payloads
 from ghapp.commands import (
     PAUSED_LABEL,
     PAUSED_LABEL_COLOR,
@@ -52,10 +52,20 @@ log = logging.getLogger("ghapp.routing")
 # is dropped. Entries only need to outlive that pair of deliveries.
 _RECENT_HEADS_TTL_SECONDS = 15 * 60
 _RECENT_HEADS_MAX = 10_000
+# In `recent_heads`: the head's review completed (other values: the delivery id of
+# the review in flight).
+_HEAD_REVIEWED = ""
+# Deliveries whose work did not complete: while their handler runs, then (as failed
+# ones) for as long as GitHub offers "Redeliver", three days.
+_INCOMPLETE_DELIVERIES_MAX = 50_000
+_INCOMPLETE_DELIVERIES_TTL_SECONDS = 3 * 24 * 60 * 60
 
 
 # Outcomes after which a review of the same head needs no repeat.
 _COMPLETED_OUTCOMES = frozenset({"reviewed", "no-design-docs"})
+# Outcomes of a review that did not do its work: the delivery and the head are not
+# remembered as handled, so a redelivery (or the head's next event) reviews again.
+INCOMPLETE_OUTCOMES = frozenset({"failed", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -115,23 +125,76 @@ class EventContext:
     github: GitHubApp
     engine: Engine
     load_settings: SettingsLoader
-    recent_heads: TTLCache[tuple[str, int, str], bool] = field(
+    # (repo, number, head) -> `_HEAD_REVIEWED`, or the delivery id reviewing it now.
+    recent_heads: TTLCache[tuple[str, int, str], str] = field(
         default_factory=lambda: TTLCache(maxsize=_RECENT_HEADS_MAX, ttl=_RECENT_HEADS_TTL_SECONDS)
     )
     outcomes: list[ReviewOutcome] = field(default_factory=list)  # the latest, for tests/bench
     keep_outcomes: int = 100
     _queues: dict[tuple[str, int], _PullQueue] = field(default_factory=dict)
+    _incomplete_deliveries: TTLCache[str, bool] = field(
+        default_factory=lambda: TTLCache(
+            maxsize=_INCOMPLETE_DELIVERIES_MAX, ttl=_INCOMPLETE_DELIVERIES_TTL_SECONDS
+        )
+    )
+    _failed_deliveries: TTLCache[str, bool] = field(
+        default_factory=lambda: TTLCache(
+            maxsize=_INCOMPLETE_DELIVERIES_MAX, ttl=_INCOMPLETE_DELIVERIES_TTL_SECONDS
+        )
+    )
 
-    def claim_head(self, pull: PullRequestRef) -> bool:
-        """True the first time an automatic trigger asks for this head of this PR."""
-        key = (pull.full_name, pull.number, pull.head_sha)
+    @staticmethod
+    def _head_key(pull: PullRequestRef, head_sha: str | None = None) -> tuple[str, int, str]:
+        return (pull.full_name, pull.number, pull.head_sha if head_sha is None else head_sha)
+
+    def claim_head(self, pull: PullRequestRef, delivery_id: str) -> bool:
+        """True when an automatic trigger may review this head of this PR: no review of
+        it completed recently and none is in flight."""
+        key = self._head_key(pull)
         if key in self.recent_heads:
             return False
-        self.recent_heads[key] = True
+        self.recent_heads[key] = delivery_id
         return True
 
-    def mark_head(self, pull: PullRequestRef) -> None:
-        self.recent_heads[(pull.full_name, pull.number, pull.head_sha)] = True
+    def mark_head(self, pull: PullRequestRef, delivery_id: str) -> None:
+        """A review of this head is starting: automatic triggers for it need not start
+        another (unless it fails)."""
+        key = self._head_key(pull)
+        if key not in self.recent_heads:
+            self.recent_heads[key] = delivery_id
+
+    def settle_head(
+        self, pull: PullRequestRef, delivery_id: str, *, completed: bool, head_sha: str = ""
+    ) -> None:
+        """The review `delivery_id` started ended: a completed one is remembered, a failed
+        one forgets the head it held, so the head's next event reviews it again.
+        `head_sha` is the head the review learnt, when the request named none."""
+        for sha in dict.fromkeys([pull.head_sha, head_sha]):
+            if not sha:
+                continue
+            key = self._head_key(pull, sha)
+            if completed:
+                self.recent_heads[key] = _HEAD_REVIEWED
+            elif self.recent_heads.get(key) == delivery_id:
+                del self.recent_heads[key]
+
+    def note_incomplete(self, delivery_id: str) -> None:
+        """Work started by this delivery failed or was cancelled."""
+        self._incomplete_deliveries[delivery_id] = True
+
+    def delivery_completed(self, delivery_id: str) -> bool:
+        """Whether all the work the delivery started completed; asked once, when its
+        handler has returned. A delivery that did not stays known as `failed_before`."""
+        if self._incomplete_deliveries.pop(delivery_id, None) is None:
+            self._failed_deliveries.pop(delivery_id, None)
+            return True
+        self._failed_deliveries[delivery_id] = True
+        return False
+
+    def failed_before(self, delivery_id: str) -> bool:
+        """Whether this delivery was handled before and did not complete: this is
+        GitHub's redelivery of it, and it may have posted a review already."""
+        return delivery_id in self._failed_deliveries
 
     def has_waiting_review(self, full_name: str, number: int) -> bool:
         """Whether requests wait behind a running review of this pull request."""
@@ -139,6 +202,25 @@ class EventContext:
         return queue is not None and queue.waiting is not None
 
     async def review(self, request: ReviewRequest) -> ReviewOutcome:
+        """Review a pull request (see `_review_in_turn`), then settle what it holds: a
+        completed review marks its head reviewed; a failed or cancelled one (or a bug)
+        releases its head and marks its delivery incomplete."""
+        outcome: ReviewOutcome | None = None
+        try:
+            outcome = await self._review_in_turn(request)
+            return outcome
+        finally:
+            completed = outcome is not None and outcome.outcome not in INCOMPLETE_OUTCOMES
+            self.settle_head(
+                request.pull,
+                request.delivery_id,
+                completed=completed,
+                head_sha=outcome.head_sha if outcome is not None else "",
+            )
+            if not completed:
+                self.note_incomplete(request.delivery_id)
+
+    async def _review_in_turn(self, request: ReviewRequest) -> ReviewOutcome:
         """Review a pull request, one review at a time per pull request.
 
         A request that arrives while a review of the same pull request runs waits
@@ -200,7 +282,7 @@ class EventContext:
         def on_head(resolved: ReviewRequest) -> bool:
             # The head was learnt by the review's prefetch: the push's own events
             # need not review it again, nor this one repeat the review just done.
-            self.mark_head(resolved.pull)
+            self.mark_head(resolved.pull, resolved.delivery_id)
             return not answered(resolved)
 
         head_known = request.known is not Known.NOTHING
@@ -234,8 +316,10 @@ class EventContext:
     async def publish_paused(self, pull: PullRequestRef, *, delivery_id: str) -> None:
         """The "paused" check for a pull request whose event says it is paused."""
         client = self.github.installation(pull.installation_id)
+        completed = False
         try:
             await publish_paused(client, pull, delivery_id=delivery_id)
+            completed = True
         except Exception:
             log.exception(
                 "could not post the paused check delivery=%s repo=%s pr=%d",
@@ -244,6 +328,11 @@ class EventContext:
                 pull.number,
             )
             return
+        finally:
+            # Settled like a review: a check that was not posted is posted next time.
+            self.settle_head(pull, delivery_id, completed=completed)
+            if not completed:
+                self.note_incomplete(delivery_id)
         log.info(
             "review paused delivery=%s repo=%s pr=%d head=%s",
             delivery_id,
@@ -253,25 +342,26 @@ class EventContext:
         )
 
 
-def pull_ref_from_pull(
-    pull: dict[str, Any], repository: dict[str, Any], installation_id: int
+def _pull_ref(
+    repository: payloads.Repository,
+    installation_id: int,
+    *,
+    number: int,
+    pull_url: str,
+    head_sha: str,
+    draft: bool = False,
 ) -> PullRequestRef:
-    """A PullRequestRef from a full pull request object (webhook or GET /pulls/{n})."""
     return PullRequestRef(
         installation_id=installation_id,
-        owner=str(repository["owner"]["login"]),
-        repo=str(repository["name"]),
-        number=int(pull["number"]),
-        head_sha=str(pull["head"]["sha"]),
-        default_branch=str(repository.get("default_branch") or "main"),
-        repository_url=str(repository["url"]),
-        pull_url=str(pull["url"]),
-        draft=bool(pull.get("draft", False)),
+        owner=repository.owner,
+        repo=repository.name,
+        number=number,
+        head_sha=head_sha,
+        default_branch=repository.default_branch,
+        repository_url=repository.url,
+        pull_url=pull_url,
+        draft=draft,
     )
-
-
-def _installation_id(event: sansio.Event) -> int:
-    return int(event.data["installation"]["id"])
 
 
 # --------------------------------------------------------------------------- pull_request
@@ -288,17 +378,27 @@ _AUTOMATIC_ACTIONS = frozenset({"opened", "synchronize"})
 @pull_request_router.register("pull_request", action="reopened")
 @pull_request_router.register("pull_request", action="ready_for_review")
 async def on_pull_request(event: sansio.Event, context: EventContext) -> None:
-    action = str(event.data["action"])
-    pull = pull_ref_from_pull(
-        event.data["pull_request"], event.data["repository"], _installation_id(event)
+    payload = payloads.pull_request_event(event.data)
+    action = payload.action
+    pull = _pull_ref(
+        payload.repository,
+        payload.installation_id,
+        number=payload.pull.number,
+        pull_url=payload.pull.url,
+        head_sha=payload.pull.head_sha,
+        draft=payload.pull.draft,
     )
     if action in _AUTOMATIC_ACTIONS:
-        if not context.claim_head(pull):
-            log.info("head already reviewed delivery=%s pr=%d", event.delivery_id, pull.number)
+        if not context.claim_head(pull, event.delivery_id):
+            log.info(
+                "head already reviewed or in review delivery=%s pr=%d",
+                event.delivery_id,
+                pull.number,
+            )
             return
     else:
-        context.mark_head(pull)
-    if is_paused(event.data["pull_request"].get("labels") or []):
+        context.mark_head(pull, event.delivery_id)
+    if is_paused(payload.pull.labels):
         await context.publish_paused(pull, delivery_id=event.delivery_id)
         return
     await context.review(
@@ -306,7 +406,9 @@ async def on_pull_request(event: sansio.Event, context: EventContext) -> None:
             pull=pull,
             delivery_id=event.delivery_id,
             trigger=f"pull_request.{action}",
-            first_review=action in _FIRST_REVIEW_ACTIONS,
+            # A redelivery of `opened` may follow a review that posted before failing.
+            first_review=action in _FIRST_REVIEW_ACTIONS
+            and not context.failed_before(event.delivery_id),
         )
     )
 
@@ -316,35 +418,32 @@ async def on_pull_request(event: sansio.Event, context: EventContext) -> None:
 checks_router = routing.Router()
 
 
-def _pull_refs_from_checks(
-    event: sansio.Event, pulls: list[dict[str, Any]], head_sha: str
-) -> list[PullRequestRef]:
+def _pull_refs_from_checks(payload: payloads.CheckEvent) -> list[PullRequestRef]:
     """Refs for the pull requests a check suite/run belongs to (same-repo PRs only:
     GitHub leaves the list empty for forks, whose pull_request events cover them).
 
     GitHub lists every open pull request whose head matches, including one from this
     repository's branch into another repository (an upstream): that one is not
     reviewed here, since its number and URL belong to the other repository."""
-    repository = event.data["repository"]
-    refs = []
-    for item in pulls:
-        base_repo = (item.get("base") or {}).get("repo") or {}
-        if base_repo.get("url", repository["url"]) != repository["url"]:
-            continue
-        ref = pull_ref_from_pull(
-            {**item, "head": {**item.get("head", {}), "sha": head_sha}},
+    repository = payload.repository
+    return [
+        _pull_ref(
             repository,
-            _installation_id(event),
+            payload.installation_id,
+            number=item.number,
+            pull_url=item.url,
+            head_sha=payload.head_sha,
         )
-        refs.append(ref)
-    return refs
+        for item in payload.pulls
+        if item.base_repository_url in (None, repository.url)
+    ]
 
 
 @checks_router.register("check_suite", action="requested")
 async def on_check_suite_requested(event: sansio.Event, context: EventContext) -> None:
-    suite = event.data["check_suite"]
-    for ref in _pull_refs_from_checks(event, suite.get("pull_requests") or [], suite["head_sha"]):
-        if not context.claim_head(ref):
+    payload = payloads.check_suite_event(event.data)
+    for ref in _pull_refs_from_checks(payload):
+        if not context.claim_head(ref, event.delivery_id):
             continue
         # The suite's summary of the pull request has no draft state and no labels:
         # the review's prefetch reads them, and skips a head the branch moved on
@@ -361,9 +460,9 @@ async def on_check_suite_requested(event: sansio.Event, context: EventContext) -
 
 @checks_router.register("check_suite", action="rerequested")
 async def on_check_suite_rerequested(event: sansio.Event, context: EventContext) -> None:
-    suite = event.data["check_suite"]
-    for ref in _pull_refs_from_checks(event, suite.get("pull_requests") or [], suite["head_sha"]):
-        context.mark_head(ref)
+    payload = payloads.check_suite_event(event.data)
+    for ref in _pull_refs_from_checks(payload):
+        context.mark_head(ref, event.delivery_id)
         await context.review(
             ReviewRequest(
                 pull=ref,
@@ -374,12 +473,13 @@ async def on_check_suite_rerequested(event: sansio.Event, context: EventContext)
         )
 
 
-async def _rerun_check(event: sansio.Event, context: EventContext, trigger: str) -> None:
-    run = event.data["check_run"]
-    if run.get("name") != CHECK_NAME:
+async def _rerun_check(
+    event: sansio.Event, context: EventContext, payload: payloads.CheckEvent, trigger: str
+) -> None:
+    if payload.name != CHECK_NAME:
         return
-    for ref in _pull_refs_from_checks(event, run.get("pull_requests") or [], run["head_sha"]):
-        context.mark_head(ref)
+    for ref in _pull_refs_from_checks(payload):
+        context.mark_head(ref, event.delivery_id)
         await context.review(
             ReviewRequest(pull=ref, delivery_id=event.delivery_id, trigger=trigger, explicit=True)
         )
@@ -387,15 +487,17 @@ async def _rerun_check(event: sansio.Event, context: EventContext, trigger: str)
 
 @checks_router.register("check_run", action="rerequested")
 async def on_check_run_rerequested(event: sansio.Event, context: EventContext) -> None:
-    await _rerun_check(event, context, "check_run.rerequested")
+    payload = payloads.check_run_event(event.data)
+    await _rerun_check(event, context, payload, "check_run.rerequested")
 
 
 @checks_router.register("check_run", action="requested_action")
 async def on_check_run_requested_action(event: sansio.Event, context: EventContext) -> None:
+    payload = payloads.check_run_event(event.data)
     # The "Re-run review" button of a completed check (see ghapp.render.RERUN_ACTIONS).
-    if (event.data.get("requested_action") or {}).get("identifier") != RERUN_ACTION_ID:
+    if payload.requested_action != RERUN_ACTION_ID:
         return
-    await _rerun_check(event, context, "check_run.requested_action")
+    await _rerun_check(event, context, payload, "check_run.requested_action")
 
 
 # --------------------------------------------------------------------------- the command
@@ -410,86 +512,85 @@ async def on_issue_comment(event: sansio.Event, context: EventContext) -> None:
     Edited and deleted comments are other actions (not routed); comments on plain
     issues and by bots (this app's own replies included: no loops) are ignored.
     """
-    issue = event.data["issue"]
-    comment = event.data["comment"]
-    if not issue.get("pull_request"):
+    payload = payloads.issue_comment_event(event.data)
+    if payload.pull_url is None:
         return
-    if (comment.get("user") or {}).get("type") == "Bot":
+    if payload.commenter_is_bot:
         return
-    command = parse_command(str(comment.get("body") or ""))
+    command = parse_command(payload.comment_body)
     if command is None:
         return
-    client = context.github.installation(_installation_id(event))
-    comment_url = str(comment["url"])
+    client = context.github.installation(payload.installation_id)
     try:
-        await client.add_reaction(comment_url=comment_url, content="eyes")
-        reaction = await _run_command(event, context, command, client)
+        await client.add_reaction(comment_url=payload.comment_url, content="eyes")
+        reaction = await _run_command(event, context, payload, command, client)
         if reaction is not None:
-            await client.add_reaction(comment_url=comment_url, content=reaction)
+            await client.add_reaction(comment_url=payload.comment_url, content=reaction)
     except Exception:
         log.exception(
             "command failed delivery=%s repo=%s pr=%s command=%s",
             event.delivery_id,
-            event.data["repository"].get("full_name"),
-            issue.get("number"),
+            payload.repository.full_name,
+            payload.issue_number,
             command.action.value,
         )
+        # Not done: a redelivery runs the command again.
+        context.note_incomplete(event.delivery_id)
         with contextlib.suppress(Exception):
-            await client.add_reaction(comment_url=comment_url, content="confused")
+            await client.add_reaction(comment_url=payload.comment_url, content="confused")
 
 
 async def _run_command(
-    event: sansio.Event, context: EventContext, command: Command, client: InstallationClient
+    event: sansio.Event,
+    context: EventContext,
+    payload: payloads.IssueCommentEvent,
+    command: Command,
+    client: InstallationClient,
 ) -> str | None:
     """Carry out a command. Returns the closing reaction: "rocket" when done,
     "confused" when the review failed (its check says why), None after a reply."""
-    issue = event.data["issue"]
-    comment = event.data["comment"]
-    repository = event.data["repository"]
-    owner, repo = str(repository["owner"]["login"]), str(repository["name"])
-    default_branch = str(repository.get("default_branch") or "main")
+    repository = payload.repository
     # The default branch's config decides who may: a PR cannot widen that itself.
     settings = await context.load_settings(
-        client, owner=owner, repo=repo, default_branch=default_branch
+        client,
+        owner=repository.owner,
+        repo=repository.name,
+        default_branch=repository.default_branch,
     )
-    commenter = str((comment.get("user") or {}).get("login") or "")
     allowed = may_run(
         settings,
-        association=str(comment.get("author_association") or "NONE"),
-        commenter=commenter,
-        pull_author=(issue.get("user") or {}).get("login"),
+        association=payload.author_association,
+        commenter=payload.commenter,
+        pull_author=payload.issue_author,
     )
-    comments_url = str(issue["comments_url"])
     if not allowed:
         await client.create_issue_comment(
-            comments_url=comments_url, body=denied_reply(settings, commenter=commenter)
+            comments_url=payload.comments_url,
+            body=denied_reply(settings, commenter=payload.commenter),
         )
         return None
     reply = text_reply(command, settings)
     if reply is not None:
-        await client.create_issue_comment(comments_url=comments_url, body=reply)
+        await client.create_issue_comment(comments_url=payload.comments_url, body=reply)
         return None
-    issue_url = str(issue["url"])
     if command.action is Action.PAUSE:
         await client.ensure_label(
-            repository_url=str(repository["url"]),
+            repository_url=repository.url,
             name=PAUSED_LABEL,
             color=PAUSED_LABEL_COLOR,
             description=PAUSED_LABEL_DESCRIPTION,
         )
-        await client.add_labels(issue_url=issue_url, labels=[PAUSED_LABEL])
+        await client.add_labels(issue_url=payload.issue_url, labels=[PAUSED_LABEL])
         return "rocket"
     if command.action is Action.RESUME:
-        await client.remove_label(issue_url=issue_url, name=PAUSED_LABEL)
-    pull = PullRequestRef(
-        installation_id=client.installation_id,
-        owner=owner,
-        repo=repo,
-        number=int(issue["number"]),
+        await client.remove_label(issue_url=payload.issue_url, name=PAUSED_LABEL)
+    assert payload.pull_url is not None  # checked by the caller
+    pull = _pull_ref(
+        repository,
+        client.installation_id,
+        number=payload.issue_number,
+        pull_url=payload.pull_url,
         head_sha="",  # read when the review starts: "review now" means the latest head
-        default_branch=default_branch,
-        repository_url=str(repository["url"]),
-        pull_url=str(issue["pull_request"]["url"]),
     )
     outcome = await context.review(
         ReviewRequest(
@@ -501,7 +602,7 @@ async def _run_command(
             known=Known.NOTHING,
         )
     )
-    return "confused" if outcome.outcome in ("failed", "cancelled") else "rocket"
+    return "confused" if outcome.outcome in INCOMPLETE_OUTCOMES else "rocket"
 
 
 ROUTER = routing.Router(pull_request_router, checks_router, comment_router)

@@ -1,8 +1,14 @@
 """The aiohttp server: `/healthz` and the webhook endpoint.
 
-The webhook handler only verifies, deduplicates and acknowledges; reviews run as
-tracked background tasks, so GitHub gets its answer in milliseconds (it gives up
-after 10 s) and a shutdown lets in-flight reviews finish, up to a bound.
+The webhook handler only verifies, validates, deduplicates and acknowledges;
+reviews run as tracked background tasks, so GitHub gets its answer in
+milliseconds (it gives up after 10 s) and a shutdown lets in-flight reviews
+finish, up to a bound.
+
+The endpoint faces the internet, so everything before the signature is checked
+is bounded: the body's size (read as it streams, the HMAC computed on the way),
+how many bodies are read at once, and how long a connection may take to send its
+headers and its body. Only a body whose signature matches is parsed.
 """
 
 from __future__ import annotations
@@ -21,13 +27,15 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from cachetools import TTLCache
 from gidgethub import routing, sansio
 
 from checks import review_document
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
-from ghapp import repoconfig
+from ghapp import payloads, repoconfig
+from ghapp.budget import Budget, BudgetedEngine, PoolRunner, ThreadRunner, WorkerPool
 from ghapp.github import GitHubApp, RetryPolicy, Sleep
 from ghapp.review import Engine, SettingsLoader
 from ghapp.routing import ROUTER, EventContext
@@ -35,8 +43,22 @@ from ghapp.settings import ServerSettings, SettingsError, load_server_settings, 
 
 log = logging.getLogger("ghapp.server")
 
-# GitHub caps webhook payloads at 25 MB.
-MAX_PAYLOAD_BYTES = 25 * 1024 * 1024
+# GitHub's cap is 25 MB, but the events this app subscribes to are far smaller: the
+# largest example payload is 32 KB, and one with every text field at GitHub's
+# maximum length, each character escaped at 12 bytes, stays under 2 MB (the README
+# has the figures). Anything larger is refused before it is read whole.
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
+# Bodies read at once; each is held (at most MAX_PAYLOAD_BYTES) until its signature
+# is checked. A delivery waits this long for a slot, then gets 503 with Retry-After.
+MAX_CONCURRENT_READS = 16
+READ_SLOT_WAIT_SECONDS = 2.0
+RETRY_AFTER_SECONDS = 10
+# After an early answer (413, 408) the rest of the body is read and dropped for up
+# to this long, so the client can read the answer instead of a connection reset.
+LINGER_SECONDS = 2.0
+# A header value sent before the signature is checked is the sender's text: logged short.
+_LOGGED_HEADER_CHARS = 80
 # GitHub redelivers with the same X-GitHub-Delivery; remember ids this long.
 DELIVERY_TTL_SECONDS = 60 * 60
 DELIVERY_CACHE_SIZE = 50_000
@@ -80,16 +102,33 @@ class BackgroundTasks:
 
 
 class RecentDeliveries:
-    """X-GitHub-Delivery ids seen recently (a redelivery keeps its id)."""
+    """X-GitHub-Delivery ids being handled now or handled recently (a redelivery keeps
+    its id). An id counts as handled only once its work completed: after a failure it
+    is forgotten, so GitHub's "Redeliver" runs it again."""
 
     def __init__(self, *, ttl: float = DELIVERY_TTL_SECONDS, maxsize: int = DELIVERY_CACHE_SIZE):
-        self._seen: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._handled: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._in_flight: set[str] = set()
 
-    def first_time(self, delivery_id: str) -> bool:
-        if delivery_id in self._seen:
+    def state(self, delivery_id: str) -> str | None:
+        """The id's state: "handled", "in flight", or None (to handle)."""
+        if delivery_id in self._handled:
+            return "handled"
+        if delivery_id in self._in_flight:
+            return "in flight"
+        return None
+
+    def begin(self, delivery_id: str) -> bool:
+        """True when the id is neither handled nor in flight; it is in flight from now."""
+        if self.state(delivery_id) is not None:
             return False
-        self._seen[delivery_id] = True
+        self._in_flight.add(delivery_id)
         return True
+
+    def finish(self, delivery_id: str, *, handled: bool) -> None:
+        self._in_flight.discard(delivery_id)
+        if handled:
+            self._handled[delivery_id] = True
 
 
 SETTINGS_KEY = web.AppKey("settings", ServerSettings)
@@ -97,6 +136,8 @@ BACKGROUND_KEY = web.AppKey("background", BackgroundTasks)
 DELIVERIES_KEY = web.AppKey("deliveries", RecentDeliveries)
 CONTEXT_KEY = web.AppKey("context", EventContext)
 ROUTER_KEY = web.AppKey("router", routing.Router)
+ENGINE_KEY = web.AppKey("engine", BudgetedEngine)
+READ_SLOTS_KEY = web.AppKey("read_slots", asyncio.Semaphore)
 
 
 def default_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
@@ -106,68 +147,191 @@ def default_engine(text: str, path: str, options: ReviewOptions) -> DocumentRepo
 
 def signature_matches(body: bytes, signature: str, secret: str) -> bool:
     """Constant-time check of X-Hub-Signature-256; never raises on odd input."""
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return _digest_matches(hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(), signature)
+
+
+def _digest_matches(hex_digest: str, signature: str) -> bool:
+    expected = "sha256=" + hex_digest
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
-def _reply(status: int, message: str) -> web.Response:
-    return web.json_response({"message": message}, status=status)
+def _reply(status: int, message: str, *, close: bool = False) -> web.Response:
+    response = web.json_response({"message": message}, status=status)
+    if close:
+        # The body was not read to its end: the connection cannot carry another request.
+        response.force_close()
+    return response
+
+
+def _logged(value: str) -> str:
+    return value[:_LOGGED_HEADER_CHARS] or "-"
+
+
+async def _read_signed_body(
+    request: web.Request, *, secret: str, signature: str, timeout: float
+) -> bytes | web.Response:
+    """The body, read as it streams with its HMAC computed on the way, when its
+    signature matches; otherwise the answer to give (401, 408, 413, 400)."""
+    delivery = _logged(request.headers.get("X-GitHub-Delivery", ""))
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_PAYLOAD_BYTES:
+                    log.warning(
+                        "webhook body over %d bytes delivery=%s", MAX_PAYLOAD_BYTES, delivery
+                    )
+                    return _reply(413, "payload too large", close=True)
+                mac.update(chunk)
+                chunks.append(chunk)
+    except TimeoutError:
+        log.warning(
+            "webhook body not received within %g s (%d bytes came) delivery=%s: closed",
+            timeout,
+            size,
+            delivery,
+        )
+        return _reply(408, "body not received in time", close=True)
+    except ConnectionError:
+        # Nobody is left to answer; not the server's error.
+        log.info("client went away after %d bytes of the body delivery=%s", size, delivery)
+        return _reply(400, "connection lost", close=True)
+    except asyncio.CancelledError:
+        # A runner with `handler_cancellation` cancels the handler when the client
+        # leaves (aiohttp's test server does); a shutdown leaves the transport open.
+        if request.transport is None:
+            log.info("client went away after %d bytes of the body delivery=%s", size, delivery)
+        raise
+    except HttpProcessingError as error:
+        log.info("malformed body framing delivery=%s: %s", delivery, error.message)
+        return _reply(400, "malformed body", close=True)
+    if not _digest_matches(mac.hexdigest(), signature):
+        log.warning("webhook signature mismatch delivery=%s", delivery)
+        return _reply(401, "signature missing or wrong")
+    return b"".join(chunks)
 
 
 async def handle_webhook(request: web.Request) -> web.Response:
+    """Verify, validate, deduplicate, acknowledge; the review runs afterwards.
+
+    Answers: 202 accepted (a review or a command runs), 200 (ping, an event or action
+    this app ignores, a duplicate delivery), 400 (missing GitHub headers, a body that
+    is not JSON or lacks what its handler reads), 401 (signature missing or wrong),
+    408 (body too slow), 413 (body too large), 415 (not uncompressed JSON), 503 (too
+    many bodies being read; retry later)."""
     app = request.app
     settings = app[SETTINGS_KEY]
-    if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
-        return _reply(413, "payload too large")
     if request.content_type != "application/json":
-        return _reply(415, "expected content type application/json")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _reply(413, "payload too large")
+        return _reply(415, "expected content type application/json", close=True)
+    if request.headers.get("Content-Encoding", "identity").strip().lower() not in (
+        "",
+        "identity",
+    ):
+        # GitHub never compresses deliveries, and a compressed body is a size bomb.
+        return _reply(415, "expected an uncompressed body", close=True)
+    if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
+        return _reply(413, "payload too large", close=True)
     signature = request.headers.get("X-Hub-Signature-256", "")
-    if not signature or not signature_matches(body, signature, settings.webhook_secret):
+    if not signature:
         log.warning(
-            "webhook signature %s delivery=%s",
-            "missing" if not signature else "mismatch",
-            request.headers.get("X-GitHub-Delivery", "-"),
+            "webhook signature missing delivery=%s",
+            _logged(request.headers.get("X-GitHub-Delivery", "")),
         )
-        return _reply(401, "signature missing or wrong")
+        return _reply(401, "signature missing or wrong", close=True)
     event_name = request.headers.get("X-GitHub-Event", "")
     delivery_id = request.headers.get("X-GitHub-Delivery", "")
     if not event_name or not delivery_id:
-        return _reply(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+        return _reply(400, "X-GitHub-Event and X-GitHub-Delivery are required", close=True)
+
+    slots = app[READ_SLOTS_KEY]
+    try:
+        async with asyncio.timeout(READ_SLOT_WAIT_SECONDS):
+            await slots.acquire()
+    except TimeoutError:
+        log.warning(
+            "too many webhook bodies being read: delivery=%s answered 503", _logged(delivery_id)
+        )
+        response = _reply(503, "busy, retry later", close=True)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    try:
+        body = await _read_signed_body(
+            request,
+            secret=settings.webhook_secret,
+            signature=signature,
+            timeout=settings.body_timeout_seconds,
+        )
+    finally:
+        slots.release()
+    if isinstance(body, web.Response):
+        return body
+
     try:
         data = json.loads(body)
+    except RecursionError:
+        return _reply(400, "body is nested too deeply")
     except (ValueError, UnicodeDecodeError):
         return _reply(400, "body is not JSON")
     if not isinstance(data, dict):
         return _reply(400, "body is not a JSON object")
+    try:
+        action = payloads.action_of(data)
+    except payloads.PayloadError as error:
+        return _reply(400, str(error))
 
-    if not app[DELIVERIES_KEY].first_time(delivery_id):
-        log.info("duplicate delivery=%s event=%s acknowledged", delivery_id, event_name)
-        return _reply(200, "duplicate delivery, already handled")
     if event_name == "ping":
         return _reply(200, "pong")
     event = sansio.Event(data, event=event_name, delivery_id=delivery_id)
     router = app[ROUTER_KEY]
     if not router.fetch(event):
-        return _reply(200, f"ignored {event_name}.{data.get('action', '-')}")
+        return _reply(200, f"ignored {event_name}.{action or '-'}")
+    try:
+        payloads.check(event_name, data)
+    except payloads.PayloadError as error:
+        log.warning("malformed payload delivery=%s event=%s: %s", delivery_id, event_name, error)
+        return _reply(400, str(error))
+    deliveries = app[DELIVERIES_KEY]
+    if not deliveries.begin(delivery_id):
+        state = deliveries.state(delivery_id)
+        log.info("duplicate delivery=%s event=%s (%s) acknowledged", delivery_id, event_name, state)
+        if state == "in flight":
+            return _reply(200, "duplicate delivery, being handled")
+        return _reply(200, "duplicate delivery, already handled")
     app[BACKGROUND_KEY].spawn(
-        _dispatch(router, event, app[CONTEXT_KEY]), name=f"delivery-{delivery_id}"
+        _dispatch(router, event, app[CONTEXT_KEY], deliveries), name=f"delivery-{delivery_id}"
     )
-    log.debug("accepted delivery=%s event=%s.%s", delivery_id, event_name, data.get("action"))
+    log.debug("accepted delivery=%s event=%s.%s", delivery_id, event_name, action)
     return _reply(202, "accepted")
 
 
-async def _dispatch(router: routing.Router, event: sansio.Event, context: EventContext) -> None:
+async def _dispatch(
+    router: routing.Router,
+    event: sansio.Event,
+    context: EventContext,
+    deliveries: RecentDeliveries,
+) -> None:
+    returned = False
     try:
         await router.dispatch(event, context)
+        returned = True
     except asyncio.CancelledError:
         raise
     except Exception:
-        # Reviews report their own failures; this catches a malformed payload.
+        # Reviews report their own failures and payloads were checked: this is a bug.
         log.exception("event handling failed delivery=%s event=%s", event.delivery_id, event.event)
+    finally:
+        # Remembered only once its work completed: a failed one may be redelivered.
+        handled = context.delivery_completed(event.delivery_id) and returned
+        deliveries.finish(event.delivery_id, handled=handled)
+        if not handled:
+            log.info(
+                "delivery=%s event=%s did not complete: a redelivery will be handled",
+                event.delivery_id,
+                event.event,
+            )
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -187,14 +351,32 @@ def create_app(
     sleep: Sleep = asyncio.sleep,
     clock: Callable[[], float] = time.time,
     drain_seconds: float = DEFAULT_DRAIN_SECONDS,
+    max_concurrent_reads: int = MAX_CONCURRENT_READS,
+    budget: Budget | None = None,
+    engine_in_pool: bool | None = None,
 ) -> web.Application:
     """The server. `http_session` (owned by the caller) replaces the one the app
-    would open; the other keywords exist so tests and benchmarks can swap parts."""
-    app = web.Application(client_max_size=MAX_PAYLOAD_BYTES)
+    would open; the other keywords exist so tests and benchmarks can swap parts.
+
+    The real engine, rendering and planning run in worker processes within
+    `budget` (default: the settings'). An injected engine runs in threads with the
+    size cap only, since a test's engine need not pickle; `engine_in_pool=True`
+    sends it to the workers too (it must then be a module-level function)."""
+    app = web.Application(
+        client_max_size=MAX_PAYLOAD_BYTES,
+        handler_args={
+            # aiohttp arms its keep-alive timer when a connection opens and after each
+            # answer, and closes the connection if no complete request head has come
+            # by then: that makes it the header timeout (and the idle bound).
+            "keepalive_timeout": settings.header_timeout_seconds,
+            "lingering_time": LINGER_SECONDS,
+        },
+    )
     app[SETTINGS_KEY] = settings
     app[BACKGROUND_KEY] = BackgroundTasks()
     app[DELIVERIES_KEY] = RecentDeliveries()
     app[ROUTER_KEY] = router
+    app[READ_SLOTS_KEY] = asyncio.Semaphore(max_concurrent_reads)
 
     async def github_session(app: web.Application) -> AsyncIterator[None]:
         session = http_session or aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
@@ -207,7 +389,9 @@ def create_app(
             sleep=sleep,
             clock=clock,
         )
-        app[CONTEXT_KEY] = EventContext(github=github, engine=engine, load_settings=load_settings)
+        app[CONTEXT_KEY] = EventContext(
+            github=github, engine=app[ENGINE_KEY], load_settings=load_settings
+        )
         try:
             yield
         finally:
@@ -222,6 +406,30 @@ def create_app(
         if cancelled:
             log.warning("shutdown cancelled %d unfinished review(s)", cancelled)
 
+    in_pool = engine is default_engine if engine_in_pool is None else engine_in_pool
+    document_budget = budget or settings.budget
+
+    async def review_workers(app: web.Application) -> AsyncIterator[None]:
+        # The event loop never runs engine, render or planning work: worker processes
+        # do (killed past their time limit), or threads for an injected engine.
+        if not in_pool:
+            app[ENGINE_KEY] = BudgetedEngine(engine, ThreadRunner(document_budget))
+            yield
+            return
+        runner = PoolRunner(WorkerPool(document_budget, workers=settings.review_workers))
+        # Workers start now, off the event loop, rather than on the first review.
+        await runner.warm_up()
+        # The engine itself rather than this module's wrapper: workers import less.
+        app[ENGINE_KEY] = BudgetedEngine(
+            review_document if engine is default_engine else engine, runner
+        )
+        try:
+            yield
+        finally:
+            # Registered first, so this runs last: after the drain, no review needs it.
+            await runner.close()
+
+    app.cleanup_ctx.append(review_workers)
     app.cleanup_ctx.append(github_session)
     app.cleanup_ctx.append(drain_reviews)
     app.router.add_get("/healthz", handle_health)

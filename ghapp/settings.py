@@ -17,14 +17,29 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from dotenv import dotenv_values
 
+from ghapp.budget import (
+    DEFAULT_DOCUMENT_MEMORY_MB,
+    DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
+    DEFAULT_MAX_DOCUMENT_KB,
+    Budget,
+    default_workers,
+)
+
 DEFAULT_WEBHOOK_PATH = "/api/github/webhooks"
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"  # inside a container the server must listen on all interfaces
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_LOG_LEVEL = "INFO"
+# A connection has this long to send a request's headers (from opening, or from the
+# previous answer), and a webhook then this long to send its body.
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+DEFAULT_BODY_TIMEOUT_SECONDS = 20.0
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # Probot's level names, so a Probot `.env` works as is.
 _LOG_LEVEL_ALIASES = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}
+# No budget setting needs more; the cap keeps a typo from meaning "no limit at all".
+_MAX_LIMIT = 1_000_000
+_MAX_WORKERS = 256
 
 
 class SettingsError(Exception):
@@ -45,10 +60,25 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     github_api_url: str = DEFAULT_GITHUB_API_URL
     log_level: str = DEFAULT_LOG_LEVEL
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    # The budget each document is reviewed within (see ghapp.budget).
+    max_document_kb: int = DEFAULT_MAX_DOCUMENT_KB
+    document_timeout_seconds: float = DEFAULT_DOCUMENT_TIMEOUT_SECONDS
+    document_memory_mb: int = DEFAULT_DOCUMENT_MEMORY_MB
+    review_workers: int = field(default_factory=default_workers)
 
     @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(
+            max_document_kb=self.max_document_kb,
+            timeout_seconds=self.document_timeout_seconds,
+            memory_mb=self.document_memory_mb,
+        )
 
 
 def read_environment(
@@ -91,6 +121,37 @@ def _private_key(env: Mapping[str, str], problems: list[str]) -> str:
         problems.append(f"{source}: malformed (expected an RSA private key in PEM format)")
         return ""
     return pem
+
+
+def _whole_number(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    problems: list[str],
+    *,
+    maximum: int = _MAX_LIMIT,
+) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if text.isascii() and text.isdigit() and 0 < int(text) <= maximum:
+        return int(text)
+    problems.append(f"{name}: malformed {text!r} (expected a whole number from 1 to {maximum})")
+    return default
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if 0 < seconds <= _MAX_LIMIT:  # also refuses nan and inf
+        return seconds
+    problems.append(f"{name}: malformed {text!r} (expected a number of seconds above 0)")
+    return default
 
 
 def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
@@ -139,6 +200,22 @@ def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
             f"{', '.join(level.lower() for level in _LOG_LEVELS)})"
         )
 
+    header_timeout = _seconds(
+        env, "HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS, problems
+    )
+    body_timeout = _seconds(env, "BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_SECONDS, problems)
+
+    max_document_kb = _whole_number(env, "MAX_DOCUMENT_KB", DEFAULT_MAX_DOCUMENT_KB, problems)
+    document_timeout = _seconds(
+        env, "DOCUMENT_TIMEOUT_SECONDS", DEFAULT_DOCUMENT_TIMEOUT_SECONDS, problems
+    )
+    document_memory_mb = _whole_number(
+        env, "DOCUMENT_MEMORY_MB", DEFAULT_DOCUMENT_MEMORY_MB, problems
+    )
+    review_workers = _whole_number(
+        env, "REVIEW_WORKERS", default_workers(), problems, maximum=_MAX_WORKERS
+    )
+
     if problems:
         raise SettingsError(problems)
     return ServerSettings(
@@ -150,4 +227,10 @@ def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
         host=host,
         github_api_url=api_url,
         log_level=log_level,
+        header_timeout_seconds=header_timeout,
+        body_timeout_seconds=body_timeout,
+        max_document_kb=max_document_kb,
+        document_timeout_seconds=document_timeout,
+        document_memory_mb=document_memory_mb,
+        review_workers=review_workers,
     )

@@ -213,14 +213,14 @@ def test_permission_errors_are_per_file(
 ) -> None:
     locked = write(workdir / "rfcs/locked.md", THIN_DOC)
     write(workdir / "rfcs/open.md", THIN_DOC)
-    real_read_bytes = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self: Path) -> bytes:
+    def open_file(self: Path, *args: Any, **kwargs: Any) -> Any:
         if self.name == locked.name:
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_file)
     code, payload, _ = run_json(["--fail-on", "never", "rfcs"], capsys)
     assert code == 2
     assert [d["path"] for d in payload["documents"]] == [os.path.normpath("rfcs/open.md")]
@@ -503,13 +503,13 @@ def test_plan_chunks_covers_every_file_once_largest_first(workdir: Path) -> None
     assert all(len(chunk) <= localfiles.MAX_CHUNK_FILES for chunk in chunks)
 
 
-_original_chunk_reviewer = localfiles._review_chunk
+_original_worker_reviewer = localfiles._review_in_worker
 
 
-def _dying_chunk_reviewer(paths: list[str], source: SettingsSource) -> list[ReviewOutcome]:
-    if any(path.endswith("0007-doc.md") for path in paths):
+def _dying_worker_reviewer(path: str, source: SettingsSource, budget: Any) -> ReviewOutcome:
+    if path.endswith("0007-doc.md"):
         os._exit(3)  # a worker killed mid-run (out of memory, a signal)
-    return _original_chunk_reviewer(paths, source)
+    return _original_worker_reviewer(path, source, budget)
 
 
 @pytest.mark.skipif(
@@ -519,12 +519,17 @@ def _dying_chunk_reviewer(paths: list[str], source: SettingsSource) -> list[Revi
 def test_a_dead_worker_does_not_lose_files(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     count = localfiles.PARALLEL_THRESHOLD + 5
     files = [str(write(workdir / f"rfcs/{n:04d}-doc.md", THIN_DOC)) for n in range(count)]
-    monkeypatch.setattr(localfiles, "_review_chunk", _dying_chunk_reviewer)
+    monkeypatch.setattr(localfiles, "_review_in_worker", _dying_worker_reviewer)
 
     outcomes = review_files(files, SettingsSource(), jobs=2)
 
     assert [outcome.path for outcome in outcomes] == files
-    assert all(isinstance(outcome, DocumentReport) for outcome in outcomes)
+    # The file that killed its worker is reported, not reviewed again in this
+    # process (where it could take the whole run down); every other file is reviewed.
+    (dead,) = [outcome for outcome in outcomes if isinstance(outcome, FileError)]
+    assert dead.path.endswith("0007-doc.md")
+    assert dead.message.startswith("not reviewed: needed more than")
+    assert sum(isinstance(outcome, DocumentReport) for outcome in outcomes) == count - 1
 
 
 def test_default_globs_skip_templates_but_not_new_drafts() -> None:

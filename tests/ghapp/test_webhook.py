@@ -91,7 +91,7 @@ async def test_missing_event_headers_is_400(client: TestClient[Any, Any]) -> Non
     assert response.status == 400
 
 
-async def test_payload_over_25_mb_is_413(client: TestClient[Any, Any]) -> None:
+async def test_payload_over_the_limit_is_413(client: TestClient[Any, Any]) -> None:
     body = b"{" + b" " * MAX_PAYLOAD_BYTES + b"}"
     response = await client.post(WEBHOOK, data=body, headers=headers(body))
     assert response.status == 413

@@ -300,6 +300,44 @@ PARSERS: dict[str, Callable[[object], object]] = {
 }
 
 
+# The payload URLs the app sends requests to, per event (`[]` stands for every item of
+# a list). They must lie under the configured API; see `foreign_urls`.
+REQUEST_URLS: dict[str, tuple[str, ...]] = {
+    "pull_request": ("pull_request.url", "repository.url"),
+    "check_suite": ("repository.url", "check_suite.pull_requests[].url"),
+    "check_run": ("repository.url", "check_run.pull_requests[].url"),
+    "issue_comment": (
+        "repository.url",
+        "issue.url",
+        "issue.comments_url",
+        "issue.pull_request.url",
+        "comment.url",
+    ),
+}
+
+
+def request_urls(event: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, URL) for every URL of a checked payload that the app would request."""
+    found: list[tuple[str, str]] = []
+    for spec in REQUEST_URLS.get(event, ()):
+        values: list[tuple[str, object]] = [("", data)]
+        for part in spec.split("."):
+            many = part.endswith("[]")
+            key = part.removesuffix("[]")
+            step: list[tuple[str, object]] = []
+            for where, value in values:
+                child = value.get(key) if isinstance(value, dict) else None
+                here = f"{where}.{key}" if where else key
+                if many:
+                    items = child if isinstance(child, list) else []
+                    step.extend((f"{here}[{index}]", item) for index, item in enumerate(items))
+                elif child is not None:
+                    step.append((here, child))
+            values = step
+        found.extend((where, value) for where, value in values if isinstance(value, str))
+    return found
+
+
 def check(event: str, data: dict[str, Any]) -> None:
     """Raise PayloadError when a payload of a routed event lacks what its handler reads.
     Events without a parser here are not read by any handler."""

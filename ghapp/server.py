@@ -36,7 +36,7 @@ from checks.options import ReviewOptions
 from checks.report import DocumentReport
 from ghapp import payloads, repoconfig
 from ghapp.budget import Budget, BudgetedEngine, PoolRunner, ThreadRunner, WorkerPool
-from ghapp.github import GitHubApp, RetryPolicy, Sleep
+from ghapp.github import ApiScope, ForeignURL, GitHubApp, RetryPolicy, Sleep
 from ghapp.review import Engine, SettingsLoader
 from ghapp.routing import ROUTER, EventContext
 from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
@@ -138,6 +138,7 @@ CONTEXT_KEY = web.AppKey("context", EventContext)
 ROUTER_KEY = web.AppKey("router", routing.Router)
 ENGINE_KEY = web.AppKey("engine", BudgetedEngine)
 READ_SLOTS_KEY = web.AppKey("read_slots", asyncio.Semaphore)
+API_SCOPE_KEY = web.AppKey("api_scope", ApiScope)
 
 
 def default_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
@@ -293,6 +294,15 @@ async def handle_webhook(request: web.Request) -> web.Response:
     except payloads.PayloadError as error:
         log.warning("malformed payload delivery=%s event=%s: %s", delivery_id, event_name, error)
         return _reply(400, str(error))
+    foreign = _first_foreign_url(app[API_SCOPE_KEY], event_name, data)
+    if foreign is not None:
+        log.warning(
+            "payload points outside the API delivery=%s event=%s: %s",
+            delivery_id,
+            event_name,
+            foreign,
+        )
+        return _reply(400, foreign)
     deliveries = app[DELIVERIES_KEY]
     if not deliveries.begin(delivery_id):
         state = deliveries.state(delivery_id)
@@ -305,6 +315,18 @@ async def handle_webhook(request: web.Request) -> web.Response:
     )
     log.debug("accepted delivery=%s event=%s.%s", delivery_id, event_name, action)
     return _reply(202, "accepted")
+
+
+def _first_foreign_url(scope: ApiScope, event_name: str, data: dict[str, Any]) -> str | None:
+    """Why the payload is refused when a URL the app would request (and send its token
+    to) lies outside the configured API, else None. The client refuses such requests
+    too; refusing the payload up front also keeps a check from being left unposted."""
+    for where, url in payloads.request_urls(event_name, data):
+        try:
+            scope.check(url)
+        except ForeignURL:
+            return f"{where}: not under the configured GitHub API ({scope.api_url})"
+    return None
 
 
 async def _dispatch(
@@ -373,6 +395,7 @@ def create_app(
         },
     )
     app[SETTINGS_KEY] = settings
+    app[API_SCOPE_KEY] = ApiScope.of(settings.github_api_url)
     app[BACKGROUND_KEY] = BackgroundTasks()
     app[DELIVERIES_KEY] = RecentDeliveries()
     app[ROUTER_KEY] = router

@@ -139,19 +139,18 @@ async def test_a_foreign_contents_url_fails_the_review_visibly(
     assert pull.reviews == []
 
 
-@pytest.mark.parametrize(
-    "pointed",
-    ["pull_request.url", "repository.url", "pull_request.url on another port"],
-)
-async def test_a_foreign_url_in_the_webhook_payload_is_refused(
-    client: Any,
-    fake_github: RedirectingGitHub,
-    foreign: ForeignHost,
-    caplog: pytest.LogCaptureFixture,
-    pointed: str,
-) -> None:
+def payload_pointing_elsewhere(
+    fake_github: RedirectingGitHub, foreign: ForeignHost, pointed: str
+) -> tuple[str, dict[str, Any]]:
     repo = fake_github.add_repo()
     pull = fake_github.add_pull(repo, added={DOC: TEXT})
+    if pointed.startswith(("comment.", "issue.")):
+        event = fake_github.issue_comment_event(repo, pull, "/product-review help")
+        if pointed == "comment.url":
+            event["comment"]["url"] = f"{foreign.url}/repos/{repo.full_name}/issues/comments/1"
+        else:
+            event["issue"]["comments_url"] = f"{foreign.url}/repos/{repo.full_name}/issues/7/c"
+        return "issue_comment", event
     event = fake_github.pull_request_event(repo, pull, "opened")
     if pointed == "repository.url":
         foreign_url = f"{foreign.url}/repos/{repo.full_name}"
@@ -164,14 +163,62 @@ async def test_a_foreign_url_in_the_webhook_payload_is_refused(
         event["pull_request"]["url"] = event["pull_request"]["url"].replace(
             fake_github.url, foreign.url
         )
+    return "pull_request", event
+
+
+@pytest.mark.parametrize(
+    "pointed",
+    [
+        "pull_request.url",
+        "repository.url",
+        "pull_request.url on another port",
+        "comment.url",
+        "issue.comments_url",
+    ],
+)
+async def test_a_payload_pointing_outside_the_api_is_refused_before_any_work(
+    client: Any,
+    fake_github: RedirectingGitHub,
+    foreign: ForeignHost,
+    caplog: pytest.LogCaptureFixture,
+    pointed: str,
+) -> None:
+    event_name, event = payload_pointing_elsewhere(fake_github, foreign, pointed)
     with caplog.at_level(logging.WARNING):
-        await deliver(client, "pull_request", event)
+        response = await deliver(client, event_name, event)
+    assert response.status == 400
+    reason = (await response.json())["message"]
+    field_name = pointed.split(" ")[0]
+    assert reason.startswith(f"{field_name}: not under the configured GitHub API"), reason
+    assert foreign.requests == []
+    assert fake_github.api_calls() == []  # not even a token was minted
+    assert outcomes(client) == []
+    assert "ghs_" not in caplog.text
+
+
+async def test_the_client_refuses_a_payload_url_even_when_it_gets_that_far(
+    fake_github: RedirectingGitHub,
+    foreign: ForeignHost,
+    key_pair: KeyPair,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The webhook refuses such payloads; the client is the second line of defence.
+    async with aiohttp.ClientSession() as session:
+        app = GitHubApp(
+            session=session,
+            app_id=APP_ID,
+            private_key=key_pair.private_pem,
+            api_url=fake_github.url,
+        )
+        client = app.installation(42)
+        with caplog.at_level(logging.WARNING):
+            with pytest.raises(ForeignURL):
+                await client.list_pull_files(pull_url=f"{foreign.url}/repos/acme/w/pulls/7")
+            with pytest.raises(ForeignURL):
+                await client.create_issue_comment(
+                    comments_url=f"{foreign.url}/repos/acme/w/issues/7/comments", body="hi"
+                )
     assert_refused(foreign, caplog)
-    assert "refused to send a request to" in failure_reason(client)
-    assert pull.reviews == []
-    # The refusal happens before the check run exists or, for repository.url,
-    # is what stops it from being created.
-    assert repo.check_runs == {}
 
 
 async def test_a_foreign_next_page_is_refused(
@@ -208,40 +255,6 @@ async def test_a_foreign_check_run_url_is_refused(
     assert "refused to send a request to" in failure_reason(client)
     # The check run lives on GitHub, but every way to finish it pointed elsewhere.
     assert fake_github.calls("PATCH") == []
-
-
-async def test_a_foreign_comment_url_gets_no_reaction(
-    client: Any,
-    fake_github: RedirectingGitHub,
-    foreign: ForeignHost,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    repo = fake_github.add_repo()
-    pull = fake_github.add_pull(repo, added={DOC: TEXT})
-    event = fake_github.issue_comment_event(repo, pull, "/product-review help")
-    event["comment"]["url"] = f"{foreign.url}/repos/{repo.full_name}/issues/comments/1"
-    with caplog.at_level(logging.WARNING):
-        await deliver(client, "issue_comment", event)
-    assert_refused(foreign, caplog)
-    assert pull.reactions == {} and pull.issue_comments == []
-
-
-async def test_a_foreign_comments_url_gets_no_reply(
-    client: Any,
-    fake_github: RedirectingGitHub,
-    foreign: ForeignHost,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    repo = fake_github.add_repo()
-    pull = fake_github.add_pull(repo, added={DOC: TEXT})
-    event = fake_github.issue_comment_event(repo, pull, "/product-review help")
-    event["issue"]["comments_url"] = f"{foreign.url}/repos/{repo.full_name}/issues/7/comments"
-    with caplog.at_level(logging.WARNING):
-        await deliver(client, "issue_comment", event)
-    assert_refused(foreign, caplog)
-    assert pull.issue_comments == []
-    # The command is seen, then says it could not be carried out.
-    assert pull.reactions[event["comment"]["id"]] == ["eyes", "confused"]
 
 
 async def test_the_app_jwt_never_leaves_either(

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import jsonschema
 import pathspec
 import yaml
 
@@ -38,6 +37,9 @@ from checks.config import (
 )
 from checks.options import CheckPolicy, DimensionPolicy, ReviewOptions
 from checks.report import Category, Requirement, Severity
+
+if TYPE_CHECKING:
+    import jsonschema
 
 CONFIG_PATH = ".github/product-review.yml"
 SCHEMA_RESOURCE = "product-review.schema.json"
@@ -77,6 +79,10 @@ def schema() -> Mapping[str, Any]:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
+    # Imported on first use: most command-line runs have no config file to validate,
+    # and the import is a large part of the command's start-up time.
+    import jsonschema.validators
+
     validator_class = jsonschema.validators.validator_for(schema())
     return validator_class(schema())
 

@@ -387,14 +387,22 @@ def parse(text: str, path: str = "") -> Document:
         tokens: list[str] = []
         token_lines: list[int] = []
         first_line = bisect_right(parser_starts, first_offset)
-        for k, segment in enumerate(raw.lower().split("\n")):
-            found = TOKEN_RE.findall(segment)
-            if found:
-                tokens.extend(found)
-                line = first_line + k
-                if remap:
-                    line = line_of(parser_starts[min(line, len(parser_starts)) - 1])
-                token_lines.extend([line] * len(found))
+        lowered = raw.lower()
+        if "\n" not in lowered:  # most blocks are one line: no split, no loop
+            tokens = TOKEN_RE.findall(lowered)
+            line = first_line
+            if remap and tokens:
+                line = line_of(parser_starts[min(line, len(parser_starts)) - 1])
+            token_lines = [line] * len(tokens)
+        else:
+            for k, segment in enumerate(lowered.split("\n")):
+                found = TOKEN_RE.findall(segment)
+                if found:
+                    tokens.extend(found)
+                    line = first_line + k
+                    if remap:
+                        line = line_of(parser_starts[min(line, len(parser_starts)) - 1])
+                    token_lines.extend([line] * len(found))
         block_text = raw.replace("\n", " ").strip()
         if not block_text and not collector.tags:
             return

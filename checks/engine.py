@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import replace
 
 from checks import tables
@@ -74,18 +76,37 @@ def review_document(
         for f in _gap_findings(doc, dimensions, category, options)
         if not suppressed.silences_gap(f.check)
     ]
-    for raw in find(doc, options.aliases):
-        finding = _line_finding(raw, category, options, doc.line_count)
-        if finding is not None and not suppressed.silences(finding):
-            findings.append(finding)
+    candidates = _line_candidates(find(doc, options.aliases), options, doc.line_count)
+    kept = (
+        [(raw, severity) for raw, severity in candidates if not suppressed.silences(raw)]
+        if suppressed.active
+        else candidates
+    )
+    listed = heapq.nsmallest(
+        max(options.max_findings, 0), kept, key=lambda item: (-item[1].rank, item[0].line)
+    )
+    findings.extend(
+        _line_finding(raw, severity, category, doc.line_count) for raw, severity in listed
+    )
     findings = _deduplicate(findings)
     findings.sort(key=Finding.sort_key)
-    parse_note = "the Markdown parser stopped early; only the first part was reviewed"
+    omitted = len(kept) - len(listed)
+    report_notes = list(settings.notes)
+    if doc.parse_failed:
+        report_notes.insert(
+            0, "the Markdown parser stopped early; only the first part was reviewed"
+        )
+    if omitted:
+        report_notes.append(
+            f"{omitted} more line findings are not listed: a report lists at most "
+            f"{options.max_findings}, the most severe first"
+        )
     return replace(
         base,
         findings=tuple(findings),
         top_questions=_top_questions(findings, category, options.max_top_questions),
-        notes=((parse_note,) if doc.parse_failed else ()) + settings.notes,
+        notes=tuple(report_notes),
+        omitted_findings=omitted,
     )
 
 
@@ -211,7 +232,12 @@ class _Suppression:
     def silences_gap(self, key: str) -> bool:
         return key in self.everywhere
 
-    def silences(self, finding: Finding) -> bool:
+    @property
+    def active(self) -> bool:
+        """Whether anything is silenced at all (most documents have no directive)."""
+        return bool(self.everywhere or self._off or self._every_check or self._by_check)
+
+    def silences(self, finding: Finding | RawFinding) -> bool:
         if finding.check in self.everywhere:
             return True
         if finding.line in self._off or finding.line in self._every_check:
@@ -232,6 +258,9 @@ class _LineRanges:
             else:
                 self._starts.append(start)
                 self._ends.append(end)
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
 
     def __contains__(self, line: int) -> bool:
         position = bisect_right(self._starts, line) - 1
@@ -293,30 +322,49 @@ def _gap_findings(
     return gaps
 
 
+def _line_candidates(
+    raws: Iterable[RawFinding], options: ReviewOptions, line_count: int
+) -> list[tuple[RawFinding, Severity]]:
+    """Enabled line findings with their severity, lines clamped into the document,
+    each (check, line, excerpt) once."""
+    seen: set[tuple[str, int, str]] = set()
+    candidates: list[tuple[RawFinding, Severity]] = []
+    for raw in raws:
+        policy = options.checks.get(raw.check)
+        if policy is not None and not policy.enabled:
+            continue
+        severity = (
+            policy.severity if policy and policy.severity else None
+        ) or tables.CHECK_SEVERITY[raw.check]
+        line = min(max(raw.line, 1), line_count)
+        end_line = min(max(raw.end_line, line), line_count)
+        excerpt = raw.excerpt if len(raw.excerpt) <= 80 else raw.excerpt[:77] + "..."
+        key = (raw.check, line, excerpt)
+        if key in seen:
+            continue
+        seen.add(key)
+        if line != raw.line or end_line != raw.end_line or excerpt is not raw.excerpt:
+            raw = RawFinding(raw.check, line, end_line, excerpt)
+        candidates.append((raw, severity))
+    return candidates
+
+
 def _line_finding(
-    raw: RawFinding, category: Category, options: ReviewOptions, line_count: int
-) -> Finding | None:
-    policy = options.checks.get(raw.check)
-    if policy is not None and not policy.enabled:
-        return None
-    severity = (policy.severity if policy and policy.severity else None) or tables.CHECK_SEVERITY[
-        raw.check
-    ]
+    raw: RawFinding, severity: Severity, category: Category, line_count: int
+) -> Finding:
     question = tables.CATEGORY_CHECK_QUESTIONS.get(category, {}).get(
         raw.check, tables.CHECK_QUESTIONS[raw.check]
     )
-    excerpt = raw.excerpt if len(raw.excerpt) <= 80 else raw.excerpt[:77] + "..."
-    line = min(max(raw.line, 1), line_count)
     return Finding(
         check=raw.check,
         kind=FindingKind.LINE,
         severity=severity,
-        line=line,
-        end_line=min(max(raw.end_line, line), line_count),
-        message=tables.CHECK_MESSAGES[raw.check].format(excerpt=excerpt),
+        line=raw.line,
+        end_line=raw.end_line,
+        message=tables.CHECK_MESSAGES[raw.check].format(excerpt=raw.excerpt),
         question=question,
         why=tables.CHECK_WHY[raw.check],
-        excerpt=excerpt,
+        excerpt=raw.excerpt,
     )
 
 

@@ -228,10 +228,12 @@ def _raw(check: str, block: Block, index: int, length: int) -> RawFinding:
     )
 
 
+_PLACEHOLDER_WORDS = frozenset({"tbd", "todo", "tbc", "fixme", "xxx", "tktk"})
+
+
 def _placeholders(block: Block) -> list[RawFinding]:
     found: list[RawFinding] = []
-    lowered = {t for t in block.tokens if t in {"tbd", "todo", "tbc", "fixme", "xxx", "tktk"}}
-    if lowered:
+    if not _PLACEHOLDER_WORDS.isdisjoint(block.tokens):
         match = _PLACEHOLDER_RE.search(block.text)
         if match:
             word = match.group(0).lower()

@@ -42,6 +42,10 @@ class ReviewOptions:
     questions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # How many questions the document summary keeps (best first).
     max_top_questions: int = 5
+    # How many line findings a report lists, most severe first: a generated document
+    # can raise one on every line, and nobody reads (or GitHub shows) past a few
+    # hundred. The report counts the rest.
+    max_findings: int = 1000
 
 
 DEFAULT_OPTIONS = ReviewOptions()

@@ -123,6 +123,7 @@ class DocumentReport:
     top_questions: tuple[Question, ...] = ()
     skipped: bool = False  # front matter `product_review: skip`
     notes: tuple[str, ...] = field(default_factory=tuple)
+    omitted_findings: int = 0  # line findings past `ReviewOptions.max_findings`, not listed
 
     def dimension(self, key: str) -> DimensionResult:
         for result in self.dimensions:
@@ -151,6 +152,7 @@ class DocumentReport:
             "skipped": self.skipped,
             # What the review left out, and why (e.g. front matter it ignored).
             "notes": list(self.notes),
+            "omitted_findings": self.omitted_findings,
             "dimensions": {
                 d.key: {
                     "status": d.status.value,

@@ -158,7 +158,7 @@ def render_check(
     if not ordered and not left_out:
         return render_skipped()
 
-    question_count = sum(len(report.findings) for report in reviewed)
+    question_count = sum(len(report.findings) + report.omitted_findings for report in reviewed)
     failing_level = settings.fail_on.severity
     blocking = (
         0

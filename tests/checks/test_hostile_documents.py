@@ -21,6 +21,7 @@ from types import FrameType, ModuleType
 import pytest
 
 from checks import DocumentReport, FindingKind, review_document
+from checks.options import ReviewOptions
 
 WATCHDOG_SECONDS = 20
 FUZZ_ENTRY = Path(__file__).resolve().parents[2] / "fuzz" / "fuzz_engine.py"
@@ -236,3 +237,21 @@ def test_fuzz_entry_point_checks_the_contract() -> None:
     fuzz = _fuzz_entry()
     assert fuzz.git_line_count("a\rb\n") == 1
     assert fuzz.text_of(b"\x02" + "\ud800".encode("utf-16-le", "surrogatepass")) == "\ud800"
+
+
+def test_a_report_lists_at_most_max_findings_most_severe_first() -> None:
+    # One absolute requirement per paragraph (suggestions), then a placeholder (a
+    # warning) at the very end: the cap keeps the warning, and counts the rest.
+    text = "# Doc\n\n" + "We need real-time sync for all providers.\n\n" * 600 + "Owner: TBD\n"
+    options = ReviewOptions(max_findings=100)
+    report = review_document(text, "docs/rfcs/x.md", options)
+    line_findings = [f for f in report.findings if f.kind is FindingKind.LINE]
+    assert len(line_findings) == 100
+    assert any(f.check == "placeholder" and f.line == report.line_count for f in line_findings)
+    uncapped = review_document(text, "docs/rfcs/x.md")
+    total = sum(f.kind is FindingKind.LINE for f in uncapped.findings)
+    assert total > 100 and uncapped.omitted_findings == 0
+    assert report.omitted_findings == total - 100
+    assert any("more line findings are not listed" in note for note in report.notes)
+    assert report.to_dict()["omitted_findings"] == total - 100
+    assert [f.line for f in report.findings] == sorted(f.line for f in report.findings)

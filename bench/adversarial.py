@@ -299,7 +299,12 @@ def _tree_rss_mb(pid: int) -> float:
                 for line in status:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            # Children are listed per thread; pools start theirs from other threads.
+            children = [
+                child
+                for task in Path(f"/proc/{current}/task").iterdir()
+                for child in (task / "children").read_text().split()
+            ]
         except OSError:
             continue
         pending.extend(int(child) for child in children)

@@ -1,6 +1,6 @@
 """Effective settings for a review: which files are design docs, how to judge them,
 how to comment. Pure data; loading and validating `.github/product-review.yml`
-builds one of these (see the config issue), and defaults apply otherwise.
+builds one of these, and defaults apply otherwise.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The six line-level checks of DESIGN.md.
+"""The six line-level checks (the README lists them).
 
 Each check looks at one block (paragraph, list item, table row) at a time and
 at the sentence around a match, so harmless uses stay quiet: "all tests pass"

@@ -2,13 +2,14 @@
 
 Pure functions: reports (and per-file read errors) in, one string out. The CLI
 decides where the string goes; nothing here touches files, the clock or the
-terminal. The JSON shape is the contract of DESIGN.md and must not change meaning.
+terminal. The JSON shape is a documented contract and must not change meaning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -305,9 +306,15 @@ def _summary_line(reports: Sequence[DocumentReport], errors: Sequence[FileError]
 # --- sarif --------------------------------------------------------------------------
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def artifact_uri(path: str) -> str:
     """A SARIF `artifactLocation.uri`: POSIX separators, percent-encoded, relative kept
     relative (code scanning resolves it against the repository root)."""
+    # A file name that is not valid UTF-8 reaches us with lone surrogates, which no
+    # URI can carry: they become U+FFFD, so the report still names the file.
+    path = _SURROGATE_RE.sub("\ufffd", path)
     if PureWindowsPath(path).drive:
         return PureWindowsPath(path).as_uri()
     posix = PurePosixPath(path.replace("\\", "/"))
@@ -322,7 +329,7 @@ def _fingerprint(report: DocumentReport, finding: Finding, occurrence: int) -> s
     material = "\0".join(
         (report.path, finding.check, finding.excerpt or finding.message, str(occurrence))
     )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _sarif_rules() -> list[dict[str, Any]]:

@@ -142,7 +142,7 @@ class DocumentReport:
         return top is not None and top.rank >= level.rank
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of DESIGN.md (extra keys allowed, none renamed)."""
+        """The JSON contract the README documents (extra keys allowed, none renamed)."""
         return {
             "path": self.path,
             "category": self.category.value,

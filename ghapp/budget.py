@@ -155,6 +155,7 @@ def _run_within(
 ) -> T:
     # Measured per job, so every document gets the same headroom whatever the
     # worker's heap looks like after the previous one.
+    unlimited = resource.getrlimit(resource.RLIMIT_AS)
     _limit_address_space(memory_bytes)
     try:
         return function(*args, **kwargs)
@@ -162,6 +163,10 @@ def _run_within(
         # The error's traceback keeps alive whatever the job's frames held, so
         # sending it back could run out of memory again: leave the handler first.
         pass
+    finally:
+        # The limit is this job's alone: the result's trip back and the next job's
+        # arguments are not counted against it.
+        resource.setrlimit(resource.RLIMIT_AS, unlimited)
     raise MemoryError(f"over the limit of {memory_bytes // (1024 * 1024)} MB")
 
 
@@ -276,7 +281,7 @@ class PoolRunner:
     async def review(
         self, engine: Engine, text: str, path: str, options: ReviewOptions
     ) -> DocumentReport | NotReviewed:
-        too_large = self.budget.check_size(path, len(text.encode("utf-8")))
+        too_large = self.budget.check_size(path, len(text.encode("utf-8", "surrogatepass")))
         if too_large is not None:
             return too_large
         future = await self._finished(
@@ -329,7 +334,7 @@ class ThreadRunner:
     async def review(
         self, engine: Engine, text: str, path: str, options: ReviewOptions
     ) -> DocumentReport | NotReviewed:
-        too_large = self.budget.check_size(path, len(text.encode("utf-8")))
+        too_large = self.budget.check_size(path, len(text.encode("utf-8", "surrogatepass")))
         if too_large is not None:
             return too_large
         return await asyncio.to_thread(engine, text, path, options)

@@ -186,7 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_file_names_as_given() -> None:
+    """A file name that is not valid UTF-8 arrives with lone surrogates; write its
+    original bytes back out, as `ls` would, instead of failing on it."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="surrogateescape")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _write_file_names_as_given()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -567,7 +567,7 @@ class InstallationClient:
         data.update(_check_run_result(conclusion, output, actions))
         await self._send(_Request("PATCH", check_run.url, data=data))
 
-    # -- issue comments, reactions, labels (the comment command, issue 5) ----------
+    # -- issue comments, reactions, labels (the comment command) --------------------
 
     async def create_issue_comment(self, *, comments_url: str, body: str) -> dict[str, Any]:
         """Reply on a pull request's conversation (`issue.comments_url` of the payload)."""

@@ -53,7 +53,7 @@ _EXCERPT_CHARS = 200
 _NOTE_CHARS = 400
 
 RERUN_ACTION_ID = "rerun"
-# The Check Run button (issue 5); GitHub allows label ≤ 20, description ≤ 40 and
+# The Check Run button; GitHub allows label ≤ 20, description ≤ 40 and
 # identifier ≤ 20 characters.
 RERUN_ACTIONS: tuple[dict[str, str], ...] = (
     {

@@ -1,6 +1,6 @@
 """Loading a repository's `.github/product-review.yml` through the GitHub API.
 
-Layers, lowest precedence first (DESIGN.md, the config issue):
+Layers, lowest precedence first:
 
 1. built-in defaults;
 2. the organisation's `.github` repository, file `.github/product-review.yml`;
@@ -190,7 +190,9 @@ class RepoConfigLoader:
             raise
         layers = [layer for chain in loaded for layer in chain.layers]
         errors = [error for chain in loaded for error in chain.errors]
-        return settings_from_layers(layers, extra_errors=errors)
+        # Interpreting (like parsing) is pure Python in a thread: the interpreter hands
+        # the event loop its turn every few milliseconds, so webhooks stay answered.
+        return await asyncio.to_thread(settings_from_layers, layers, extra_errors=errors)
 
     async def errors_at(
         self, reader: FileReader, *, owner: str, repo: str, ref: str
@@ -204,7 +206,7 @@ class RepoConfigLoader:
         fetched = await self._fetch(reader, target, ref, scope=None)
         if fetched is None:
             return ()
-        return self._parse(fetched, str(target)).errors
+        return (await self._parse(fetched, str(target))).errors
 
     async def _chain(
         self,
@@ -218,7 +220,7 @@ class RepoConfigLoader:
         fetched = await fetch(start, ref)
         if fetched is None:
             return _Chain([], [])
-        parsed = self._parse(fetched, str(start))
+        parsed = await self._parse(fetched, str(start))
         found: list[tuple[str, ParsedConfig]] = [(layer.value, parsed)]
         errors: list[ConfigError] = []
         trail = [start]
@@ -245,7 +247,7 @@ class RepoConfigLoader:
                     problem(f"{target} was not found (or the app cannot read that repository)")
                 )
                 break
-            parsed = self._parse(fetched_target, str(target))
+            parsed = await self._parse(fetched_target, str(target))
             found.append((Layer.EXTENDS.value, parsed))
             trail.append(target)
         found.reverse()
@@ -278,13 +280,15 @@ class RepoConfigLoader:
             self._shared[key] = fetched
         return fetched
 
-    def _parse(self, fetched: FetchedFile, source: str) -> ParsedConfig:
+    async def _parse(self, fetched: FetchedFile, source: str) -> ParsedConfig:
         if fetched is _NOT_UTF8:
             return ParsedConfig(source, {}, errors=(ConfigError(source, "", "not UTF-8 text"),))
         key = (source, fetched.sha)
         cached = self._parsed.get(key)
         if cached is None:
-            cached = self._parsed[key] = parse_config(fetched.text, source=source)
+            # Up to 64 KB of YAML takes a few hundred milliseconds: not on the loop.
+            cached = await asyncio.to_thread(parse_config, fetched.text, source=source)
+            self._parsed[key] = cached
         return cached
 
 

@@ -53,6 +53,11 @@ from ghapp.render import (
 from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, config_errors_at
 
 CHECK_NAME = "Product review"
+# Line findings listed for a whole review, shared among its documents (each keeps at
+# least the minimum); a report counts the ones it leaves out. GitHub shows 50
+# annotations and 10 inline comments, so this is far more than anyone reads.
+REVIEW_FINDINGS = 10_000
+MIN_FINDINGS_PER_DOCUMENT = 20
 # Marker format documented in ghapp.render; used to make a review body carry the
 # fingerprints of its inline comments too, so one list call finds everything asked.
 _FINGERPRINT_MARKER = "<!-- product-review:fp={} -->"
@@ -439,12 +444,17 @@ async def _run_engine(
     many run in parallel). A document over a limit is a `NotReviewed`; an engine
     error fails the review."""
     function, runner = split_engine(engine)
+    # The reports cross to the server process and back to the workers for rendering
+    # and planning; their size is bounded for the whole review, not only per document.
+    per_document = max(MIN_FINDINGS_PER_DOCUMENT, REVIEW_FINDINGS // max(len(documents), 1))
+
+    def options_for(path: str) -> ReviewOptions:
+        options = settings.options_for(path)
+        return dataclasses.replace(options, max_findings=min(options.max_findings, per_document))
 
     async def review_one(item: PullFile, text: str) -> DocumentReport | NotReviewed:
         try:
-            return await runner.review(
-                function, text, item.filename, settings.options_for(item.filename)
-            )
+            return await runner.review(function, text, item.filename, options_for(item.filename))
         except Exception as error:
             raise ReviewFailed(f"the review engine failed on {item.filename}", error) from error
 

@@ -151,10 +151,15 @@ class EventContext:
         """True when an automatic trigger may review this head of this PR: no review of
         it completed recently and none is in flight."""
         key = self._head_key(pull)
-        if key in self.recent_heads:
-            return False
-        self.recent_heads[key] = delivery_id
-        return True
+        holder = self.recent_heads.get(key)
+        if holder is None:
+            self.recent_heads[key] = delivery_id
+            return True
+        if holder != _HEAD_REVIEWED and holder != delivery_id:
+            # Deferred to a review still in flight, which may yet fail: until it has
+            # completed, this delivery is not handled either, so its redelivery counts.
+            self.note_incomplete(delivery_id)
+        return False
 
     def mark_head(self, pull: PullRequestRef, delivery_id: str) -> None:
         """A review of this head is starting: automatic triggers for it need not start

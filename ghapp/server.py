@@ -52,6 +52,10 @@ READ_CHUNK_BYTES = 64 * 1024
 # Bodies read at once; each is held (at most MAX_PAYLOAD_BYTES) until its signature
 # is checked. A delivery waits this long for a slot, then gets 503 with Retry-After.
 MAX_CONCURRENT_READS = 16
+# A body gets this long to start, then must keep arriving at this rate (GitHub sends
+# a whole delivery in milliseconds); `BODY_TIMEOUT_SECONDS` still caps the total.
+BODY_GRACE_SECONDS = 2.0
+MIN_BODY_BYTES_PER_SECOND = 16 * 1024
 READ_SLOT_WAIT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 10
 # After an early answer (413, 408) the rest of the body is read and dropped for up
@@ -177,10 +181,17 @@ async def _read_signed_body(
     mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
     chunks: list[bytes] = []
     size = 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(started + min(timeout, BODY_GRACE_SECONDS)) as deadline:
             async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
                 size += len(chunk)
+                # A slot is only held while the body keeps coming: after a grace
+                # period, it must arrive at a minimum rate, so a few connections
+                # dribbling bytes cannot keep GitHub's deliveries waiting.
+                allowed = BODY_GRACE_SECONDS + size / MIN_BODY_BYTES_PER_SECOND
+                deadline.reschedule(started + min(timeout, allowed))
                 if size > MAX_PAYLOAD_BYTES:
                     log.warning(
                         "webhook body over %d bytes delivery=%s", MAX_PAYLOAD_BYTES, delivery
@@ -190,9 +201,9 @@ async def _read_signed_body(
                 chunks.append(chunk)
     except TimeoutError:
         log.warning(
-            "webhook body not received within %g s (%d bytes came) delivery=%s: closed",
-            timeout,
+            "webhook body too slow: %d bytes in %.1f s delivery=%s: closed",
             size,
+            loop.time() - started,
             delivery,
         )
         return _reply(408, "body not received in time", close=True)

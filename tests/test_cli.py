@@ -565,3 +565,38 @@ def test_pre_commit_hook_runs_the_real_command_on_design_doc_paths() -> None:
     assert not picked("docs/notes/standup.md")
     assert not picked("rfcs/0000-template.md")
     assert not picked("keps/NNNN-kep-template/README.md")
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path: Path) -> None:
+    name = b"bad\xff\xfename.md"
+    (tmp_path / os.fsdecode(name)).write_text("# T\n\nTBD\n", encoding="utf-8")
+    # A UTF-8 locale, where Python's standard streams refuse such names by default.
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}
+    outputs: dict[str, bytes] = {}
+    for output_format in ("sarif", "json", "github", "text"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ghapp.cli",
+                "check",
+                os.fsdecode(name),
+                "--format",
+                output_format,
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+        assert done.returncode in (0, 1), output_format
+        if output_format != "sarif":  # SARIF names it by URI, below
+            assert name in done.stdout, output_format  # the name as the file system has it
+        outputs[output_format] = done.stdout
+    sarif = json.loads(outputs["sarif"].decode("utf-8", "surrogateescape"))
+    uris = {
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in sarif["runs"][0]["results"]
+    }
+    assert uris == {"bad%EF%BF%BD%EF%BF%BDname.md"}

@@ -1,4 +1,4 @@
-"""The JSON contract of DESIGN.md and the report's ordering."""
+"""The documented JSON contract and the report's ordering."""
 
 from __future__ import annotations
 

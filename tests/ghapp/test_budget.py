@@ -257,3 +257,28 @@ async def test_the_pool_recovers_when_an_idle_worker_is_killed() -> None:
         await runner.close()
     assert second != first
     assert isinstance(report, DocumentReport)
+
+
+async def test_a_review_shares_one_findings_budget_among_its_documents(
+    make_client: Any, fake_github: FakeGitHub
+) -> None:
+    # Reports travel from the workers to the server and back for rendering: their
+    # size is bounded per review, so a pull request of many documents stays cheap.
+    seen: dict[str, int] = {}
+
+    def recording_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
+        seen[path] = options.max_findings
+        return stub_engine(text, path, options)
+
+    client = await make_client(engine=recording_engine)
+    repo = fake_github.add_repo()
+    few = fake_github.add_pull(repo, number=1, added={"docs/rfcs/a.md": "# A\nTBD\n"})
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, few, "opened"))
+    assert seen == {"docs/rfcs/a.md": ReviewOptions().max_findings}
+
+    seen.clear()
+    many = {f"docs/rfcs/{n:03}.md": "# N\nTBD\n" for n in range(50)}
+    pull = fake_github.add_pull(repo, number=2, added=many)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert set(seen) == set(many)
+    assert set(seen.values()) == {10_000 // 50}

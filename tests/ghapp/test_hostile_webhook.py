@@ -331,6 +331,25 @@ async def test_a_connection_dribbling_its_body_is_answered_408_and_closed(
     writer.close()
 
 
+async def test_a_body_slower_than_the_minimum_rate_frees_its_slot_early(
+    aiohttp_client: Any, server_settings: ServerSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The total bound is far away (30 s); the grace period is made short here, and
+    # the body keeps coming at ~20 bytes/s, far under the minimum rate.
+    monkeypatch.setattr(server, "BODY_GRACE_SECONDS", 0.3)
+    client = await aiohttp_client(create_app(quick(server_settings), engine=stub_engine))
+    reader, writer = await open_raw(client)
+    headers = {**signed_headers(b"{}"), "Content-Length": "100000"}
+    writer.write(request_head(headers) + b"{")
+    closed = asyncio.ensure_future(read_until_closed(reader))
+    while not closed.done():
+        writer.write(b" ")
+        await asyncio.sleep(0.05)
+    answer = await closed
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    writer.close()
+
+
 async def test_a_client_leaving_mid_body_is_one_info_line(
     client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,4 +1,4 @@
-"""The app manifest and the container image say what DESIGN.md and the app issue fix."""
+"""The app manifest and the container image say what the README promises."""
 
 from __future__ import annotations
 

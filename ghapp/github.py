@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import logging
 import time
 import urllib.parse
@@ -65,6 +66,22 @@ def graphql_url(api_url: str) -> str:
 
 class GraphQLFailed(Exception):
     """GitHub's GraphQL endpoint answered something that is not a GraphQL response."""
+
+
+# The largest answer read from GitHub: a page of 100 files with their patches, or a
+# GraphQL answer with the config files, is far smaller.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+_RESPONSE_LIMIT: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "response_limit", default=MAX_RESPONSE_BYTES
+)
+
+
+class ResponseTooLarge(Exception):
+    """GitHub's answer was larger than the caller can use; it was not read to the end."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the answer is larger than {limit} bytes")
 
 
 class ForeignURL(Exception):
@@ -252,7 +269,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
             attempt += 1
             self.calls += 1
             try:
-                return await super()._request(method, url, headers, body)
+                return await self._capped_request(method, url, headers, body)
             except (aiohttp.ClientConnectionError, TimeoutError):
                 # Only a GET is safe to repeat when we cannot tell whether it arrived.
                 if method != "GET" or attempt >= self._retry.max_attempts:
@@ -260,6 +277,25 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
                 await self.sleep(
                     min(self._retry.base_delay * 2 ** (attempt - 1), self._retry.max_delay)
                 )
+
+    async def _capped_request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """gidgethub's request, with the answer read in chunks up to a limit: a file in
+        a pull request can be 100 MB, and nothing past the document cap is needed."""
+        limit = _RESPONSE_LIMIT.get()
+        async with self._session.request(method, url, headers=headers, data=body) as response:
+            declared = response.content_length
+            if declared is not None and declared > limit:
+                raise ResponseTooLarge(limit)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLarge(limit)
+                chunks.append(chunk)
+            return response.status, response.headers, b"".join(chunks)
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -480,9 +516,14 @@ class InstallationClient:
 
     # -- contents -----------------------------------------------------------------
 
-    async def read_text(self, *, contents_url: str) -> str:
-        """A file's text through the raw media type (works beyond the 1 MB JSON limit)."""
-        text = await self._send(_Request("GET", contents_url, accept=RAW_MEDIA_TYPE))
+    async def read_text(self, *, contents_url: str, max_bytes: int | None = None) -> str:
+        """A file's text through the raw media type (works beyond the 1 MB JSON limit).
+        With `max_bytes`, a larger file raises ResponseTooLarge before it is all read."""
+        limit = _RESPONSE_LIMIT.set(max_bytes if max_bytes is not None else MAX_RESPONSE_BYTES)
+        try:
+            text = await self._send(_Request("GET", contents_url, accept=RAW_MEDIA_TYPE))
+        finally:
+            _RESPONSE_LIMIT.reset(limit)
         if isinstance(text, bytes):
             # One stray non-UTF-8 byte must not fail the whole pull request's review.
             return text.decode("utf-8", errors="replace")

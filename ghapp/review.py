@@ -36,7 +36,13 @@ from checks.report import DocumentReport
 from ghapp.budget import NotReviewed, Runner, split_engine
 from ghapp.commands import is_paused
 from ghapp.diff import commentable_lines
-from ghapp.github import CheckRun, GraphQLFailed, InstallationClient, PullFile
+from ghapp.github import (
+    CheckRun,
+    GraphQLFailed,
+    InstallationClient,
+    PullFile,
+    ResponseTooLarge,
+)
 from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, PullState, ReviewContext, describe
 from ghapp.render import (
     ANNOTATIONS_PER_REQUEST,
@@ -421,14 +427,19 @@ async def _resolve(
 
 
 async def _read_documents(
-    client: InstallationClient, docs: Sequence[PullFile]
-) -> list[tuple[PullFile, str]]:
-    texts: list[tuple[PullFile, str]] = []
+    client: InstallationClient, docs: Sequence[PullFile], *, max_bytes: int
+) -> list[tuple[PullFile, str | None]]:
+    """Each document's text, or None for one larger than `max_bytes`."""
+    texts: list[tuple[PullFile, str | None]] = []
     for item in docs:
         text = text_from_added_patch(item.patch) if item.status == "added" else None
         if text is None:
             try:
-                text = await client.read_text(contents_url=item.contents_url)
+                text = await client.read_text(contents_url=item.contents_url, max_bytes=max_bytes)
+            except ResponseTooLarge:
+                # Over the document cap: the rest is never downloaded or decoded.
+                texts.append((item, None))
+                continue
             except Exception as error:
                 raise ReviewFailed(f"reading {item.filename}", error) from error
         # A byte-order mark would hide the front matter (`category:`) from the engine;
@@ -438,7 +449,7 @@ async def _read_documents(
 
 
 async def _run_engine(
-    engine: Engine, documents: Sequence[tuple[PullFile, str]], settings: Settings
+    engine: Engine, documents: Sequence[tuple[PullFile, str | None]], settings: Settings
 ) -> list[DocumentReport | NotReviewed]:
     """Each document reviewed within its budget, all at once (the runner bounds how
     many run in parallel). A document over a limit is a `NotReviewed`; an engine
@@ -452,7 +463,9 @@ async def _run_engine(
         options = settings.options_for(path)
         return dataclasses.replace(options, max_findings=min(options.max_findings, per_document))
 
-    async def review_one(item: PullFile, text: str) -> DocumentReport | NotReviewed:
+    async def review_one(item: PullFile, text: str | None) -> DocumentReport | NotReviewed:
+        if text is None:
+            return runner.budget.too_large(item.filename)
         try:
             return await runner.review(function, text, item.filename, options_for(item.filename))
         except Exception as error:
@@ -601,7 +614,8 @@ async def _review(
         status="in_progress",
         external_id=request.delivery_id,
     )
-    documents = await _read_documents(client, docs)
+    max_bytes = split_engine(engine)[1].budget.max_document_bytes
+    documents = await _read_documents(client, docs, max_bytes=max_bytes)
     results = await _run_engine(engine, documents, settings)
     reports = [result for result in results if isinstance(result, DocumentReport)]
     not_reviewed = [result for result in results if isinstance(result, NotReviewed)]

@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from apptools import deliver, outcomes, settled, stub_engine, wait_until
 from fakegithub import FakeGitHub
@@ -24,6 +26,8 @@ from checks.config import DEFAULT_SETTINGS
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
 from ghapp.budget import Budget, Limit, NotReviewed, PoolRunner, WorkerPool
+from ghapp.github import _RESPONSE_LIMIT as RESPONSE_LIMIT
+from ghapp.github import GitHubApp, InstallationClient, ResponseTooLarge
 from ghapp.render import render_check
 from ghapp.settings import SettingsError, load_server_settings
 
@@ -282,3 +286,60 @@ async def test_a_review_shares_one_findings_budget_among_its_documents(
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     assert set(seen) == set(many)
     assert set(seen.values()) == {10_000 // 50}
+
+
+async def test_a_modified_document_over_the_cap_is_not_downloaded_whole(
+    make_client: Any, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A modified document is read through the API (a new one comes in its patch);
+    # one over the cap is cut off while it downloads, never read whole or decoded.
+    read: list[int] = []
+    real = InstallationClient.read_text
+
+    async def recording(self: InstallationClient, **kwargs: Any) -> str:
+        read.append(kwargs["max_bytes"])
+        return await real(self, **kwargs)
+
+    monkeypatch.setattr(InstallationClient, "read_text", recording)
+    client = await make_client(budget=Budget(max_document_kb=4))
+    repo = fake_github.add_repo()
+    big = "# Big\n\n" + "A long paragraph. " * 5000
+    pull = fake_github.add_pull(
+        repo,
+        added={NORMAL: NORMAL_TEXT},
+        modified={"docs/rfcs/0002-big.md": (big, "@@ -1,1 +1,2 @@\n # Big\n+more")},
+    )
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    assert read == [4 * 1024]
+    (run,) = repo.check_runs.values()
+    assert run["status"] == "completed"
+    assert "`docs/rfcs/0002-big.md`: larger than 4 KB" in run["output"]["summary"]
+    assert "What should replace the placeholder" in _posted_text(pull)
+
+
+async def test_an_answer_over_the_limit_stops_being_read(aiohttp_server: Any) -> None:
+    sent: list[int] = []
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()  # no Content-Length: the cap counts the bytes
+        await response.prepare(request)
+        for _ in range(256):
+            await response.write(b"x" * 65_536)
+            sent.append(1)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/file", huge)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as session:
+        github = GitHubApp(
+            session=session, app_id="1", private_key="", api_url=str(server.make_url(""))
+        )
+        client = github.installation(1)
+        limit = RESPONSE_LIMIT.set(100_000)
+        try:
+            with pytest.raises(ResponseTooLarge):
+                await client._gh._capped_request("GET", str(server.make_url("/file")), {}, b"")
+        finally:
+            RESPONSE_LIMIT.reset(limit)
+    assert len(sent) < 256  # the 16 MB answer was not read to its end

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from corpus import ReservedDocument, refuse_reserved
 
 from checks import DIMENSIONS, review_document
 
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     overall = Tally()
     categories = {"agree": 0, "total": 0}
     for label in labels:
+        try:
+            refuse_reserved(args.corpus, label["path"])
+        except ReservedDocument as refused:  # a label on one is a mistake to fix
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
         doc_path = args.corpus / label["path"]
         report = review_document(doc_path.read_text(encoding="utf-8"), label["path"])
         categories["total"] += 1

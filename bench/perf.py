@@ -32,11 +32,14 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from corpus import usable_view
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDER = CHECKOUT.parent / "shared" / "corpus"
@@ -404,6 +407,12 @@ def main(argv: list[str] | None = None) -> int:
     if not folder.is_dir():
         print(f"skipped: {folder} not found (the corpus lives beside the checkout)")
         return 0
+    # Every tool measures a view of the folder without the documents it reserves.
+    with tempfile.TemporaryDirectory() as scratch:
+        return _run(usable_view(folder, Path(scratch)), args)
+
+
+def _run(folder: Path, args: argparse.Namespace) -> int:
 
     load1, _, _ = os.getloadavg()
     print(f"folder:  {folder}")

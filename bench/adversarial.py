@@ -212,7 +212,8 @@ def run_cli(case: Case, project: Path, *, timeout: float, memory_cap_mb: int) ->
         document = base / "docs" / "rfcs" / f"{case.name}.md"
         document.parent.mkdir(parents=True)
         document.write_bytes(case.make())
-        command = [sys.executable, "-m", "ghapp.cli", "check", str(document), "--format", "json"]
+        command = [sys.executable, "-m", _cli_module(project), "check", str(document)]
+        command += ["--format", "json"]
         if case.config is not None:
             config = base / "product-review.yml"
             config.write_bytes(case.config())
@@ -247,9 +248,14 @@ def run_cli(case: Case, project: Path, *, timeout: float, memory_cap_mb: int) ->
     return CliResult(seconds, usage.ru_maxrss / 1024, code, said)
 
 
+def _cli_module(project: Path) -> str:
+    """The command's module in the measured checkout (older ones kept it in ghapp)."""
+    return "ghapp.cli" if (project / "ghapp" / "cli.py").exists() else "localreview"
+
+
 def _knows_budget(project: Path) -> bool:
     """Whether the measured checkout has the per-document budget (older ones don't)."""
-    return (project / "ghapp" / "budget.py").exists()
+    return any((project / package / "budget.py").exists() for package in ("localreview", "ghapp"))
 
 
 def _what_cli_said(stdout: bytes, stderr: bytes, code: int | None) -> str:
@@ -328,8 +334,8 @@ async def _server_run(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    sys.path.insert(0, str(ROOT / "tests" / "ghapp"))
-    fakegithub: Any = importlib.import_module("fakegithub")
+    sys.path.insert(0, str(ROOT))
+    fakegithub: Any = importlib.import_module("tests.support.fakegithub")
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(

@@ -41,6 +41,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ghapp.queue import InMemoryReviewQueue
 from ghapp.repoconfig import CONFIG_PATH
 from ghapp.server import BACKGROUND_KEY, CONTEXT_KEY, create_app
 from ghapp.settings import ServerSettings
@@ -130,8 +131,8 @@ def _split(requests: list[Any], *, review_calls: int) -> dict[str, int]:
 
 
 async def _measure(corpus: Path, deliveries: int) -> dict[str, Any]:
-    sys.path.insert(0, str(HERE.parent / "tests" / "ghapp"))
-    fakegithub: Any = importlib.import_module("fakegithub")
+    sys.path.insert(0, str(HERE.parent))
+    fakegithub: Any = importlib.import_module("tests.support.fakegithub")
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -181,7 +182,9 @@ async def _measure(corpus: Path, deliveries: int) -> dict[str, Any]:
                                 for p, t in edited.items()
                             },
                         )
-                    outcomes = app[CONTEXT_KEY].outcomes
+                    queue = app[CONTEXT_KEY].queue
+                    assert isinstance(queue, InMemoryReviewQueue)
+                    outcomes = queue.results
                     reviews_before = len(outcomes)
                     before = len(fake.requests)
                     await _deliver(client, *_trigger(fake, repo, pull, action))

@@ -12,7 +12,7 @@ peak-memory figures do not leak into each other:
 - cli:     `product-review check FOLDER --format json` end to end, with --jobs N
            (the parallel path) and with --jobs 1;
 - markdownlint-cli2 "**/*.md" run inside FOLDER (path from --markdownlint, the
-           MARKDOWNLINT_CLI2 variable, /work/mdl, or PATH; skipped if not found).
+           MARKDOWNLINT_CLI2 variable, bench/node_modules, or PATH; skipped if not found).
 
 Peak memory of a process tree is reported two ways: the largest single process
 (getrusage / wait4 ru_maxrss, as /usr/bin/time shows it) and the largest sum of the
@@ -43,7 +43,8 @@ from corpus import usable_view
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDER = CHECKOUT.parent / "shared" / "corpus"
-MARKDOWNLINT_CANDIDATES = (Path("/work/mdl/node_modules/.bin/markdownlint-cli2"),)
+# `npm install --prefix bench markdownlint-cli2` puts it here.
+MARKDOWNLINT_CANDIDATES = (CHECKOUT / "bench" / "node_modules" / ".bin" / "markdownlint-cli2",)
 SINGLE_DOCUMENT_BYTES = 50 * 1024
 SAMPLE_INTERVAL_S = 0.02
 
@@ -275,7 +276,7 @@ def measure_engine(folder: Path, single_runs: int, idle_wait_s: float) -> Measur
 
 def measure_cli(folder: Path, jobs: int, runs: int, idle_wait_s: float) -> Measurement:
     command = [
-        sys.executable, "-m", "ghapp.cli", "check", str(folder),
+        sys.executable, "-m", "localreview", "check", str(folder),
         "--format", "json", "--fail-on", "never", "--no-progress", "--jobs", str(jobs),
     ]  # fmt: skip
     results = [run_tree(command, CHECKOUT, idle_wait_s) for _ in range(runs)]

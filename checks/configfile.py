@@ -4,7 +4,7 @@ The flow for one file is `parse_config` (YAML with bounds → JSON Schema valida
 canonical form); layers are combined with `merge_layers` and turned into `Settings`
 by `settings_from_layers`. `parse_settings` does all of it for a single file on top of
 the defaults (the CLI's `--config FILE`). Reading files and following `_extends`
-through the GitHub API happens in `ghapp.repoconfig` / `ghapp.localconfig`.
+through the GitHub API happens in `ghapp.repoconfig` / `localreview.config`.
 
 A broken file never silently falls back: every problem becomes a `ConfigError`, and
 only the offending keys are dropped; the valid parts still apply.
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pathspec
 import yaml
 
-from checks import boundedyaml, tables
+from checks import boundedyaml
 from checks.config import (
     DEFAULT_SETTINGS,
     CommentMode,
@@ -37,6 +37,7 @@ from checks.config import (
 )
 from checks.options import CheckPolicy, DimensionPolicy, ReviewOptions
 from checks.report import Category, Requirement, Severity
+from checks.rules import DIMENSION_BY_ID
 
 if TYPE_CHECKING:
     import jsonschema
@@ -873,8 +874,10 @@ def _dimension_policy(category: Category, key: str, policy: object) -> Dimension
     requirement = policy.get("requirement")
     severity = policy.get("severity")
     return DimensionPolicy(
-        requirement=Requirement(requirement) if requirement else tables.REQUIREMENTS[category][key],
-        severity=Severity(severity) if severity else tables.GAP_SEVERITY[key],
+        requirement=(
+            Requirement(requirement) if requirement else DIMENSION_BY_ID[key].requirement(category)
+        ),
+        severity=Severity(severity) if severity else DIMENSION_BY_ID[key].severity,
     )
 
 

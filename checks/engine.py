@@ -7,12 +7,11 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import replace
 
-from checks import tables
 from checks.boundedyaml import Unreadable
 from checks.category import detect_category, detect_kind
 from checks.dimensions import assess
 from checks.document import Document, FrontMatter, parse
-from checks.findings import RawFinding, find
+from checks.findings import find
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import (
     DIMENSIONS,
@@ -27,6 +26,8 @@ from checks.report import (
     Severity,
     Status,
 )
+from checks.rules import DIMENSION_BY_ID, DIMENSION_RULES, LINE_CHECK_BY_ID, priority_order
+from checks.rules.scanning import RawFinding
 
 _LOWER = {
     Severity.ERROR: Severity.WARNING,
@@ -46,15 +47,15 @@ def review_document(
 
     dimensions = tuple(
         DimensionResult(
-            key=key,
-            status=assessed[key].status,
-            line=_within_document(assessed[key].line, doc.line_count),
-            requirement=_requirement(key, category, options),
-            question=_dimension_question(key, category, options),
-            why=tables.WHY[key],
-            note=assessed[key].note,
+            key=rule.id,
+            status=assessed[rule.id].status,
+            line=_within_document(assessed[rule.id].line, doc.line_count),
+            requirement=_requirement(rule.id, category, options),
+            question=_dimension_question(rule.id, category, options),
+            why=rule.prose.why,
+            note=assessed[rule.id].note,
         )
-        for key in DIMENSIONS
+        for rule in DIMENSION_RULES
     )
     base = DocumentReport(
         path=path,
@@ -274,19 +275,19 @@ def _within_document(line: int | None, line_count: int) -> int | None:
 
 def _requirement(key: str, category: Category, options: ReviewOptions) -> Requirement:
     override = options.dimensions.get(category, {}).get(key)
-    return override.requirement if override else tables.REQUIREMENTS[category][key]
+    return override.requirement if override else DIMENSION_BY_ID[key].requirements[category]
 
 
 def _gap_severity(key: str, status: Status, category: Category, options: ReviewOptions) -> Severity:
     override = options.dimensions.get(category, {}).get(key)
-    severity = override.severity if override else tables.GAP_SEVERITY[key]
+    severity = override.severity if override else DIMENSION_BY_ID[key].severity
     return severity if status is Status.MISSING else _LOWER[severity]
 
 
 def _dimension_question(key: str, category: Category, options: ReviewOptions) -> str:
     if key in options.questions:
         return options.questions[key]
-    return tables.CATEGORY_QUESTIONS.get(category, {}).get(key, tables.QUESTIONS[key])
+    return DIMENSION_BY_ID[key].prose.question_for(category)
 
 
 def _gap_findings(
@@ -300,7 +301,7 @@ def _gap_findings(
     for result in dimensions:
         if result.status is Status.PRESENT or result.requirement is not Requirement.REQUIRED:
             continue
-        title = tables.DIMENSION_TITLES[result.key]
+        title = DIMENSION_BY_ID[result.key].title
         if result.status is Status.MISSING:
             message = f"{title}: not found in the document."
         else:
@@ -335,7 +336,7 @@ def _line_candidates(
             continue
         severity = (
             policy.severity if policy and policy.severity else None
-        ) or tables.CHECK_SEVERITY[raw.check]
+        ) or LINE_CHECK_BY_ID[raw.check].severity
         line = min(max(raw.line, 1), line_count)
         end_line = min(max(raw.end_line, line), line_count)
         excerpt = raw.excerpt if len(raw.excerpt) <= 80 else raw.excerpt[:77] + "..."
@@ -352,18 +353,16 @@ def _line_candidates(
 def _line_finding(
     raw: RawFinding, severity: Severity, category: Category, line_count: int
 ) -> Finding:
-    question = tables.CATEGORY_CHECK_QUESTIONS.get(category, {}).get(
-        raw.check, tables.CHECK_QUESTIONS[raw.check]
-    )
+    rule = LINE_CHECK_BY_ID[raw.check]
     return Finding(
         check=raw.check,
         kind=FindingKind.LINE,
         severity=severity,
         line=raw.line,
         end_line=raw.end_line,
-        message=tables.CHECK_MESSAGES[raw.check].format(excerpt=raw.excerpt),
-        question=question,
-        why=tables.CHECK_WHY[raw.check],
+        message=rule.message.format(excerpt=raw.excerpt),
+        question=rule.prose.question_for(category),
+        why=rule.prose.why,
         excerpt=raw.excerpt,
     )
 
@@ -379,15 +378,22 @@ def _deduplicate(findings: list[Finding]) -> list[Finding]:
     return unique
 
 
+# Which question comes first among equals: the category's priority of the dimensions,
+# then the line checks in registry order.
+_QUESTION_ORDER: dict[Category, dict[str, int]] = {
+    category: {
+        check: order
+        for order, check in enumerate((*priority_order(category), *LINE_CHECKS))
+    }
+    for category in Category
+}
+
+
 def _top_questions(findings: list[Finding], category: Category, limit: int) -> tuple[Question, ...]:
-    priority = tables.DIMENSION_PRIORITY[category]
+    order_of = _QUESTION_ORDER[category]
 
     def rank(finding: Finding) -> tuple[int, int, int, int]:
-        order = (
-            priority.index(finding.check)
-            if finding.kind is FindingKind.GAP
-            else len(priority) + LINE_CHECKS.index(finding.check)
-        )
+        order = order_of[finding.check]
         missing_first = 0 if finding.excerpt == Status.MISSING.value else 1
         return (-finding.severity.rank, missing_first, order, finding.line)
 

@@ -7,7 +7,6 @@ terminal. The JSON shape is a documented contract and must not change meaning.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -17,13 +16,15 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from checks.fingerprints import SARIF_FINGERPRINT_CHARS, finding_fingerprints
+from checks.markdown_text import line_span, plural
 from checks.report import (
     DIMENSIONS,
     DocumentReport,
-    Finding,
     Severity,
     Status,
 )
+from checks.rules import ALL_RULES
 
 TOOL_NAME = "product-review"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -58,84 +59,11 @@ class RuleInfo:
     help: str
 
 
-# One entry per SARIF rule. Gap rules are named after the dimension key, line rules
-# after the check id, so `ruleId` equals the `check` field of the JSON output.
+# One entry per SARIF rule, from the rule registry. Gap rules are named after the
+# dimension key, line rules after the check id, so `ruleId` equals the `check` field
+# of the JSON output.
 RULES: dict[str, RuleInfo] = {
-    "problem": RuleInfo(
-        "Problem statement is missing or weak",
-        "Describe the situation today and what is wrong with it, separately from the "
-        "proposed solution. Without it reviewers cannot tell whether the design solves "
-        "the right problem.",
-    ),
-    "users": RuleInfo(
-        "Users are not named specifically",
-        "Say which group of people is affected (a persona, a segment, or a developer "
-        "audience such as cluster operators) and what they are trying to do.",
-    ),
-    "why_now": RuleInfo(
-        "Why now is not stated",
-        "Name the trigger, deadline, dependency or the cost of waiting, so the work can "
-        "be weighed against everything else the team could do.",
-    ),
-    "metrics": RuleInfo(
-        "No measurable success criterion",
-        "Give a criterion with a target or threshold (a number, baseline to target, an "
-        "SLO) so that everyone can tell later whether the change worked.",
-    ),
-    "evidence": RuleInfo(
-        "No evidence that the problem is real",
-        "Point at a data point, incident, research finding or concrete source of demand "
-        "rather than asserting that people want this.",
-    ),
-    "alternatives": RuleInfo(
-        "Alternatives are missing or not reasoned",
-        "List at least one other option (doing nothing counts) and why it was not "
-        "chosen, so reviewers can check the trade-off.",
-    ),
-    "non_goals": RuleInfo(
-        "Non-goals are not stated",
-        "Say what is deliberately out of scope or deferred; it keeps the work from "
-        "growing and tells readers what not to expect.",
-    ),
-    "incremental": RuleInfo(
-        "No smallest first version",
-        "Describe the smallest version that tests the bet: an MVP, phases, a staged "
-        "rollout, a flag or an experiment.",
-    ),
-    "risks": RuleInfo(
-        "Risks and costs are missing or weak",
-        "Name the drawbacks and the maintenance, migration, compatibility or "
-        "operational cost, ideally with mitigations.",
-    ),
-    "solution-first": RuleInfo(
-        "Problem stated as a solution",
-        "A problem statement that says what to build hides the outcome it should "
-        "achieve. State the outcome so cheaper ways of reaching it can be considered.",
-    ),
-    "absolute-requirement": RuleInfo(
-        "Absolute wording used as a requirement",
-        "Maximal words such as real-time, all, every, 100% or zero are expensive as "
-        "requirements. Ask which target would be enough to get most of the value.",
-    ),
-    "unquantified-goal": RuleInfo(
-        "Goal without a number",
-        "A goal such as improve, reduce or faster needs a baseline and a target, "
-        "otherwise nobody can tell whether it was reached.",
-    ),
-    "unsupported-demand": RuleInfo(
-        "Demand asserted without data",
-        "Statements such as 'users want' need a source: requests, research, usage data "
-        "or incidents. Without one the priority is a guess.",
-    ),
-    "technology-first": RuleInfo(
-        "Technology chosen for its own sake",
-        "A rewrite, migration or new technology should be justified by what it changes "
-        "for users or operators, not by the technology itself.",
-    ),
-    "placeholder": RuleInfo(
-        "Template placeholder left in the document",
-        "TBD, TODO or template text such as '[Feature name]' means a section is not written yet.",
-    ),
+    rule.id: RuleInfo(rule.prose.description, rule.prose.help) for rule in ALL_RULES
 }
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "note"}
@@ -215,12 +143,6 @@ class _Style:
 _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.SUGGESTION: "blue"}
 
 
-def _line_span(finding: Finding) -> str:
-    if finding.end_line > finding.line:
-        return f"{finding.line}-{finding.end_line}"
-    return str(finding.line)
-
-
 def scorecard(report: DocumentReport) -> str:
     """One line: how many dimensions are present, and which are weak or missing."""
     weak = [d.key for d in report.dimensions if d.status is Status.WEAK]
@@ -240,10 +162,6 @@ def _severity_counts(reports: Iterable[DocumentReport]) -> dict[Severity, int]:
         for finding in report.findings:
             counts[finding.severity] += 1
     return counts
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def format_text(
@@ -266,10 +184,10 @@ def format_text(
             continue
         lines.append(f"  scorecard: {scorecard(report)}")
         lines.extend(notes)
-        span_width = max((len(_line_span(f)) for f in report.findings), default=1)
+        span_width = max((len(line_span(f)) for f in report.findings), default=1)
         for finding in report.findings:
             severity = style(f"{finding.severity.value:<10}", _SEVERITY_STYLE[finding.severity])
-            span = _line_span(finding).rjust(span_width)
+            span = line_span(finding).rjust(span_width)
             lines.append(f"  {span}  {severity} {finding.message} {style(finding.check, 'dim')}")
             if finding.question:
                 indent = " " * (span_width + 4)
@@ -288,10 +206,10 @@ def extra_notes(report: DocumentReport) -> list[str]:
 def _summary_line(reports: Sequence[DocumentReport], errors: Sequence[FileError]) -> str:
     counts = _severity_counts(reports)
     total = sum(counts.values())
-    summary = f"{_plural(len(reports), 'document')} reviewed"
+    summary = f"{plural(len(reports), 'document')} reviewed"
     if total:
         by_severity = ", ".join(
-            _plural(counts[severity], severity.value)
+            plural(counts[severity], severity.value)
             for severity in (Severity.ERROR, Severity.WARNING, Severity.SUGGESTION)
             if counts[severity]
         )
@@ -299,7 +217,7 @@ def _summary_line(reports: Sequence[DocumentReport], errors: Sequence[FileError]
     else:
         summary += ": no findings"
     if errors:
-        summary += f"; {_plural(len(errors), 'file')} could not be reviewed"
+        summary += f"; {plural(len(errors), 'file')} could not be reviewed"
     return summary
 
 
@@ -322,14 +240,6 @@ def artifact_uri(path: str) -> str:
         return posix.as_uri()
     text = str(posix)
     return quote(text, safe="/-._~")
-
-
-def _fingerprint(report: DocumentReport, finding: Finding, occurrence: int) -> str:
-    # Line numbers are left out on purpose: an alert should survive edits above it.
-    material = "\0".join(
-        (report.path, finding.check, finding.excerpt or finding.message, str(occurrence))
-    )
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _sarif_rules() -> list[dict[str, Any]]:
@@ -360,10 +270,10 @@ def format_sarif(
     rule_index = {rule_id: index for index, rule_id in enumerate(RULES)}
     results: list[dict[str, Any]] = []
     for report in reports:
-        seen: dict[tuple[str, str], int] = {}
-        for finding in report.findings:
-            key = (finding.check, finding.excerpt or finding.message)
-            seen[key] = seen.get(key, 0) + 1
+        # Line numbers are left out on purpose: an alert should survive edits above it.
+        # The same identity as the review's fingerprints, a longer prefix of its digest.
+        fingerprints = finding_fingerprints(report, SARIF_FINGERPRINT_CHARS)
+        for finding, fingerprint in zip(report.findings, fingerprints, strict=True):
             text = finding.message
             if finding.question:
                 text += f" {finding.question}"
@@ -382,9 +292,7 @@ def format_sarif(
                         }
                     }
                 ],
-                "partialFingerprints": {
-                    "productReviewFinding/v1": _fingerprint(report, finding, seen[key])
-                },
+                "partialFingerprints": {"productReviewFinding/v2": fingerprint},
                 "properties": {"category": report.category.value, "why": finding.why},
             }
             if finding.check in rule_index:

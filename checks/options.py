@@ -1,7 +1,7 @@
 """What a caller (CLI flags, repository config) can tell the engine.
 
 Plain frozen data: the config loader builds one of these; the engine only reads it.
-Anything not set here falls back to the built-in tables in `checks.tables`.
+Anything not set here falls back to the rules' own defaults in `checks.rules`.
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ class Phrase:
     group: str = ""  # which table it came from: "signal", "marker", "finding", "category"
 
 
+Hit = tuple[int, Phrase]  # (index of the first token in a block's tokens, phrase)
+
+
 def expand(spec: str) -> list[tuple[str, ...]]:
     options = [part.split("|") for part in spec.lower().split()]
     return [tuple(choice) for choice in product(*options)]

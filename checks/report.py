@@ -7,69 +7,28 @@ renders these objects; nothing downstream re-judges a document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-DIMENSIONS: tuple[str, ...] = (
-    "problem",
-    "users",
-    "why_now",
-    "metrics",
-    "evidence",
-    "alternatives",
-    "non_goals",
-    "incremental",
-    "risks",
-)
+from checks.enums import Category, FindingKind, Requirement, Severity, Status
+from checks.rules import DIMENSION_RULES, LINE_CHECK_RULES
 
-LINE_CHECKS: tuple[str, ...] = (
-    "solution-first",
-    "absolute-requirement",
-    "unquantified-goal",
-    "unsupported-demand",
-    "technology-first",
-    "placeholder",
-)
+__all__ = [
+    "DIMENSIONS",
+    "LINE_CHECKS",
+    "Category",
+    "DimensionResult",
+    "DocumentReport",
+    "Finding",
+    "FindingKind",
+    "Question",
+    "Requirement",
+    "Severity",
+    "Status",
+]
 
-
-class Status(StrEnum):
-    PRESENT = "present"
-    WEAK = "weak"
-    MISSING = "missing"
-
-
-class Severity(StrEnum):
-    SUGGESTION = "suggestion"
-    WARNING = "warning"
-    ERROR = "error"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {Severity.SUGGESTION: 1, Severity.WARNING: 2, Severity.ERROR: 3}
-
-
-class Category(StrEnum):
-    PRODUCT = "product"
-    PLATFORM = "platform"
-    COMPLIANCE = "compliance"
-    RESEARCH = "research"
-    STABILIZATION = "stabilization"
-
-
-class Requirement(StrEnum):
-    """How much a dimension matters for a category (configurable per team)."""
-
-    REQUIRED = "required"
-    OPTIONAL = "optional"
-    OFF = "off"
-
-
-class FindingKind(StrEnum):
-    GAP = "gap"  # a required dimension is weak or missing
-    LINE = "line"  # one of LINE_CHECKS points at specific lines
+# The nine dimension keys and the six line check ids, in report order (see checks.rules).
+DIMENSIONS: tuple[str, ...] = tuple(rule.id for rule in DIMENSION_RULES)
+LINE_CHECKS: tuple[str, ...] = tuple(rule.id for rule in LINE_CHECK_RULES)
 
 
 @dataclass(frozen=True)

@@ -10,37 +10,21 @@ from functools import cache
 
 from checks import tables
 from checks.document import Block
-from checks.phrases import Phrase, PhraseMatcher, phrases_from_table
-
-Hit = tuple[int, Phrase]  # (index of the first token in block.tokens, phrase)
+from checks.phrases import Hit, PhraseMatcher, phrases_from_table
+from checks.rules import DIMENSION_RULES, LINE_CHECK_RULES
 
 
 @cache
 def matcher() -> PhraseMatcher:
     phrases = (
-        phrases_from_table(tables.STRONG_SIGNALS, 2, "signal")
-        + phrases_from_table(tables.WEAK_SIGNALS, 1, "signal")
+        phrases_from_table({rule.id: rule.strong_signals for rule in DIMENSION_RULES}, 2, "signal")
+        + phrases_from_table({rule.id: rule.weak_signals for rule in DIMENSION_RULES}, 1, "signal")
         + phrases_from_table(
-            {
-                "problem": tables.PROBLEM_MARKERS,
-                "solution": tables.SOLUTION_MARKERS,
-                "reasoning": tables.REASONING_MARKERS,
-                "stage": tables.STAGE_MARKERS,
-                "risk_denial": tables.RISK_DENIALS,
-            },
+            {label: specs for rule in DIMENSION_RULES for label, specs in rule.markers.items()},
             group="marker",
         )
         + phrases_from_table(
-            {
-                "absolute": tables.ABSOLUTE_PHRASES,
-                "goal_verb": tables.GOAL_VERBS,
-                "goal_context": tables.GOAL_CONTEXT,
-                "demand": tables.DEMAND_PHRASES,
-                "tech_change": tables.TECH_CHANGE_PHRASES,
-                "tech_reason": tables.TECH_REASON_PHRASES,
-                "solution_first": tables.SOLUTION_FIRST_PHRASES,
-                "placeholder": tables.PLACEHOLDER_PHRASES,
-            },
+            {label: specs for rule in LINE_CHECK_RULES for label, specs in rule.phrases.items()},
             group="finding",
         )
         + phrases_from_table(
@@ -48,9 +32,9 @@ def matcher() -> PhraseMatcher:
         )
         + phrases_from_table(
             {
-                f"{category.value}:{key}": specs
-                for category, table in tables.CATEGORY_STRONG_SIGNALS.items()
-                for key, specs in table.items()
+                f"{category.value}:{rule.id}": specs
+                for rule in DIMENSION_RULES
+                for category, specs in rule.category_signals.items()
             },
             group="category_signal",
         )

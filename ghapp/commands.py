@@ -1,16 +1,16 @@
 """The `/product-review` comment command: parsing, who may run it, and the text of
 the replies that are not about a single dimension or check (`ghapp.explain` has
-those). Pure: no I/O; the handler in `ghapp.routing` sends what these build.
+those). Pure: no I/O; the handler in `ghapp.routers.comments` sends what these build.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from checks.config import Settings
+from checks.markdown_text import code_safe, escape_cell, one_line
 from ghapp.explain import explain_reply
 
 COMMAND = "/product-review"
@@ -135,7 +135,7 @@ The **Re-run review** button on the *Product review* check does what `{COMMAND}`
 def help_reply(unknown: str = "") -> str:
     if not unknown:
         return HELP_TEXT
-    return f"I don't know the subcommand `{_code_safe(unknown)}`.\n\n{HELP_TEXT}"
+    return f"I don't know the subcommand `{code_safe(unknown)}`.\n\n{HELP_TEXT}"
 
 
 def config_reply(settings: Settings) -> str:
@@ -145,13 +145,13 @@ def config_reply(settings: Settings) -> str:
     if rows:
         lines += ["| Key | Value | From |", "|---|---|---|"]
         lines += [
-            f"| `{key}` | {_cell(value)} | {_escape_cell(layer)} |" for key, value, layer in rows
+            f"| `{key}` | {_cell(value)} | {escape_cell(layer)} |" for key, value, layer in rows
         ]
     else:
         lines.append("Every value is the built-in default.")
     if settings.files:
         lines += ["", "Files applied, lowest precedence first:"]
-        lines += [f"- {layer}: `{_code_safe(source)}`" for layer, source in settings.files]
+        lines += [f"- {layer}: `{code_safe(source)}`" for layer, source in settings.files]
     else:
         lines += [
             "",
@@ -160,7 +160,7 @@ def config_reply(settings: Settings) -> str:
         ]
     if settings.errors:
         lines += ["", f"**Problems** ({len(settings.errors)}; those parts use the defaults):"]
-        lines += [f"- {_escape_line(str(error))}" for error in settings.errors[:20]]
+        lines += [f"- {one_line(str(error))}" for error in settings.errors[:20]]
         if len(settings.errors) > 20:
             lines.append(f"- … and {len(settings.errors) - 20} more")
     return "\n".join(lines)
@@ -174,31 +174,18 @@ def _cell(value: object) -> str:
             return "(none)"
         shown: list[str] = []
         for item in value:
-            piece = f"`{_code_safe(str(item))}`"
+            piece = f"`{code_safe(str(item))}`"
             if shown and sum(len(s) + 2 for s in shown) + len(piece) > _CELL_CHARS:
                 break
             shown.append(piece)
         text = ", ".join(shown)
         if len(shown) < len(value):
             text += f" … ({len(value) - len(shown)} more)"
-        return _escape_cell(text)
-    text = _code_safe(str(value))
+        return escape_cell(text)
+    text = code_safe(str(value))
     if len(text) > _CELL_CHARS:
         text = text[: _CELL_CHARS - 1] + "…"
-    return _escape_cell(f"`{text}`")
-
-
-def _code_safe(text: str) -> str:
-    # Inside a code span a backtick would end it; newlines would break the table.
-    return re.sub(r"\s+", " ", text.replace("`", "'"))
-
-
-def _escape_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def _escape_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
+    return escape_cell(f"`{text}`")
 
 
 def _join_words(items: Sequence[str]) -> str:

@@ -1,4 +1,5 @@
-"""Which lines of a changed file a pull-request review comment may sit on.
+"""What a changed file's diff tells: which of its lines a pull-request review comment
+may sit on, and, for a newly added file, the whole file.
 
 GitHub only accepts a review comment (`side: RIGHT`) on a line of the new file
 that appears in the diff: an added line or a context line of some hunk. The PR
@@ -60,3 +61,31 @@ def commentable_lines(patch: str | None) -> frozenset[int]:
 def _count(group: str | None) -> int:
     # A count omitted from the hunk header means one line.
     return 1 if group is None else int(group)
+
+
+def text_from_added_patch(patch: str | None) -> str | None:
+    """The whole file when `patch` is the diff of a newly added text file, else None.
+
+    An added file's patch is one hunk `@@ -0,0 +1,K @@` of K added lines, which
+    is exactly the file at the head commit, so it need not be downloaded again.
+    Anything unexpected (a count mismatch, an omitted patch) returns None and the
+    caller reads the file through the API instead.
+    """
+    if not patch:
+        return None
+    lines = patch.split("\n")
+    header = re.fullmatch(r"@@ -0,0 \+1(?:,(\d+))? @@.*", lines[0])
+    if header is None:
+        return None
+    expected = 1 if header.group(1) is None else int(header.group(1))
+    body = lines[1:]
+    if body and body[-1] == "":
+        body = body[:-1]
+    ends_with_newline = True
+    if body and body[-1].startswith("\\"):  # "\ No newline at end of file"
+        ends_with_newline = False
+        body = body[:-1]
+    if len(body) != expected or not all(line.startswith("+") for line in body):
+        return None
+    text = "\n".join(line[1:] for line in body)
+    return text + "\n" if ends_with_newline and body else text

@@ -40,6 +40,7 @@ import gidgethub.aiohttp
 from gidgethub import BadRequest, HTTPException
 from yarl import URL
 
+from ghapp.apitypes import CheckCompletion, DraftReviewComment
 from ghapp.auth import InstallationToken, InstallationTokens, app_jwt
 from ghapp.prefetch import QUERY as CONTEXT_QUERY
 from ghapp.prefetch import ContextRequest, ReviewContext, read_context
@@ -507,9 +508,14 @@ class InstallationClient:
         pull_url: str,
         commit_id: str,
         body: str,
-        comments: list[dict[str, Any]],
+        comments: Sequence[DraftReviewComment],
     ) -> dict[str, Any]:
-        data = {"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments}
+        data = {
+            "commit_id": commit_id,
+            "body": body,
+            "event": "COMMENT",
+            "comments": list(comments),
+        }
         return cast(
             dict[str, Any], await self._send(_Request("POST", f"{pull_url}/reviews", data=data))
         )
@@ -582,30 +588,23 @@ class InstallationClient:
         repository_url: str,
         name: str,
         head_sha: str,
-        status: str,
         external_id: str = "",
-        conclusion: str | None = None,
-        output: Mapping[str, Any] | None = None,
-        actions: Sequence[Mapping[str, str]] = (),
+        completion: CheckCompletion | None = None,
     ) -> CheckRun:
+        """Create a check run on `head_sha`: completed, showing `completion`, or in
+        progress when there is none (`complete_check_run` completes it later)."""
+        status = "in_progress" if completion is None else "completed"
         data: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
         if external_id:
             data["external_id"] = external_id
-        data.update(_check_run_result(conclusion, output, actions))
+        if completion is not None:
+            data.update(_completion_fields(completion))
         created = await self._send(_Request("POST", f"{repository_url}/check-runs", data=data))
         return CheckRun(id=int(created["id"]), url=str(created["url"]))
 
-    async def update_check_run(
-        self,
-        *,
-        check_run: CheckRun,
-        status: str | None = None,
-        conclusion: str | None = None,
-        output: Mapping[str, Any] | None = None,
-        actions: Sequence[Mapping[str, str]] = (),
-    ) -> None:
-        data: dict[str, Any] = {} if status is None else {"status": status}
-        data.update(_check_run_result(conclusion, output, actions))
+    async def complete_check_run(self, *, check_run: CheckRun, completion: CheckCompletion) -> None:
+        """Complete a check run created in progress."""
+        data: dict[str, Any] = {"status": "completed", **_completion_fields(completion)}
         await self._send(_Request("PATCH", check_run.url, data=data))
 
     # -- issue comments, reactions, labels (the comment command) --------------------
@@ -652,17 +651,12 @@ class InstallationClient:
                 raise
 
 
-def _check_run_result(
-    conclusion: str | None,
-    output: Mapping[str, Any] | None,
-    actions: Sequence[Mapping[str, str]],
-) -> dict[str, Any]:
-    """The optional fields shared by creating and updating a check run."""
-    fields: dict[str, Any] = {}
-    if conclusion is not None:
-        fields["conclusion"] = conclusion
-    if output is not None:
-        fields["output"] = dict(output)
-    if actions:
-        fields["actions"] = [dict(action) for action in actions]
+def _completion_fields(completion: CheckCompletion) -> dict[str, Any]:
+    """The fields that complete a check run, whether it is created or updated so."""
+    fields: dict[str, Any] = {
+        "conclusion": completion["conclusion"],
+        "output": dict(completion["output"]),
+    }
+    if completion["actions"]:
+        fields["actions"] = [dict(action) for action in completion["actions"]]
     return fields

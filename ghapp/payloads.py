@@ -3,7 +3,7 @@
 A signed payload still gets checked: a malformed one (a missing key, a list where
 an object belongs, a number sent as text) is answered 400 with one line naming
 the field, instead of failing later in a background task with nothing posted on
-GitHub. Each parser reads exactly the fields the handlers in `ghapp.routing` use,
+GitHub. Each parser reads exactly the fields the handlers in `ghapp.routers` use,
 and returns them typed, so the handlers read nothing else from the payload.
 
 Absent optional fields and JSON `null` are treated alike, as GitHub sends either.

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ghapp.pulls import PullState
 from ghapp.repoconfig import CONFIG_PATH, ORG_CONFIG_REPO, FetchedFile, FileKey, file_key
 
 QUERY = """\
@@ -100,7 +101,7 @@ class ContextRequest:
     repo: str
     number: int
     default_branch: str
-    head_sha: str  # "": not known yet (the pull request's current head is wanted)
+    head_sha: str | None  # None: not known yet (the pull request's current head is wanted)
     earlier_reviews: bool  # False on `opened` or a full re-review: nothing to read
 
     @property
@@ -110,7 +111,7 @@ class ContextRequest:
 
     @property
     def head_known(self) -> bool:
-        return bool(self.head_sha)
+        return self.head_sha is not None
 
     def variables(self) -> dict[str, Any]:
         return {
@@ -125,15 +126,6 @@ class ContextRequest:
             "withOrg": self.with_org,
             "withReviews": self.earlier_reviews,
         }
-
-
-@dataclass(frozen=True)
-class PullState:
-    """The pull request as GitHub has it now."""
-
-    head_sha: str
-    draft: bool
-    labels: tuple[str, ...] | None  # None: more than 100 labels, so not all of them
 
 
 @dataclass(frozen=True)
@@ -302,7 +294,7 @@ def read_context(answer: Mapping[str, Any], request: ContextRequest) -> ReviewCo
                 file_key(request.owner, request.repo, CONFIG_PATH, request.head_sha),
             )
         )
-    elif pull is not None:
+    elif pull is not None and pull.head_sha is not None:
         known, fetched = _head_commit_config(parsed, pull.head_sha)
         if known:
             files[file_key(request.owner, request.repo, CONFIG_PATH, pull.head_sha)] = fetched

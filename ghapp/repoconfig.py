@@ -19,8 +19,10 @@ prefetch could not give whole (truncated, binary) go through REST. Files outside
 the reviewed repository are cached for a short while; every parsed file is cached
 by blob SHA, so an unchanged file is never parsed twice.
 
-Entry points: `load_settings` (the review flow) and `config_errors_at` (problems in
-the config file as a pull request changes it, for annotations on that file).
+Entry points: `RepoConfigLoader.load` (the review flow, the comment command) and
+`RepoConfigLoader.errors_at` (problems in the config file as a pull request changes
+it, for annotations on that file). The server holds one loader per app, with its
+caches.
 Network errors other than 404 propagate: reviewing with a config that could not be
 read would silently ignore what the team configured. A file's content, however, never
 makes a load fail: `parse_config` and `settings_from_layers` turn every problem into a
@@ -56,10 +58,7 @@ __all__ = [
     "FileReader",
     "PrefetchedReader",
     "RepoConfigLoader",
-    "clear_caches",
-    "config_errors_at",
     "file_key",
-    "load_settings",
 ]
 
 ORG_CONFIG_REPO = ".github"
@@ -132,7 +131,7 @@ class _Chain:
 
 
 class RepoConfigLoader:
-    """Loads effective settings; holds the caches (one instance per process)."""
+    """Loads effective settings; holds the caches (one instance per app)."""
 
     def __init__(
         self,
@@ -149,10 +148,6 @@ class RepoConfigLoader:
         self._shared: TTLCache[tuple[str, str, str, str], FetchedFile | None] = TTLCache(
             maxsize=max_cached, ttl=shared_ttl, timer=timer
         )
-
-    def clear(self) -> None:
-        self._parsed.clear()
-        self._shared.clear()
 
     async def load(
         self, reader: FileReader, *, owner: str, repo: str, default_branch: str
@@ -290,25 +285,3 @@ class RepoConfigLoader:
             cached = await asyncio.to_thread(parse_config, fetched.text, source=source)
             self._parsed[key] = cached
         return cached
-
-
-_LOADER = RepoConfigLoader()
-
-
-async def load_settings(
-    reader: FileReader, *, owner: str, repo: str, default_branch: str
-) -> Settings:
-    """The effective settings for a review of `owner/repo`, read from its default branch."""
-    return await _LOADER.load(reader, owner=owner, repo=repo, default_branch=default_branch)
-
-
-def clear_caches() -> None:
-    """Forget every cached file (tests; a server never needs to)."""
-    _LOADER.clear()
-
-
-async def config_errors_at(
-    reader: FileReader, *, owner: str, repo: str, ref: str
-) -> tuple[ConfigError, ...]:
-    """Problems in `.github/product-review.yml` at `ref` (for a PR that changes it)."""
-    return await _LOADER.errors_at(reader, owner=owner, repo=repo, ref=ref)

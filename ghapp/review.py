@@ -13,6 +13,10 @@ API calls per review, in order (N = changed design docs):
   request. REST reads only fill what the prefetch could not give: `_extends`
   targets, a truncated or binary config file, more than 100 earlier reviews or
   labels, or a failed GraphQL request.
+
+A review runs in two steps (`Reviewer.prepare`, then `ReadyReview.finish`), so that
+the queue running it can act on the head the first step learnt before the second
+posts anything (`ghapp.queue`).
 """
 
 from __future__ import annotations
@@ -20,43 +24,43 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
 
 import aiohttp
 from gidgethub import HTTPException
 
 from checks.config import ConfigError, Settings
+from checks.fingerprints import asked_fingerprints
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
-from ghapp.budget import NotReviewed, Runner, split_engine
+from ghapp.apitypes import CheckCompletion
+from ghapp.checkrun import (
+    ANNOTATIONS_PER_REQUEST,
+    CheckOutput,
+    render_check,
+    render_failure,
+    render_paused,
+    render_skipped,
+    with_config_problems,
+)
 from ghapp.commands import is_paused
-from ghapp.diff import commentable_lines
+from ghapp.diff import commentable_lines, text_from_added_patch
 from ghapp.github import (
     CheckRun,
+    GitHubApp,
     GraphQLFailed,
     InstallationClient,
     PullFile,
     ResponseTooLarge,
 )
-from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, PullState, ReviewContext, describe
-from ghapp.render import (
-    ANNOTATIONS_PER_REQUEST,
-    BODY_LIMIT,
-    CheckOutput,
-    ReviewPlan,
-    asked_fingerprints,
-    plan_review,
-    render_check,
-    render_failure,
-    render_paused,
-    render_skipped,
-)
-from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, config_errors_at
+from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, ReviewContext, describe
+from ghapp.pulls import PullRequestRef, PullState
+from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, RepoConfigLoader
+from ghapp.reviewplan import ReviewPlan, plan_review
+from localreview.budget import NotReviewed, Runner, split_engine
 
 CHECK_NAME = "Product review"
 # Line findings listed for a whole review, shared among its documents (each keeps at
@@ -64,53 +68,11 @@ CHECK_NAME = "Product review"
 # annotations and 10 inline comments, so this is far more than anyone reads.
 REVIEW_FINDINGS = 10_000
 MIN_FINDINGS_PER_DOCUMENT = 20
-# Marker format documented in ghapp.render; used to make a review body carry the
-# fingerprints of its inline comments too, so one list call finds everything asked.
-_FINGERPRINT_MARKER = "<!-- product-review:fp={} -->"
 _REASON_CHARS = 300
 
 log = logging.getLogger("ghapp.review")
 
 Engine = Callable[[str, str, ReviewOptions], DocumentReport]
-
-
-class SettingsLoader(Protocol):
-    def __call__(
-        self, reader: FileReader, *, owner: str, repo: str, default_branch: str
-    ) -> Awaitable[Settings]: ...
-
-
-class Known(StrEnum):
-    """How much of the pull request's state the event that asked for a review carried.
-    What it lacks comes from the review's GraphQL prefetch, at no extra call."""
-
-    # Head, draft state and labels (`pull_request` events), or all a re-run needs
-    # (its head; a re-run is explicit, so neither drafts nor pausing stop it).
-    EVERYTHING = "everything"
-    # The head only (`check_suite`): the draft state and the labels are read, and
-    # a head the pull request has moved on from is not reviewed.
-    HEAD = "head"
-    # Nothing (the comment command, collapsed requests): review the current head.
-    NOTHING = "nothing"
-
-
-@dataclass(frozen=True)
-class PullRequestRef:
-    """What a review needs to know about the pull request (from the webhook payload)."""
-
-    installation_id: int
-    owner: str
-    repo: str
-    number: int
-    head_sha: str  # "" when the event did not say (see `Known.NOTHING`)
-    default_branch: str
-    repository_url: str  # API URL of the repository
-    pull_url: str  # API URL of the pull request
-    draft: bool = False
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.repo}"
 
 
 @dataclass(frozen=True)
@@ -124,25 +86,52 @@ class ReviewRequest:
     explicit: bool = False
     # Ask every current question again, ignoring what was already asked.
     full: bool = False
-    # What `pull` already says; the rest is read when the review starts.
-    known: Known = Known.EVERYTHING
+
+    @property
+    def needs_state(self) -> bool:
+        """Whether the pull request's state must be read before the review starts: its
+        head is not known (the comment command, collapsed requests), or an automatic
+        review lacks the draft state and labels that decide whether it runs (a
+        `check_suite`). An explicit one needs its head only: neither drafts nor pausing
+        stop it."""
+        state = self.pull.state
+        return state.head_sha is None or not (self.explicit or state.complete)
+
+    @property
+    def paused(self) -> bool:
+        """Whether this is an automatic review on a pull request where they are paused
+        (then a completed check says so instead). A review someone asked for runs."""
+        return not self.explicit and is_paused(self.pull.state.labels or ())
 
 
-# Outcomes of a review that stopped before reviewing anything.
-PAUSED = "paused"  # automatic reviews are paused on the PR (the check says so)
-SUPERSEDED = "superseded"  # the PR's head moved on; the newer head has its own events
-NOT_NEEDED = "not-needed"  # `on_head` said the review that just ran answered this one
+class ReviewOutcome(StrEnum):
+    """How a review ended; the value is what the log line says."""
 
-# Told the request once the review knows the head it reviews; False stops it.
-HeadCallback = Callable[["ReviewRequest"], bool]
+    REVIEWED = "reviewed"
+    NO_DESIGN_DOCS = "no-design-docs"  # a completed "skipped" check, no review
+    SKIPPED_DRAFT = "skipped-draft"  # a draft, and the config does not review drafts
+    # Stopped before reviewing anything:
+    PAUSED = "paused"  # automatic reviews are paused on the PR (the check says so)
+    SUPERSEDED = "superseded"  # the PR's head moved on; the newer head has its own events
+    NOT_NEEDED = "not-needed"  # the review that had just run answered this one
+    # Did not do the work:
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def completed(self) -> bool:
+        """False for a review that did not do its work: neither its delivery nor its
+        head is remembered as handled, so a redelivery (or the head's next event)
+        reviews again."""
+        return self not in (ReviewOutcome.FAILED, ReviewOutcome.CANCELLED)
 
 
-@dataclass
-class ReviewOutcome:
-    """What happened; logged as one line per review."""
+@dataclass(frozen=True)
+class ReviewResult:
+    """How a review ended and what it did; logged as one line per review."""
 
-    outcome: str = "started"
-    head_sha: str = ""  # the head reviewed (learnt during the review when not known)
+    outcome: ReviewOutcome
+    head_sha: str | None  # the head reviewed (learnt during the review when not known)
     documents: int = 0
     findings: int = 0
     inline_comments: int = 0
@@ -152,35 +141,6 @@ class ReviewOutcome:
     reason: str = ""
     api_calls: int = 0
     duration_ms: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def text_from_added_patch(patch: str | None) -> str | None:
-    """The whole file when `patch` is the diff of a newly added text file, else None.
-
-    An added file's patch is one hunk `@@ -0,0 +1,K @@` of K added lines, which
-    is exactly the file at the head commit, so it need not be downloaded again.
-    Anything unexpected (a count mismatch, an omitted patch) returns None and the
-    caller reads the file through the API instead.
-    """
-    if not patch:
-        return None
-    lines = patch.split("\n")
-    header = re.fullmatch(r"@@ -0,0 \+1(?:,(\d+))? @@.*", lines[0])
-    if header is None:
-        return None
-    expected = 1 if header.group(1) is None else int(header.group(1))
-    body = lines[1:]
-    if body and body[-1] == "":
-        body = body[:-1]
-    ends_with_newline = True
-    if body and body[-1].startswith("\\"):  # "\ No newline at end of file"
-        ends_with_newline = False
-        body = body[:-1]
-    if len(body) != expected or not all(line.startswith("+") for line in body):
-        return None
-    text = "\n".join(line[1:] for line in body)
-    return text + "\n" if ends_with_newline and body else text
 
 
 def design_docs(files: Sequence[PullFile], settings: Settings) -> list[PullFile]:
@@ -214,15 +174,287 @@ class ReviewFailed(Exception):
         super().__init__(f"{step}: {describe_error(error)}")
 
 
-def _with_all_fingerprints(plan: ReviewPlan) -> str:
-    """The review body, plus a hidden marker for fingerprints only its inline
-    comments carry (so reading earlier review bodies alone finds them)."""
-    missing = plan.fingerprints - asked_fingerprints([plan.body])
-    if not missing:
-        return plan.body
-    marker = _FINGERPRINT_MARKER.format(",".join(sorted(missing)))
-    body = f"{plan.body}\n{marker}"
-    return body if len(body.encode("utf-8")) <= BODY_LIMIT else plan.body
+class Reviewer:
+    """Runs reviews, in two steps: `prepare` learns the pull request's head, and the
+    `ReadyReview` it returns reviews that head. Whoever runs the review (the queue)
+    decides in between whether it goes on, without a callback into the review."""
+
+    def __init__(self, *, github: GitHubApp, engine: Engine, config: RepoConfigLoader) -> None:
+        self._github = github
+        self._engine = engine
+        self._config = config
+
+    async def prepare(self, request: ReviewRequest) -> ReadyReview | ReviewResult:
+        """The review's first step: the pull request's state, from the event or else
+        from the review's GraphQL prefetch (REST only when that could not tell).
+
+        Returns the review, ready to go on at the head it now knows, or its result
+        when it ends here: the head moved on from the one the event named
+        (`SUPERSEDED`), automatic reviews are paused (`PAUSED`, after posting the
+        check that says so), or a step failed."""
+        # A client of its own: it counts this review's calls and nothing else.
+        run = _Run(request, self._github.installation(request.pull.installation_id))
+        try:
+            return await self._prepare(run, request)
+        except (Exception, asyncio.CancelledError) as error:
+            return await run.failed(error)
+
+    async def _prepare(self, run: _Run, request: ReviewRequest) -> ReadyReview | ReviewResult:
+        context: ReviewContext | None = None
+        if request.needs_state:
+            context = await _prefetch(run.client, request)
+            state = await _current_state(run.client, request, context)
+            named = request.pull.state.head_sha
+            if named is not None and state.head_sha != named:
+                return run.result(ReviewOutcome.SUPERSEDED)
+            request = replace(request, pull=replace(request.pull, state=state))
+        head_sha = request.pull.state.head_sha
+        assert head_sha is not None  # named by the event, or read from GitHub
+        run.head_sha = head_sha
+        if request.paused:
+            paused = render_paused()
+            await _create_check(
+                run.client,
+                request.pull,
+                head_sha=head_sha,
+                delivery_id=request.delivery_id,
+                shows=paused,
+            )
+            return run.result(ReviewOutcome.PAUSED, conclusion=paused.conclusion)
+        if context is None:
+            context = await _prefetch(run.client, request)
+        return ReadyReview(
+            run,
+            request,
+            head_sha=head_sha,
+            context=context,
+            engine=self._engine,
+            config=self._config,
+        )
+
+
+class ReadyReview:
+    """A review whose head is known (`Reviewer.prepare` returned it). `finish`
+    reviews that head; `not_needed` ends it there, when the review that had just
+    run already answered it."""
+
+    def __init__(
+        self,
+        run: _Run,
+        request: ReviewRequest,
+        *,
+        head_sha: str,
+        context: ReviewContext,
+        engine: Engine,
+        config: RepoConfigLoader,
+    ) -> None:
+        self.request = request  # with the pull request's state as GitHub has it
+        self.head_sha = head_sha
+        self._run = run
+        self._context = context
+        self._engine = engine
+        self._config = config
+
+    def not_needed(self) -> ReviewResult:
+        return self._run.result(ReviewOutcome.NOT_NEEDED)
+
+    async def finish(self) -> ReviewResult:
+        """Review the head; never leaves a Check Run in progress."""
+        try:
+            return await self._finish()
+        except (Exception, asyncio.CancelledError) as error:
+            return await self._run.failed(error)
+
+    async def _finish(self) -> ReviewResult:
+        request, run, engine = self.request, self._run, self._engine
+        client, pull, head_sha = run.client, request.pull, self.head_sha
+        reader = PrefetchedReader(self._context.files, fallback=client)
+        settings = await self._config.load(
+            reader, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
+        )
+        if pull.state.draft and not settings.drafts and not request.explicit:
+            return run.result(ReviewOutcome.SKIPPED_DRAFT)
+
+        files = await client.list_pull_files(pull_url=pull.pull_url)
+        docs = design_docs(files, settings)
+        config_problems = await self._changed_config_problems(reader, files)
+        run.documents = len(docs)
+        if not docs:
+            skipped = with_config_problems(render_skipped(), config_problems)
+            await _create_check(
+                client, pull, head_sha=head_sha, delivery_id=request.delivery_id, shows=skipped
+            )
+            return run.result(ReviewOutcome.NO_DESIGN_DOCS, conclusion=skipped.conclusion)
+
+        check_run = await _create_check(
+            client, pull, head_sha=head_sha, delivery_id=request.delivery_id
+        )
+        run.check_run = check_run
+        max_bytes = split_engine(engine)[1].budget.max_document_bytes
+        documents = await _read_documents(client, docs, max_bytes=max_bytes)
+        results = await _run_engine(engine, documents, settings)
+        reports = [result for result in results if isinstance(result, DocumentReport)]
+        not_reviewed = [result for result in results if isinstance(result, NotReviewed)]
+        for left_out in not_reviewed:
+            log.warning(
+                "document not reviewed delivery=%s repo=%s pr=%d path=%r: %s",
+                request.delivery_id,
+                pull.full_name,
+                pull.number,
+                left_out.path,
+                left_out.reason,
+            )
+        run.findings = sum(len(report.findings) for report in reports if not report.skipped)
+        # Rendering and planning are CPU work too: they run where the engine does.
+        _, runner = split_engine(engine)
+        try:
+            rendered = await runner.run(
+                render_check,
+                reports,
+                settings=settings,
+                max_annotations=ANNOTATIONS_PER_REQUEST - min(len(config_problems), 10),
+                not_reviewed=not_reviewed,
+            )
+        except Exception as error:
+            raise ReviewFailed("rendering the check", error) from error
+        check_output = with_config_problems(rendered, config_problems)
+
+        patches = {item.filename: item.patch for item in docs}
+        plan = await self._plan(runner, reports, patches=patches, settings=settings)
+        if plan is not None:
+            try:
+                posted = await _post_review(
+                    client, pull_url=pull.pull_url, head_sha=head_sha, plan=plan, patches=patches
+                )
+            except Exception as error:
+                raise ReviewFailed("posting the review", error) from error
+            run.review_posted = True
+            run.inline_comments = len(posted.comments)
+
+        await _complete_check(client, check_run, check_output)
+        return run.result(ReviewOutcome.REVIEWED, conclusion=check_output.conclusion)
+
+    async def _plan(
+        self,
+        runner: Runner,
+        reports: Sequence[DocumentReport],
+        *,
+        patches: dict[str, str | None],
+        settings: Settings,
+    ) -> ReviewPlan | None:
+        """The review to post, asking only what earlier reviews did not (everything in
+        a first or a full review); None when there is nothing to ask."""
+        request, full = self.request, self.request.full
+        plan = await _plan(
+            runner, reports, patches=patches, asked=frozenset(), settings=settings, full=full
+        )
+        if plan is None or request.first_review or full:
+            return plan
+        bodies: Sequence[str] | None = self._context.earlier_bodies
+        if bodies is None:  # the prefetch could not tell: read them through REST
+            try:
+                client = self._run.client
+                bodies = await client.list_bot_review_bodies(pull_url=request.pull.pull_url)
+            except Exception as error:
+                raise ReviewFailed("reading earlier reviews", error) from error
+        asked = asked_fingerprints(bodies)
+        return await _plan(runner, reports, patches=patches, asked=asked, settings=settings)
+
+    async def _changed_config_problems(
+        self, reader: FileReader, files: Sequence[PullFile]
+    ) -> tuple[ConfigError, ...]:
+        if not any(f.filename == CONFIG_PATH and f.status != "removed" for f in files):
+            return ()
+        pull = self.request.pull
+        return await self._config.errors_at(
+            reader, owner=pull.owner, repo=pull.repo, ref=self.head_sha
+        )
+
+
+@dataclass
+class _Run:
+    """One review as it runs: its client, and what it did so far, which its result
+    says (also after a failure) and which a failure needs (the check to complete)."""
+
+    request: ReviewRequest  # as submitted: the log line names its delivery and trigger
+    client: InstallationClient
+    started: float = field(default_factory=time.monotonic)
+    head_sha: str | None = field(init=False)  # the head named, then the head learnt
+    documents: int = 0
+    findings: int = 0
+    inline_comments: int = 0
+    review_posted: bool = False
+    check_run: CheckRun | None = None
+
+    def __post_init__(self) -> None:
+        self.head_sha = self.request.pull.state.head_sha
+
+    def result(
+        self, outcome: ReviewOutcome, *, conclusion: str = "", reason: str = ""
+    ) -> ReviewResult:
+        """The review's result, logged."""
+        result = ReviewResult(
+            outcome=outcome,
+            head_sha=self.head_sha,
+            documents=self.documents,
+            findings=self.findings,
+            inline_comments=self.inline_comments,
+            review_posted=self.review_posted,
+            check_run=self.check_run,
+            conclusion=conclusion,
+            reason=reason,
+            # The client belongs to this review: everything it sent counts.
+            api_calls=self.client.calls,
+            duration_ms=round((time.monotonic() - self.started) * 1000),
+        )
+        _log_result(self.request, result)
+        return result
+
+    async def failed(self, error: Exception | asyncio.CancelledError) -> ReviewResult:
+        """The result of a review stopped by `error`, once the check it created (if
+        any) says why. A cancellation is logged, then raised again."""
+        if isinstance(error, asyncio.CancelledError):
+            reason = describe_error(error)
+            conclusion = ""
+            try:
+                conclusion = await self._fail_check(reason)
+            finally:
+                self.result(ReviewOutcome.CANCELLED, conclusion=conclusion, reason=reason)
+            raise error
+        log.error(
+            "review failed delivery=%s repo=%s pr=%d",
+            self.request.delivery_id,
+            self.request.pull.full_name,
+            self.request.pull.number,
+            exc_info=error,
+        )
+        reason = str(error) if isinstance(error, ReviewFailed) else describe_error(error)
+        conclusion = await self._fail_check(reason)
+        return self.result(ReviewOutcome.FAILED, conclusion=conclusion, reason=reason)
+
+    async def _fail_check(self, reason: str) -> str:
+        """Complete the check, if the review created one, with `reason`. Returns its
+        conclusion, or "" when there was no check or it could not be completed."""
+        if self.check_run is None:
+            return ""
+        failure = render_failure(reason)
+        try:
+            # Shielded and bounded: this runs during shutdown too, when the task is
+            # being cancelled, and must not hang there.
+            await asyncio.wait_for(
+                asyncio.shield(_complete_check(self.client, self.check_run, failure)), timeout=10
+            )
+        except (Exception, asyncio.CancelledError) as error:
+            log.exception(
+                "could not complete the check run after a failure delivery=%s repo=%s pr=%d",
+                self.request.delivery_id,
+                self.request.pull.full_name,
+                self.request.pull.number,
+            )
+            if isinstance(error, asyncio.CancelledError):
+                raise  # the task was cancelled meanwhile: swallowing it would ignore the shutdown
+            return ""
+        return failure.conclusion
 
 
 def _unplaceable(plan: ReviewPlan, patches: dict[str, str | None]) -> list[int]:
@@ -237,7 +469,8 @@ def _unplaceable(plan: ReviewPlan, patches: dict[str, str | None]) -> list[int]:
 async def _post_review(
     client: InstallationClient,
     *,
-    pull: PullRequestRef,
+    pull_url: str,
+    head_sha: str,
     plan: ReviewPlan,
     patches: dict[str, str | None],
 ) -> ReviewPlan:
@@ -250,9 +483,9 @@ async def _post_review(
         attempts += 1
         try:
             await client.create_review(
-                pull_url=pull.pull_url,
-                commit_id=pull.head_sha,
-                body=_with_all_fingerprints(plan),
+                pull_url=pull_url,
+                commit_id=head_sha,
+                body=plan.as_request_body(),
                 comments=plan.as_request_comments(),
             )
             return plan
@@ -271,61 +504,6 @@ async def _post_review(
             plan = plan.without(dropped)
 
 
-def config_annotations(problems: Sequence[ConfigError]) -> list[dict[str, Any]]:
-    """Annotations on the config file a pull request changes, one per problem."""
-    return [
-        {
-            "path": CONFIG_PATH,
-            "start_line": problem.line or 1,
-            "end_line": problem.line or 1,
-            "annotation_level": "failure",
-            "title": "Product review configuration",
-            "message": str(problem)[:4000],
-        }
-        for problem in problems
-    ]
-
-
-def with_config_problems(output: CheckOutput, problems: Sequence[ConfigError]) -> CheckOutput:
-    """`output` plus what is wrong in the config file this pull request changes.
-
-    The default branch's config still applies to this review (a pull request never
-    configures its own review); these problems would apply once it merges.
-    """
-    if not problems:
-        return output
-    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-    note = (
-        f"### `{CONFIG_PATH}` in this pull request\n\n"
-        f"The changed config file has {count}; this review used the default branch's "
-        "config, and the file needs fixing before it merges:\n\n"
-        + "\n".join(f"- {str(problem)[:1000]}" for problem in problems)
-    )
-    summary = f"{output.summary}\n\n{note}"
-    if len(summary.encode("utf-8")) > BODY_LIMIT:
-        summary = output.summary  # the annotations still say it
-    title = output.title
-    conclusion = output.conclusion
-    if conclusion in ("success", "skipped"):
-        conclusion = "neutral"  # a broken config must not pass unnoticed
-        title = f"The changed config has {count}"
-    return dataclasses.replace(
-        output,
-        title=title,
-        summary=summary,
-        conclusion=conclusion,
-        annotations=(*config_annotations(problems), *output.annotations),
-    )
-
-
-async def _changed_config_problems(
-    reader: FileReader, pull: PullRequestRef, files: Sequence[PullFile]
-) -> tuple[ConfigError, ...]:
-    if not any(f.filename == CONFIG_PATH and f.status != "removed" for f in files):
-        return ()
-    return await config_errors_at(reader, owner=pull.owner, repo=pull.repo, ref=pull.head_sha)
-
-
 async def _prefetch(client: InstallationClient, request: ReviewRequest) -> ReviewContext:
     """The review's one GraphQL request. Should it fail, the review carries on with
     the REST reads it replaces (more calls, same result)."""
@@ -337,7 +515,7 @@ async def _prefetch(client: InstallationClient, request: ReviewRequest) -> Revie
                 repo=pull.repo,
                 number=pull.number,
                 default_branch=pull.default_branch,
-                head_sha="" if request.known is Known.NOTHING else pull.head_sha,
+                head_sha=pull.state.head_sha,
                 earlier_reviews=not (request.first_review or request.full),
             )
         )
@@ -362,68 +540,52 @@ async def _prefetch(client: InstallationClient, request: ReviewRequest) -> Revie
     return context
 
 
-def pull_state_from_api(pull: Mapping[str, Any]) -> PullState:
-    """The state in a REST pull request object (GET /pulls/{n})."""
-    return PullState(
-        head_sha=str(pull["head"]["sha"]),
-        draft=bool(pull.get("draft", False)),
-        labels=tuple(
-            str(label["name"])
-            for label in pull.get("labels") or []
-            if isinstance(label, Mapping) and label.get("name")
-        ),
-    )
-
-
-async def publish_paused(
-    client: InstallationClient, pull: PullRequestRef, *, delivery_id: str
-) -> None:
-    """A completed check that says automatic reviews are paused on this PR (one call)."""
-    paused = render_paused()
-    await client.create_check_run(
-        repository_url=pull.repository_url,
-        name=CHECK_NAME,
-        head_sha=pull.head_sha,
-        status="completed",
-        conclusion=paused.conclusion,
-        output=paused.output(),
-        external_id=delivery_id,
-        actions=paused.actions,
-    )
-
-
-async def _resolve(
-    client: InstallationClient,
-    request: ReviewRequest,
-    context: ReviewContext,
-    outcome: ReviewOutcome,
-) -> ReviewRequest | None:
-    """`request` completed with the pull request's state where its event lacked it,
-    or None when there is nothing to review: the head moved on (`Known.HEAD`), or
-    automatic reviews are paused (then a completed check says so).
-
-    The state comes from the prefetch; REST is asked only when the prefetch could
-    not tell (it failed, or the pull request has more than 100 labels)."""
-    if request.known is Known.EVERYTHING:
-        return request
+async def _current_state(
+    client: InstallationClient, request: ReviewRequest, context: ReviewContext
+) -> PullState:
+    """The pull request's state as GitHub has it now. It comes from the prefetch;
+    REST is asked only when the prefetch could not tell (it failed, or the pull
+    request has more than 100 labels and an automatic review needs them all)."""
     state = context.pull
     if state is None or (state.labels is None and not request.explicit):
         try:
-            state = pull_state_from_api(await client.get_pull(pull_url=request.pull.pull_url))
+            state = PullState.from_api(await client.get_pull(pull_url=request.pull.pull_url))
         except Exception as error:
             raise ReviewFailed("reading the pull request", error) from error
-    pull = request.pull
-    if request.known is Known.HEAD and state.head_sha != pull.head_sha:
-        outcome.outcome = SUPERSEDED
-        return None
-    request = replace(request, pull=replace(pull, head_sha=state.head_sha, draft=state.draft))
-    outcome.head_sha = state.head_sha
-    if not request.explicit and is_paused(state.labels or ()):
-        await publish_paused(client, request.pull, delivery_id=request.delivery_id)
-        outcome.outcome = PAUSED
-        outcome.conclusion = render_paused().conclusion
-        return None
-    return request
+    return state
+
+
+def _completion(shows: CheckOutput) -> CheckCompletion:
+    # One batch of annotations only: the call budget per review must not grow with
+    # the findings (render_check was asked for at most one batch and says so when it cut).
+    return {
+        "conclusion": shows.conclusion,
+        "output": shows.output(shows.annotations[:ANNOTATIONS_PER_REQUEST]),
+        "actions": list(shows.actions),
+    }
+
+
+async def _create_check(
+    client: InstallationClient,
+    pull: PullRequestRef,
+    *,
+    head_sha: str,
+    delivery_id: str,
+    shows: CheckOutput | None = None,
+) -> CheckRun:
+    """The Product review check on the head: completed, showing `shows`, or in
+    progress until `_complete_check` completes it."""
+    return await client.create_check_run(
+        repository_url=pull.repository_url,
+        name=CHECK_NAME,
+        head_sha=head_sha,
+        external_id=delivery_id,
+        completion=None if shows is None else _completion(shows),
+    )
+
+
+async def _complete_check(client: InstallationClient, check: CheckRun, shows: CheckOutput) -> None:
+    await client.complete_check_run(check_run=check, completion=_completion(shows))
 
 
 async def _read_documents(
@@ -443,7 +605,7 @@ async def _read_documents(
             except Exception as error:
                 raise ReviewFailed(f"reading {item.filename}", error) from error
         # A byte-order mark would hide the front matter (`category:`) from the engine;
-        # the command line drops it too (ghapp.localfiles.decode_document).
+        # the command line drops it too (localreview.files.decode_document).
         texts.append((item, text.removeprefix("\ufeff")))
     return texts
 
@@ -479,197 +641,6 @@ async def _run_engine(
             job.cancel()
 
 
-async def _complete_check(client: InstallationClient, check: CheckRun, output: CheckOutput) -> None:
-    # One batch only: the call budget per review must not grow with the findings
-    # (render_check was asked for at most one batch and says so when it cut).
-    batch = output.annotations[:ANNOTATIONS_PER_REQUEST]
-    await client.update_check_run(
-        check_run=check,
-        status="completed",
-        conclusion=output.conclusion,
-        output=output.output(batch),
-        actions=list(output.actions),
-    )
-
-
-async def review_pull_request(
-    request: ReviewRequest,
-    *,
-    client: InstallationClient,
-    engine: Engine,
-    load_settings: SettingsLoader,
-    on_head: HeadCallback | None = None,
-) -> ReviewOutcome:
-    """Review one pull request at its head; never leaves a Check Run in progress.
-
-    `on_head` is told the request, its head filled in, before anything is posted;
-    when it answers False the review stops there (outcome `NOT_NEEDED`)."""
-    started = time.monotonic()
-    outcome = ReviewOutcome(head_sha=request.pull.head_sha)
-    try:
-        await _review(
-            request,
-            client=client,
-            engine=engine,
-            load_settings=load_settings,
-            outcome=outcome,
-            on_head=on_head,
-        )
-    except asyncio.CancelledError as error:
-        outcome.outcome = "cancelled"
-        outcome.reason = describe_error(error)
-        await _fail_check(client, outcome, request)
-        raise
-    except Exception as error:
-        outcome.outcome = "failed"
-        outcome.reason = str(error) if isinstance(error, ReviewFailed) else describe_error(error)
-        log.exception(
-            "review failed delivery=%s repo=%s pr=%d",
-            request.delivery_id,
-            request.pull.full_name,
-            request.pull.number,
-        )
-        await _fail_check(client, outcome, request)
-    finally:
-        # The client belongs to this review: everything it sent counts.
-        outcome.api_calls = client.calls
-        outcome.duration_ms = round((time.monotonic() - started) * 1000)
-        _log_outcome(request, outcome)
-    return outcome
-
-
-async def _fail_check(
-    client: InstallationClient, outcome: ReviewOutcome, request: ReviewRequest
-) -> None:
-    if outcome.check_run is None:
-        return
-    failure = render_failure(outcome.reason)
-    try:
-        # Shielded and bounded: this runs during shutdown too, when the task is
-        # being cancelled, and must not hang there.
-        await asyncio.wait_for(
-            asyncio.shield(_complete_check(client, outcome.check_run, failure)), timeout=10
-        )
-        outcome.conclusion = failure.conclusion
-    except (Exception, asyncio.CancelledError) as error:
-        log.exception(
-            "could not complete the check run after a failure delivery=%s repo=%s pr=%d",
-            request.delivery_id,
-            request.pull.full_name,
-            request.pull.number,
-        )
-        if isinstance(error, asyncio.CancelledError):
-            raise  # the task was cancelled meanwhile: swallowing it would ignore the shutdown
-
-
-async def _review(
-    request: ReviewRequest,
-    *,
-    client: InstallationClient,
-    engine: Engine,
-    load_settings: SettingsLoader,
-    outcome: ReviewOutcome,
-    on_head: HeadCallback | None = None,
-) -> None:
-    context = await _prefetch(client, request)
-    resolved = await _resolve(client, request, context, outcome)
-    if resolved is None:
-        return
-    request = resolved
-    if on_head is not None and not on_head(request):
-        outcome.outcome = NOT_NEEDED
-        return
-    pull = request.pull
-    reader = PrefetchedReader(context.files, fallback=client)
-    settings = await load_settings(
-        reader, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
-    )
-    if pull.draft and not settings.drafts and not request.explicit:
-        outcome.outcome = "skipped-draft"
-        return
-
-    files = await client.list_pull_files(pull_url=pull.pull_url)
-    docs = design_docs(files, settings)
-    config_problems = await _changed_config_problems(reader, pull, files)
-    outcome.documents = len(docs)
-    if not docs:
-        skipped = with_config_problems(render_skipped(), config_problems)
-        await client.create_check_run(
-            repository_url=pull.repository_url,
-            name=CHECK_NAME,
-            head_sha=pull.head_sha,
-            status="completed",
-            conclusion=skipped.conclusion,
-            output=skipped.output(skipped.annotations[:ANNOTATIONS_PER_REQUEST]),
-            external_id=request.delivery_id,
-        )
-        outcome.outcome = "no-design-docs"
-        outcome.conclusion = skipped.conclusion
-        return
-
-    outcome.check_run = await client.create_check_run(
-        repository_url=pull.repository_url,
-        name=CHECK_NAME,
-        head_sha=pull.head_sha,
-        status="in_progress",
-        external_id=request.delivery_id,
-    )
-    max_bytes = split_engine(engine)[1].budget.max_document_bytes
-    documents = await _read_documents(client, docs, max_bytes=max_bytes)
-    results = await _run_engine(engine, documents, settings)
-    reports = [result for result in results if isinstance(result, DocumentReport)]
-    not_reviewed = [result for result in results if isinstance(result, NotReviewed)]
-    for left_out in not_reviewed:
-        log.warning(
-            "document not reviewed delivery=%s repo=%s pr=%d path=%r: %s",
-            request.delivery_id,
-            pull.full_name,
-            pull.number,
-            left_out.path,
-            left_out.reason,
-        )
-    outcome.findings = sum(len(report.findings) for report in reports if not report.skipped)
-    # Rendering and planning are CPU work too: they run where the engine does.
-    _, runner = split_engine(engine)
-    try:
-        rendered = await runner.run(
-            render_check,
-            reports,
-            settings=settings,
-            max_annotations=ANNOTATIONS_PER_REQUEST - min(len(config_problems), 10),
-            not_reviewed=not_reviewed,
-        )
-    except Exception as error:
-        raise ReviewFailed("rendering the check", error) from error
-    check_output = with_config_problems(rendered, config_problems)
-
-    patches = {item.filename: item.patch for item in docs}
-    plan = await _plan(
-        runner, reports, patches=patches, asked=frozenset(), settings=settings, full=request.full
-    )
-    if plan is not None and not (request.first_review or request.full):
-        bodies: Sequence[str] | None = context.earlier_bodies
-        if bodies is None:  # the prefetch could not tell: read them through REST
-            try:
-                bodies = await client.list_bot_review_bodies(pull_url=pull.pull_url)
-            except Exception as error:
-                raise ReviewFailed("reading earlier reviews", error) from error
-        plan = await _plan(
-            runner, reports, patches=patches, asked=asked_fingerprints(bodies), settings=settings
-        )
-    if plan is not None:
-        try:
-            posted = await _post_review(client, pull=pull, plan=plan, patches=patches)
-        except Exception as error:
-            raise ReviewFailed("posting the review", error) from error
-        outcome.review_posted = True
-        outcome.inline_comments = len(posted.comments)
-
-    await _complete_check(client, outcome.check_run, check_output)
-    outcome.outcome = "reviewed"
-    outcome.conclusion = check_output.conclusion
-
-
 async def _plan(
     runner: Runner,
     reports: Sequence[DocumentReport],
@@ -687,25 +658,25 @@ async def _plan(
         raise ReviewFailed("planning the review", error) from error
 
 
-def _log_outcome(request: ReviewRequest, outcome: ReviewOutcome) -> None:
+def _log_result(request: ReviewRequest, result: ReviewResult) -> None:
     # One logfmt line per review: easy to grep, easy to parse.
     fields: dict[str, object] = {
         "delivery": request.delivery_id,
         "trigger": request.trigger,
         "repo": request.pull.full_name,
         "pr": request.pull.number,
-        "head": (outcome.head_sha or request.pull.head_sha)[:12] or "-",
-        "outcome": outcome.outcome,
-        "documents": outcome.documents,
-        "findings": outcome.findings,
-        "inline_comments": outcome.inline_comments,
-        "review_posted": str(outcome.review_posted).lower(),
-        "conclusion": outcome.conclusion or "-",
-        "api_calls": outcome.api_calls,
-        "duration_ms": outcome.duration_ms,
+        "head": (result.head_sha or "")[:12] or "-",
+        "outcome": result.outcome,
+        "documents": result.documents,
+        "findings": result.findings,
+        "inline_comments": result.inline_comments,
+        "review_posted": str(result.review_posted).lower(),
+        "conclusion": result.conclusion or "-",
+        "api_calls": result.api_calls,
+        "duration_ms": result.duration_ms,
     }
-    if outcome.reason:
-        fields["reason"] = outcome.reason
+    if result.reason:
+        fields["reason"] = result.reason
     line = " ".join(f"{key}={_logfmt_value(value)}" for key, value in fields.items())
     log.info("review %s", line)
 

@@ -28,18 +28,20 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from cachetools import TTLCache
 from gidgethub import routing, sansio
 
 from checks import review_document
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
-from ghapp import payloads, repoconfig
-from ghapp.budget import Budget, BudgetedEngine, PoolRunner, ThreadRunner, WorkerPool
+from ghapp import payloads
 from ghapp.github import ApiScope, ForeignURL, GitHubApp, RetryPolicy, Sleep
-from ghapp.review import Engine, SettingsLoader
-from ghapp.routing import ROUTER, EventContext
+from ghapp.queue import DeliveryState, InMemoryReviewQueue
+from ghapp.repoconfig import RepoConfigLoader
+from ghapp.review import Engine, Reviewer
+from ghapp.routers import ROUTER
+from ghapp.routers.context import EventContext
 from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
+from localreview.budget import Budget, BudgetedEngine, PoolRunner, ThreadRunner, WorkerPool
 
 log = logging.getLogger("ghapp.server")
 
@@ -63,9 +65,6 @@ RETRY_AFTER_SECONDS = 10
 LINGER_SECONDS = 2.0
 # A header value sent before the signature is checked is the sender's text: logged short.
 _LOGGED_HEADER_CHARS = 80
-# GitHub redelivers with the same X-GitHub-Delivery; remember ids this long.
-DELIVERY_TTL_SECONDS = 60 * 60
-DELIVERY_CACHE_SIZE = 50_000
 # How long a shutdown waits for in-flight reviews (Docker's default stop grace is 10 s).
 DEFAULT_DRAIN_SECONDS = 8.0
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
@@ -105,40 +104,10 @@ class BackgroundTasks:
         return len(pending)
 
 
-class RecentDeliveries:
-    """X-GitHub-Delivery ids being handled now or handled recently (a redelivery keeps
-    its id). An id counts as handled only once its work completed: after a failure it
-    is forgotten, so GitHub's "Redeliver" runs it again."""
-
-    def __init__(self, *, ttl: float = DELIVERY_TTL_SECONDS, maxsize: int = DELIVERY_CACHE_SIZE):
-        self._handled: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl)
-        self._in_flight: set[str] = set()
-
-    def state(self, delivery_id: str) -> str | None:
-        """The id's state: "handled", "in flight", or None (to handle)."""
-        if delivery_id in self._handled:
-            return "handled"
-        if delivery_id in self._in_flight:
-            return "in flight"
-        return None
-
-    def begin(self, delivery_id: str) -> bool:
-        """True when the id is neither handled nor in flight; it is in flight from now."""
-        if self.state(delivery_id) is not None:
-            return False
-        self._in_flight.add(delivery_id)
-        return True
-
-    def finish(self, delivery_id: str, *, handled: bool) -> None:
-        self._in_flight.discard(delivery_id)
-        if handled:
-            self._handled[delivery_id] = True
-
-
 SETTINGS_KEY = web.AppKey("settings", ServerSettings)
 BACKGROUND_KEY = web.AppKey("background", BackgroundTasks)
-DELIVERIES_KEY = web.AppKey("deliveries", RecentDeliveries)
 CONTEXT_KEY = web.AppKey("context", EventContext)
+CONFIG_LOADER_KEY = web.AppKey("config_loader", RepoConfigLoader)
 ROUTER_KEY = web.AppKey("router", routing.Router)
 ENGINE_KEY = web.AppKey("engine", BudgetedEngine)
 READ_SLOTS_KEY = web.AppKey("read_slots", asyncio.Semaphore)
@@ -314,16 +283,14 @@ async def handle_webhook(request: web.Request) -> web.Response:
             foreign,
         )
         return _reply(400, foreign)
-    deliveries = app[DELIVERIES_KEY]
-    if not deliveries.begin(delivery_id):
-        state = deliveries.state(delivery_id)
+    context = app[CONTEXT_KEY]
+    state = await context.queue.start_delivery(delivery_id)
+    if state is not None:
         log.info("duplicate delivery=%s event=%s (%s) acknowledged", delivery_id, event_name, state)
-        if state == "in flight":
+        if state is DeliveryState.IN_FLIGHT:
             return _reply(200, "duplicate delivery, being handled")
         return _reply(200, "duplicate delivery, already handled")
-    app[BACKGROUND_KEY].spawn(
-        _dispatch(router, event, app[CONTEXT_KEY], deliveries), name=f"delivery-{delivery_id}"
-    )
+    app[BACKGROUND_KEY].spawn(_dispatch(router, event, context), name=f"delivery-{delivery_id}")
     log.debug("accepted delivery=%s event=%s.%s", delivery_id, event_name, action)
     return _reply(202, "accepted")
 
@@ -340,12 +307,7 @@ def _first_foreign_url(scope: ApiScope, event_name: str, data: dict[str, Any]) -
     return None
 
 
-async def _dispatch(
-    router: routing.Router,
-    event: sansio.Event,
-    context: EventContext,
-    deliveries: RecentDeliveries,
-) -> None:
+async def _dispatch(router: routing.Router, event: sansio.Event, context: EventContext) -> None:
     returned = False
     try:
         await router.dispatch(event, context)
@@ -357,8 +319,7 @@ async def _dispatch(
         log.exception("event handling failed delivery=%s event=%s", event.delivery_id, event.event)
     finally:
         # Remembered only once its work completed: a failed one may be redelivered.
-        handled = context.delivery_completed(event.delivery_id) and returned
-        deliveries.finish(event.delivery_id, handled=handled)
+        handled = await context.queue.finish_delivery(event.delivery_id, returned=returned)
         if not handled:
             log.info(
                 "delivery=%s event=%s did not complete: a redelivery will be handled",
@@ -378,7 +339,6 @@ def create_app(
     *,
     http_session: aiohttp.ClientSession | None = None,
     engine: Engine = default_engine,
-    load_settings: SettingsLoader = repoconfig.load_settings,
     router: routing.Router = ROUTER,
     retry: RetryPolicy | None = None,
     sleep: Sleep = asyncio.sleep,
@@ -408,7 +368,8 @@ def create_app(
     app[SETTINGS_KEY] = settings
     app[API_SCOPE_KEY] = ApiScope.of(settings.github_api_url)
     app[BACKGROUND_KEY] = BackgroundTasks()
-    app[DELIVERIES_KEY] = RecentDeliveries()
+    # Each app reads repositories' config files with caches of its own.
+    app[CONFIG_LOADER_KEY] = RepoConfigLoader()
     app[ROUTER_KEY] = router
     app[READ_SLOTS_KEY] = asyncio.Semaphore(max_concurrent_reads)
 
@@ -423,8 +384,10 @@ def create_app(
             sleep=sleep,
             clock=clock,
         )
+        config = app[CONFIG_LOADER_KEY]
+        reviewer = Reviewer(github=github, engine=app[ENGINE_KEY], config=config)
         app[CONTEXT_KEY] = EventContext(
-            github=github, engine=app[ENGINE_KEY], load_settings=load_settings
+            github=github, queue=InMemoryReviewQueue(reviewer), config=config
         )
         try:
             yield

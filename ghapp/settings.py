@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from dotenv import dotenv_values
 
-from ghapp.budget import (
+from localreview.budget import (
     DEFAULT_DOCUMENT_MEMORY_MB,
     DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
     DEFAULT_MAX_DOCUMENT_KB,
@@ -62,7 +62,7 @@ class ServerSettings:
     log_level: str = DEFAULT_LOG_LEVEL
     header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
-    # The budget each document is reviewed within (see ghapp.budget).
+    # The budget each document is reviewed within (see localreview.budget).
     max_document_kb: int = DEFAULT_MAX_DOCUMENT_KB
     document_timeout_seconds: float = DEFAULT_DOCUMENT_TIMEOUT_SECONDS
     document_memory_mb: int = DEFAULT_DOCUMENT_MEMORY_MB

@@ -22,15 +22,16 @@ from checks import review_document
 from checks.config import FailOn
 from checks.formats import FileError
 from checks.report import Category, DocumentReport, Severity
-from ghapp import cli, localfiles
-from ghapp.cli import exit_code, main
-from ghapp.localfiles import (
+from localreview import files as localfiles
+from localreview import main as cli
+from localreview.files import (
     ReviewOutcome,
     SettingsSource,
     decode_document,
     discover,
     review_files,
 )
+from localreview.main import exit_code, main
 
 THIN_DOC = """\
 # Search everywhere
@@ -422,22 +423,42 @@ def test_config_validate_and_schema(workdir: Path, capsys: pytest.CaptureFixture
 # --- a real process -----------------------------------------------------------------
 
 
-def test_subprocess_run_prints_json_and_exit_code(workdir: Path) -> None:
-    write(workdir / "design/one.md", THIN_DOC)
-    write(workdir / "design/two.md", b"\xff\xfe not utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "ghapp.cli", "check", "--format", "json", "design"],
+def run_python(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=workdir,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_subprocess_run_prints_json_and_exit_code(workdir: Path) -> None:
+    write(workdir / "design/one.md", THIN_DOC)
+    write(workdir / "design/two.md", b"\xff\xfe not utf-8")
+    completed = run_python(workdir, "-m", "localreview", "check", "--format", "json", "design")
     assert completed.returncode == 2, completed.stderr
     payload = json.loads(completed.stdout)
     assert [d["path"] for d in payload["documents"]] == [os.path.normpath("design/one.md")]
     assert "two.md: error: not valid UTF-8" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_check_loads_neither_the_server_nor_the_github_client(workdir: Path) -> None:
+    doc = write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    script = f"""
+import contextlib, io, json, sys
+from localreview.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["check", "--no-progress", "--fail-on", "never", {str(doc)!r}])
+print(json.dumps({{"code": code, "loaded": sorted(
+    name for name in ("aiohttp", "gidgethub", "ghapp") if name in sys.modules
+)}}))
+"""
+    done = run_python(workdir, "-c", script)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"code": 0, "loaded": []}
 
 
 def test_a_closed_pipe_ends_quietly(
@@ -578,7 +599,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path: Path
             [
                 sys.executable,
                 "-m",
-                "ghapp.cli",
+                "localreview",
                 "check",
                 os.fsdecode(name),
                 "--format",

@@ -19,8 +19,8 @@ import pytest
 from checks import review_document
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
-from ghapp import localfiles
-from ghapp.cli import main
+from localreview import files as localfiles
+from localreview.main import main
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="workers start with fork")
 

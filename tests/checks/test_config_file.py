@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import tables
 from checks.config import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
@@ -38,6 +37,7 @@ from checks.configfile import (
 )
 from checks.options import CheckPolicy, DimensionPolicy
 from checks.report import DIMENSIONS, LINE_CHECKS, Category, Requirement, Severity
+from checks.rules import DIMENSION_BY_ID
 
 SOURCE = "acme/app:.github/product-review.yml"
 
@@ -187,9 +187,10 @@ def test_a_dimension_policy_leaves_out_what_the_engine_table_supplies() -> None:
     assert settings.errors == ()
     table = settings.review.dimensions[Category.PLATFORM]
     assert table["why_now"] == DimensionPolicy(
-        tables.REQUIREMENTS[Category.PLATFORM]["why_now"], Severity.ERROR
+        DIMENSION_BY_ID["why_now"].requirements[Category.PLATFORM], Severity.ERROR
     )
-    assert table["risks"] == DimensionPolicy(Requirement.OPTIONAL, tables.GAP_SEVERITY["risks"])
+    risks_severity = DIMENSION_BY_ID["risks"].severity
+    assert table["risks"] == DimensionPolicy(Requirement.OPTIONAL, risks_severity)
 
 
 def test_checks_accept_on_off_booleans_severities_and_mappings() -> None:

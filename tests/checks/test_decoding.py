@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from checks.decoding import BINARY, UndecodableText, decode_text
-from ghapp.localfiles import UnreadableFile, decode_document
+from localreview.files import UnreadableFile, decode_document
 
 DOC = "# Title\n\nCafé ☕ 😀: what is wrong today?\n"
 CHINESE = (

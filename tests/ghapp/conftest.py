@@ -3,29 +3,19 @@ loopback, and the real aiohttp app wired to it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import APP_ID, WEBHOOK_SECRET, KeyPair, Sleeps, stub_engine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fakegithub import FakeGitHub
 
-from ghapp.repoconfig import clear_caches
 from ghapp.server import create_app
 from ghapp.settings import ServerSettings
-
-
-@pytest.fixture(autouse=True)
-def fresh_config_caches() -> Iterator[None]:
-    """Every test starts and ends with empty config caches: the loader keeps an
-    organisation's file for a minute, process-wide, and tests reuse repository
-    names, so one test's file must never answer for another's."""
-    clear_caches()
-    yield
-    clear_caches()
+from tests.support.apptools import APP_ID, WEBHOOK_SECRET, KeyPair, Sleeps
+from tests.support.builders import stub_engine
+from tests.support.fakegithub import FakeGitHub
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,4 @@
-"""App JWTs, the installation token cache, the retry policy, and reading an
-added file from its patch."""
+"""App JWTs, the installation token cache and the retry policy."""
 
 from __future__ import annotations
 
@@ -7,8 +6,6 @@ import asyncio
 
 import jwt
 import pytest
-from apptools import KeyPair
-from fakegithub import added_file_patch
 
 from ghapp.auth import (
     TOKEN_EXPIRY_MARGIN_SECONDS,
@@ -17,7 +14,7 @@ from ghapp.auth import (
     app_jwt,
 )
 from ghapp.github import RetryPolicy, retry_delay, safe_to_repeat
-from ghapp.review import text_from_added_patch
+from tests.support.apptools import KeyPair
 
 
 def test_app_jwt_claims(key_pair: KeyPair) -> None:
@@ -155,25 +152,3 @@ def test_only_requests_that_create_nothing_are_repeated_after_a_5xx(
     method: str, url: str, expected: bool
 ) -> None:
     assert safe_to_repeat(method, url) is expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["# Title\n\nBody\n", "no newline at end", "one line\n", "tab\there\n\nblank above\n"],
-)
-def test_added_file_text_is_read_back_from_its_patch(text: str) -> None:
-    assert text_from_added_patch(added_file_patch(text)) == text
-
-
-@pytest.mark.parametrize(
-    "patch",
-    [
-        None,
-        "",
-        "@@ -1,2 +1,2 @@\n-a\n+b\n c",  # a modification, not an addition
-        "@@ -0,0 +1,3 @@\n+a\n+b",  # fewer lines than announced (cut short)
-        "@@ -0,0 +1,1 @@\n+a\n+b",
-    ],
-)
-def test_anything_but_a_complete_added_patch_is_refused(patch: str | None) -> None:
-    assert text_from_added_patch(patch) is None

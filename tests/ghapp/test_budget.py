@@ -19,17 +19,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes, settled, stub_engine, wait_until
-from fakegithub import FakeGitHub
 
 from checks.config import DEFAULT_SETTINGS
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
-from ghapp.budget import Budget, Limit, NotReviewed, PoolRunner, WorkerPool
+from ghapp.checkrun import render_check
 from ghapp.github import _RESPONSE_LIMIT as RESPONSE_LIMIT
 from ghapp.github import GitHubApp, InstallationClient, ResponseTooLarge
-from ghapp.render import render_check
 from ghapp.settings import SettingsError, load_server_settings
+from localreview.budget import Budget, Limit, NotReviewed, PoolRunner, WorkerPool
+from tests.support.apptools import deliver, outcomes, settled, wait_until
+from tests.support.builders import stub_engine
+from tests.support.fakegithub import FakeGitHub
 
 NORMAL = "docs/rfcs/0001-normal.md"
 NORMAL_TEXT = "# Normal\n\nThe rollout plan is TBD\n"
@@ -180,7 +181,7 @@ async def test_an_injected_engine_still_gets_the_size_cap(
 
 async def test_render_and_plan_jobs_carry_settings_across_processes() -> None:
     # Settings hold read-only mapping proxies, which pickle only through the
-    # reducer ghapp.budget registers; a render job in a worker proves it works.
+    # reducer localreview.budget registers; a render job in a worker proves it works.
     runner = PoolRunner(WorkerPool(Budget(), workers=1))
     try:
         report = stub_engine(NORMAL_TEXT, NORMAL, DEFAULT_SETTINGS.options_for(NORMAL))

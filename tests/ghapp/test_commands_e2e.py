@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes, settled, wait_until
-from fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
-from checks import tables
+from checks.fingerprints import asked_fingerprints
+from checks.rules import DIMENSION_BY_ID
 from ghapp.commands import HELP_TEXT, PAUSED_LABEL, PAUSED_LABEL_COLOR
-from ghapp.render import asked_fingerprints
 from ghapp.repoconfig import CONFIG_PATH
 from ghapp.server import CONTEXT_KEY
+from tests.support.apptools import deliver, outcomes, settled, wait_until
+from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
 DOC = "docs/rfcs/0001-offline-mode.md"
 DOC_TEXT = """# Offline mode
@@ -198,13 +198,13 @@ async def test_explain_shows_the_teams_own_question_and_says_so(
         users
     )
     assert "your team's own: `questions.users` in this repository's" in users
-    assert tables.QUESTIONS["users"] in users  # the default wording, named as such
+    assert DIMENSION_BY_ID["users"].prose.question in users  # the default wording, named as such
     assert "Who, really?" not in users
     assert "Asked differently for other kinds of work" not in users
     assert "Which dashboard number moves, and by how much?" in metrics
     assert "`questions.metrics` in the organisation's `.github/product-review.yml`" in metrics
     # Dimensions the team did not reword, and line checks, keep the app's wording.
-    assert f"**The question:** {tables.QUESTIONS['risks']}" in risks
+    assert f"**The question:** {DIMENSION_BY_ID['risks'].prose.question}" in risks
     assert "your team's" not in risks
     assert "your team's" not in placeholder
     assert repo.check_runs == {}
@@ -478,12 +478,12 @@ async def test_two_commands_racing_produce_one_review(
     client: TestClient[Any, Any], fake_github: FakeGitHub
 ) -> None:
     repo, pull = make_pr(fake_github)
-    context = client.app[CONTEXT_KEY]
+    queue = client.app[CONTEXT_KEY].queue
     gate = fake_github.stall("GET", r"/pulls/\d+/files$")
     first = await comment(client, fake_github, repo, pull, "/product-review", settle=False)
     await wait_until(lambda: bool(fake_github.calls("GET", "/files")))  # reviewing
     second = await comment(client, fake_github, repo, pull, "/product-review", settle=False)
-    await wait_until(lambda: context.has_waiting_review(repo.full_name, pull.number))
+    await wait_until(lambda: queue.has_waiting_review(repo.full_name, pull.number))
     gate.set()
     await settled(client)
 
@@ -499,14 +499,14 @@ async def test_requests_waiting_behind_a_review_collapse_into_one_full_review(
 ) -> None:
     repo, pull = make_pr(fake_github)
     opened_head = pull.head_sha
-    context = client.app[CONTEXT_KEY]
+    queue = client.app[CONTEXT_KEY].queue
     gate = fake_github.stall("GET", r"/pulls/\d+/files$")
     await deliver(
         client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"), settle=False
     )
     await wait_until(lambda: bool(fake_github.calls("GET", "/files")))
     full = await comment(client, fake_github, repo, pull, "/product-review full", settle=False)
-    await wait_until(lambda: context.has_waiting_review(repo.full_name, pull.number))
+    await wait_until(lambda: queue.has_waiting_review(repo.full_name, pull.number))
     plain = await comment(client, fake_github, repo, pull, "/product-review", settle=False)
     # A push arrives too: its head is the one the collapsed review looks at.
     new_text = DOC_TEXT + "\n## Pricing\nTBD later\n"

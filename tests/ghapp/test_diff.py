@@ -1,10 +1,12 @@
-"""Which RIGHT-side lines of a PR file's `patch` accept a review comment."""
+"""Which RIGHT-side lines of a PR file's `patch` accept a review comment, and an
+added file read back from its patch."""
 
 from __future__ import annotations
 
 import pytest
 
-from ghapp.diff import commentable_lines
+from ghapp.diff import commentable_lines, text_from_added_patch
+from tests.support.fakegithub import added_file_patch
 
 CASES: list[tuple[str, str | None, set[int]]] = [
     ("no patch (binary or too large)", None, set()),
@@ -85,3 +87,25 @@ def test_a_hunk_header_always_starts_a_new_hunk() -> None:
     # header must still be read as a header, not as content.
     patch = "@@ -20,3 +21,2 @@\n x\n+y\n@@ -28,1 +30,1 @@\n-old\n+new"
     assert commentable_lines(patch) == frozenset({21, 22, 30})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["# Title\n\nBody\n", "no newline at end", "one line\n", "tab\there\n\nblank above\n"],
+)
+def test_added_file_text_is_read_back_from_its_patch(text: str) -> None:
+    assert text_from_added_patch(added_file_patch(text)) == text
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        None,
+        "",
+        "@@ -1,2 +1,2 @@\n-a\n+b\n c",  # a modification, not an addition
+        "@@ -0,0 +1,3 @@\n+a\n+b",  # fewer lines than announced (cut short)
+        "@@ -0,0 +1,1 @@\n+a\n+b",
+    ],
+)
+def test_anything_but_a_complete_added_patch_is_refused(patch: str | None) -> None:
+    assert text_from_added_patch(patch) is None

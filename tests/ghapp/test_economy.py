@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes
-from fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
 
+from checks.fingerprints import asked_fingerprints
 from ghapp import repoconfig
-from ghapp.render import asked_fingerprints
 from ghapp.repoconfig import CONFIG_PATH
+from tests.support.apptools import deliver, outcomes
+from tests.support.fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
 
 # Lines: 1 "# Idea N", 2 "", 3 "## Problem", 4 "Sync must be real-time.", 5 "", 6 "TBD"
 TEXT = "# Idea {n}\n\n## Problem\nSync must be real-time.\n\nTBD\n"

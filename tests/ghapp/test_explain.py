@@ -7,11 +7,12 @@ import re
 
 import pytest
 
-from checks import review_document, tables
+from checks import review_document
 from checks.config import Layer
 from checks.configfile import parse_settings
 from checks.options import DEFAULT_OPTIONS
 from checks.report import DIMENSIONS, LINE_CHECKS
+from checks.rules import DIMENSION_BY_ID, LINE_CHECK_BY_ID
 from ghapp.commands import parse_command
 from ghapp.explain import canonical_id, explain, explain_reply, known_ids
 
@@ -25,17 +26,17 @@ def test_knows_the_nine_dimensions_and_the_six_checks() -> None:
 def test_each_dimension_is_explained_with_the_engines_own_words(key: str) -> None:
     text = explain(key)
     assert text is not None
-    assert text.startswith(f"### `{key}`: {tables.DIMENSION_TITLES[key]}")
-    assert tables.QUESTIONS[key] in text
-    assert tables.WHY[key] in text
+    rule = DIMENSION_BY_ID[key]
+    assert text.startswith(f"### `{key}`: {rule.title}")
+    assert rule.prose.question in text
+    assert rule.prose.why in text
     for part in ("**What it looks for:**", "**A good answer, for example:**"):
         assert part in text
     assert f"product_review: {{disable: [{key}]}}" in text
     assert f"<!-- product-review disable={key} -->" in text
     # Category wordings are shown when the engine has them.
-    for category, questions in tables.CATEGORY_QUESTIONS.items():
-        if key in questions:
-            assert f"- {category.value}: {questions[key]}" in text
+    for category, question in rule.prose.category_questions.items():
+        assert f"- {category.value}: {question}" in text
 
 
 @pytest.mark.parametrize("check", LINE_CHECKS)
@@ -43,8 +44,8 @@ def test_each_check_is_explained_with_the_engines_own_words(check: str) -> None:
     text = explain(check)
     assert text is not None
     assert text.startswith(f"### `{check}`")
-    assert tables.CHECK_QUESTIONS[check] in text
-    assert tables.CHECK_WHY[check] in text
+    assert LINE_CHECK_BY_ID[check].prose.question in text
+    assert LINE_CHECK_BY_ID[check].prose.why in text
     assert "**A good answer, for example:**" in text
     assert f"<!-- product-review disable={check} -->" in text
     assert "<!-- product-review off -->" in text and "<!-- product-review on -->" in text
@@ -146,7 +147,7 @@ def test_a_dimension_the_team_rewords_is_explained_in_the_teams_words() -> None:
         "What breaks, and for whom, if this waits a quarter?"
     )
     assert "your team's own: `questions.why_now` in this repository's" in text
-    assert f"The app's default wording is: {tables.QUESTIONS['why_now']}" in text
+    assert f"The app's default wording is: {DIMENSION_BY_ID['why_now'].prose.question}" in text
     # It is what the engine asks, whatever the kind of work, so no category variants.
     report = review_document(
         "# Idea\n\n## Problem\nThings break.\n", "docs/rfcs/1.md", settings.review

@@ -9,8 +9,15 @@ from typing import Any
 import aiohttp
 import jwt
 import pytest
-from apptools import APP_ID, KeyPair
-from fakegithub import FakeGitHub, FakePull, FakeRepo, added_file_patch, right_side_lines
+
+from tests.support.apptools import APP_ID, KeyPair
+from tests.support.fakegithub import (
+    FakeGitHub,
+    FakePull,
+    FakeRepo,
+    added_file_patch,
+    right_side_lines,
+)
 
 
 @pytest.fixture

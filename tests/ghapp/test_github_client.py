@@ -7,12 +7,13 @@ import asyncio
 from typing import Any
 
 import aiohttp
-from apptools import APP_ID, WEBHOOK_SECRET, KeyPair, deliver, stub_engine
-from fakegithub import FakeGitHub
 
 from ghapp.github import GitHubApp
 from ghapp.server import create_app
 from ghapp.settings import ServerSettings
+from tests.support.apptools import APP_ID, WEBHOOK_SECRET, KeyPair, deliver
+from tests.support.builders import stub_engine
+from tests.support.fakegithub import FakeGitHub
 
 DOC = "docs/rfcs/0001-x.md"
 

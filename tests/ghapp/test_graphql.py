@@ -8,12 +8,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from apptools import APP_ID, KeyPair
-from fakegithub import BOT_USER, FakeGitHub, blob_sha
 
 from ghapp.github import GitHubApp, graphql_url
-from ghapp.prefetch import QUERY, ContextRequest, PullState, read_context
+from ghapp.prefetch import QUERY, ContextRequest, read_context
+from ghapp.pulls import PullState
 from ghapp.repoconfig import CONFIG_PATH, FetchedFile, file_key
+from tests.support.apptools import APP_ID, KeyPair
+from tests.support.fakegithub import BOT_USER, FakeGitHub, blob_sha
 
 HEAD = "c" * 40
 
@@ -315,7 +316,7 @@ async def test_an_unknown_head_is_the_pull_requests_and_its_config_comes_with_it
     repo = fake_github.add_repo()
     pull = fake_github.add_pull(repo, head_sha=HEAD, added={"docs/rfcs/a.md": "# A\n"})
     new_head = fake_github.push(repo, pull, modified={CONFIG_PATH: ("fail_on: never\n", "@@")})
-    unknown = request(head_sha="", earlier_reviews=False)
+    unknown = request(head_sha=None, earlier_reviews=False)
     assert unknown.variables()["headKnown"] is False
     assert unknown.variables()["configAtHead"] is None
 
@@ -337,7 +338,7 @@ async def test_no_config_at_an_unknown_head_is_no_file_and_no_problem(
     fake_github.add_repo(name=".github")  # no errors about the organisation layer
     repo = fake_github.add_repo()
     fake_github.add_pull(repo, head_sha=HEAD, added={"docs/rfcs/a.md": "# A\n"})
-    unknown = request(head_sha="")
+    unknown = request(head_sha=None)
 
     status, answer = await post(
         fake_github, http, {"query": QUERY, "variables": unknown.variables()}
@@ -363,7 +364,7 @@ async def test_the_head_config_is_left_to_rest_when_the_last_listed_commit_is_no
     pull = fake_github.add_pull(repo, head_sha=HEAD, added={CONFIG_PATH: "fail_on: never\n"})
     # GitHub lists only a pull request's first 250 commits.
     pull.commits = [f"{n:040x}" for n in range(300)] + [HEAD]
-    unknown = request(head_sha="")
+    unknown = request(head_sha=None)
 
     _, answer = await post(fake_github, http, {"query": QUERY, "variables": unknown.variables()})
 
@@ -390,7 +391,7 @@ def test_an_error_in_the_head_commit_leaves_the_rest_of_the_pull_request_readabl
     broken["errors"] = [
         {"type": "FORBIDDEN", "path": ["repo", "pullRequest", "headCommit"], "message": "no"}
     ]
-    context = read_context(broken, request(head_sha=""))
+    context = read_context(broken, request(head_sha=None))
     assert context.earlier_bodies == ()
     assert context.pull == PullState(head_sha=HEAD, draft=False, labels=None)
     assert file_key("acme", "widgets", CONFIG_PATH, HEAD) not in context.files

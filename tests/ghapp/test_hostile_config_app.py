@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver
-from conftest import AppFactory
-from fakegithub import FakeGitHub
 
 from checks import review_document
-from ghapp.cli import EXIT_FINDINGS, EXIT_USAGE, main
 from ghapp.repoconfig import CONFIG_PATH
+from localreview.main import EXIT_FINDINGS, EXIT_USAGE, main
+from tests.ghapp.conftest import AppFactory
+from tests.support.apptools import deliver
+from tests.support.fakegithub import FakeGitHub
 
 DOC = "docs/rfcs/0001-faster-checkout.md"
 DOC_TEXT = "# Faster checkout\n\nWe will make checkout real-time.\n\nTBD\n"
@@ -206,7 +206,7 @@ def test_a_real_process_with_a_config_bomb_finishes_and_exits_2(workdir: Path) -
         f"---\n{bomb}product_review: {{disable: [*{last}]}}\n---\n{DOC_TEXT}", encoding="utf-8"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "ghapp.cli", "check", "--config", "config.yml", "docs"],
+        [sys.executable, "-m", "localreview", "check", "--config", "config.yml", "docs"],
         capture_output=True,
         text=True,
         timeout=60,  # a watchdog: the unbounded version never finishes

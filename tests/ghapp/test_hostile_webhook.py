@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes, settled, sign, stub_engine, wait_until
-from fakegithub import FakeGitHub, FakePull, FakeRepo
 
+from checks.fingerprints import asked_fingerprints
 from ghapp import server
-from ghapp.render import asked_fingerprints
 from ghapp.server import MAX_PAYLOAD_BYTES, create_app
 from ghapp.settings import ServerSettings
+from tests.support.apptools import deliver, outcomes, settled, sign, wait_until
+from tests.support.builders import stub_engine
+from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo
 
 WEBHOOK = "/api/github/webhooks"
 DOC = "docs/rfcs/0001-offline-mode.md"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from checks import review_document
 from checks.config import DEFAULT_SETTINGS
-from ghapp.render import render_check
+from ghapp.checkrun import render_check
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -13,13 +13,15 @@ import dataclasses
 import random
 import signal
 from collections.abc import Callable, Iterator
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any
 
 import pytest
 
-import ghapp.render
+import ghapp.checkrun
+import ghapp.reviewplan
 from checks.config import CommentMode, Settings
+from checks.fingerprints import asked_fingerprints, finding_fingerprints
 from checks.report import (
     DIMENSIONS,
     Category,
@@ -31,17 +33,10 @@ from checks.report import (
     Severity,
     Status,
 )
+from ghapp.checkrun import ANNOTATIONS_PER_REQUEST, TITLE_LIMIT, render_check
 from ghapp.diff import commentable_lines
-from ghapp.render import (
-    ANNOTATIONS_PER_REQUEST,
-    BODY_LIMIT,
-    TITLE_LIMIT,
-    ReviewPlan,
-    asked_fingerprints,
-    finding_fingerprints,
-    plan_review,
-    render_check,
-)
+from ghapp.fitting import BODY_LIMIT
+from ghapp.reviewplan import ReviewPlan, plan_review
 
 DOC = "docs/rfcs/0001-plan.md"
 MANY = 100_000
@@ -129,16 +124,16 @@ def byte_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
-    """Count the calls of `ghapp.render.<name>` (still calling through)."""
+def count_calls(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> list[int]:
+    """Count the calls of `module.<name>` (still calling through)."""
     calls = [0]
-    real: Callable[..., Any] = getattr(ghapp.render, name)
+    real: Callable[..., Any] = getattr(module, name)
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ghapp.render, name, counted)
+    monkeypatch.setattr(module, name, counted)
     return calls
 
 
@@ -168,7 +163,7 @@ def counted_patch_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         reads[0] += 1
         return CountedLines(commentable_lines(text))
 
-    monkeypatch.setattr(ghapp.render, "commentable_lines", counted_lines)
+    monkeypatch.setattr(ghapp.reviewplan, "commentable_lines", counted_lines)
     return reads
 
 
@@ -190,8 +185,8 @@ def test_a_hundred_thousand_findings_plan_a_review_within_githubs_limits(
 ) -> None:
     report, patch = largest
     reads = counted_patch_reads(monkeypatch)
-    lookups = count_calls(monkeypatch, "_target_line")
-    rendered_items = count_calls(monkeypatch, "_body_item")
+    lookups = count_calls(monkeypatch, ghapp.reviewplan, "_target_line")
+    rendered_items = count_calls(monkeypatch, ghapp.reviewplan, "_body_item")
 
     plan = plan_review(
         [report], patches={DOC: patch}, asked=frozenset(), settings=Settings(max_inline=10)
@@ -281,8 +276,8 @@ def test_a_hundred_thousand_findings_render_a_check_within_githubs_limits(
     monkeypatch: pytest.MonkeyPatch, largest: tuple[DocumentReport, str]
 ) -> None:
     report, _ = largest
-    details = count_calls(monkeypatch, "_finding_detail")
-    annotated = count_calls(monkeypatch, "_annotation")
+    details = count_calls(monkeypatch, ghapp.checkrun, "_finding_detail")
+    annotated = count_calls(monkeypatch, ghapp.checkrun, "_annotation")
 
     output = render_check([report], settings=Settings(), max_annotations=ANNOTATIONS_PER_REQUEST)
 

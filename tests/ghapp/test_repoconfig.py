@@ -18,8 +18,6 @@ from ghapp.repoconfig import (
     MAX_EXTENDS_DEPTH,
     FetchedFile,
     RepoConfigLoader,
-    config_errors_at,
-    load_settings,
 )
 
 DEFAULT_BRANCH = "main"
@@ -317,17 +315,18 @@ async def test_a_file_that_is_not_utf8_is_reported() -> None:
     assert error.message == "not UTF-8 text"
 
 
-async def test_module_entry_points() -> None:
+async def test_settings_and_the_errors_of_the_file_at_a_ref() -> None:
+    loader = RepoConfigLoader()
     reader = FakeReader()
     reader.put("acme/app", "fail_on: error\n")
     reader.put("acme/app", "fail_on: someday\n", ref="head-sha")
-    settings = await load_settings(reader, owner="acme", repo="app", default_branch="main")
+    settings = await loader.load(reader, owner="acme", repo="app", default_branch="main")
     assert settings.fail_on is FailOn.ERROR
-    errors = await config_errors_at(reader, owner="acme", repo="app", ref="head-sha")
+    errors = await loader.errors_at(reader, owner="acme", repo="app", ref="head-sha")
     assert [(error.key_path, error.line, error.file_path) for error in errors] == [
         ("fail_on", 1, CONFIG_PATH)
     ]
-    assert await config_errors_at(reader, owner="acme", repo="other", ref="head-sha") == ()
+    assert await loader.errors_at(reader, owner="acme", repo="other", ref="head-sha") == ()
 
 
 async def test_the_short_lived_cache_is_never_shared_between_owners() -> None:

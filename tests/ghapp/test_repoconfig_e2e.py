@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from apptools import deliver
-from fakegithub import FakeGitHub, FakeRepo
 
 from ghapp.repoconfig import CONFIG_PATH
+from tests.support.apptools import deliver
+from tests.support.fakegithub import FakeGitHub, FakeRepo
 
 DOC = "docs/rfcs/0001-faster-checkout.md"
 DOC_TEXT = "# Faster checkout\n\nWe will make checkout real-time.\n\nTBD\n"

@@ -1,4 +1,4 @@
-"""The config file on disk, as the CLI reads it (ghapp.localconfig)."""
+"""The config file on disk, as the CLI reads it (localreview.config)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import pytest
 
 from checks.config import FailOn, Layer
 from checks.configfile import MAX_CONFIG_BYTES
-from ghapp.localconfig import find_config, load_settings_file, schema_text, validate_file
+from localreview.config import (
+    find_config,
+    load_settings_file,
+    repository_config,
+    schema_text,
+    validate_file,
+)
 
 
 def write(path: Path, content: str | bytes) -> str:
@@ -72,3 +78,26 @@ def test_find_config_walks_up_to_the_work_tree_root(tmp_path: Path) -> None:
     (other / "sub").mkdir(parents=True)
     (other / ".git").mkdir()
     assert find_config(str(other / "sub")) is None
+
+
+def test_only_the_work_tree_root_holds_the_repository_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    root_config = tmp_path / ".github" / "product-review.yml"
+    # A `.github` folder below the root (a vendored project, an example) is not the
+    # repository's: `check` and `config validate` both read the root's file.
+    write(tmp_path / "docs" / ".github" / "product-review.yml", "drafts: true\n")
+    nested = tmp_path / "docs" / "rfcs"
+    nested.mkdir()
+    assert repository_config(nested) == root_config.resolve()
+    assert find_config(str(nested)) is None
+    write(root_config, "drafts: true\n")
+    assert find_config(str(nested)) == str(root_config.resolve())
+
+
+def test_outside_a_work_tree_the_config_is_the_start_folders(tmp_path: Path) -> None:
+    # tmp_path is outside any git repository on the machines the tests run on.
+    start = tmp_path / "notes"
+    start.mkdir()
+    write(tmp_path / ".github" / "product-review.yml", "drafts: true\n")
+    assert repository_config(start) == start.resolve() / ".github" / "product-review.yml"
+    assert find_config(str(start)) is None

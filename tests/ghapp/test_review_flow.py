@@ -8,11 +8,12 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes, stub_engine
-from fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
+from checks.fingerprints import asked_fingerprints
 from checks.report import DocumentReport
-from ghapp.render import asked_fingerprints
+from tests.support.apptools import deliver, outcomes
+from tests.support.builders import stub_engine
+from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
 
 DOC = "docs/rfcs/0001-offline-mode.md"
 DOC_TEXT = """# Offline mode

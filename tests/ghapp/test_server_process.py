@@ -22,7 +22,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from apptools import WEBHOOK_SECRET, KeyPair, sign
+
+from tests.support.apptools import WEBHOOK_SECRET, KeyPair, sign
 
 WEBHOOK = "/api/github/webhooks"
 HEADER_BOUND_SECONDS = 2.0

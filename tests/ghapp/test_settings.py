@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apptools import KeyPair
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -19,6 +18,7 @@ from ghapp.settings import (
     load_server_settings,
     read_environment,
 )
+from tests.support.apptools import KeyPair
 
 
 def valid_env(key_pair: KeyPair, **overrides: str) -> dict[str, str]:

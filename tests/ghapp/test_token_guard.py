@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from apptools import APP_ID, KeyPair, deliver, outcomes
-from fakegithub import FakeGitHub
 
 from ghapp.github import ApiScope, ForeignURL, GitHubApp
+from tests.support.apptools import APP_ID, KeyPair, deliver, outcomes
+from tests.support.fakegithub import FakeGitHub
 
 DOC = "docs/rfcs/0001-x.md"
 TEXT = "# X\nTBD\n"

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from apptools import deliver, outcomes, settled, sign, stub_engine, wait_until
-from fakegithub import FakeGitHub, added_file_patch
 
 from ghapp.server import MAX_PAYLOAD_BYTES
+from tests.support.apptools import deliver, outcomes, settled, sign, wait_until
+from tests.support.builders import stub_engine
+from tests.support.fakegithub import FakeGitHub, added_file_patch
 
 WEBHOOK = "/api/github/webhooks"
 

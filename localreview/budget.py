@@ -44,8 +44,9 @@ RENDER_TIMEOUT_SECONDS = 30.0
 # A worker is replaced after this many jobs, so what one document leaves behind in
 # a worker's heap cannot build up.
 TASKS_PER_WORKER = 100
-# What a forkserver imports once, so that each worker it forks starts ready.
-PRELOAD = ("checks", "checks.engine", "ghapp.budget", "ghapp.render")
+# What a forkserver (the server's start method) imports once, so that each worker it
+# forks starts ready for the engine and for the server's render jobs.
+PRELOAD = ("checks", "checks.engine", "localreview.budget", "ghapp.checkrun", "ghapp.reviewplan")
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -1,7 +1,7 @@
 """The config file on a local disk, for the CLI (`product-review check --config FILE`,
 `product-review config validate [FILE]`, `product-review config schema`).
 
-Functions for ghapp/cli.py:
+Functions for the command (localreview/main.py):
     load_settings_file(path: str) -> Settings
         Defaults + the file. Problems in the file are in `Settings.errors` (the
         review still runs with the valid parts); raises OSError when the file
@@ -13,6 +13,11 @@ Functions for ghapp/cli.py:
     find_config(start: str = ".") -> str | None
         `.github/product-review.yml` of the git repository around `start`, if any
         (what `check` uses without `--config`).
+    repository_config(start: Path) -> Path
+        Where that file is, whether or not it exists (what `config validate` reads
+        without FILE).
+    find_repository_root(start: Path) -> Path | None
+        The top of the git work tree around `start`.
 
 `_extends` is not followed here (it needs the GitHub API); its form is validated.
 Each ConfigError prints as `FILE:LINE:COLUMN: key.path: message` with str().
@@ -26,7 +31,15 @@ from checks import configfile
 from checks.config import ConfigError, Settings
 from checks.configfile import CONFIG_PATH, MAX_CONFIG_BYTES, parse_config, parse_settings
 
-__all__ = ["CONFIG_PATH", "find_config", "load_settings_file", "schema_text", "validate_file"]
+__all__ = [
+    "CONFIG_PATH",
+    "find_config",
+    "find_repository_root",
+    "load_settings_file",
+    "repository_config",
+    "schema_text",
+    "validate_file",
+]
 
 
 def _read(path: str) -> str | ConfigError:
@@ -61,13 +74,23 @@ def schema_text() -> str:
     return configfile.schema_text()
 
 
+def find_repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding `.git` (a folder, or a file for
+    worktrees and submodules)."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def repository_config(start: Path) -> Path:
+    """The config file of the git work tree around `start` (of `start` itself outside
+    one), whether or not it exists: `check` and `config validate` read the same file."""
+    folder = start.resolve()
+    return (find_repository_root(folder) or folder) / CONFIG_PATH
+
+
 def find_config(start: str = ".") -> str | None:
     """The repository config of the git work tree containing `start`, if it has one."""
-    directory = Path(start).resolve()
-    for candidate in (directory, *directory.parents):
-        config = candidate / CONFIG_PATH
-        if config.is_file():
-            return str(config)
-        if (candidate / ".git").exists():
-            return None  # the top of the work tree: look no further
-    return None
+    config = repository_config(Path(start))
+    return str(config) if config.is_file() else None

@@ -19,18 +19,17 @@ from typing import TextIO
 from checks.config import FailOn, Settings
 from checks.formats import FileError, OutputFormat, render
 from checks.report import Category, DocumentReport
-from ghapp.budget import (
+from localreview.budget import (
     DEFAULT_DOCUMENT_MEMORY_MB,
     DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
     DEFAULT_MAX_DOCUMENT_KB,
     Budget,
+    default_workers,
 )
-from ghapp.localfiles import (
+from localreview.files import (
     Progress,
     SettingsSource,
-    default_jobs,
     discover,
-    find_repository_root,
     progress_wanted,
     review_files,
 )
@@ -207,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return run_check(args)
         if args.command == "serve":
+            # Imported here: `check` never loads the server (aiohttp, gidgethub).
             from ghapp.server import main as serve
 
             return serve()
@@ -242,7 +242,7 @@ def _use_color(stream: TextIO) -> bool:
 def _config_path(explicit: str | None) -> str | None:
     if explicit is not None:
         return explicit
-    from ghapp.localconfig import find_config
+    from localreview.config import find_config
 
     return find_config(".")
 
@@ -307,7 +307,7 @@ def run_check(args: argparse.Namespace) -> int:
     outcomes = review_files(
         found.files,
         source,
-        jobs=args.jobs if args.jobs is not None else default_jobs(),
+        jobs=args.jobs if args.jobs is not None else default_workers(),
         progress=progress,
         budget=Budget(
             max_document_kb=args.max_document_kb,
@@ -341,11 +341,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_config_validate(file: str | None) -> int:
-    from ghapp.localconfig import validate_file
+    from localreview.config import repository_config, validate_file
 
     if file is None:
-        root = find_repository_root(Path.cwd()) or Path.cwd()
-        file = str(root / ".github" / "product-review.yml")
+        file = str(repository_config(Path.cwd()))
     if not os.path.isfile(file):
         print(f"{file}: error: config file not found", file=sys.stderr)
         return EXIT_USAGE
@@ -366,7 +365,7 @@ def run_config_validate(file: str | None) -> int:
 
 
 def run_config_schema() -> int:
-    from ghapp.localconfig import schema_text
+    from localreview.config import schema_text
 
     text = schema_text()
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -32,7 +32,7 @@ from graphql import (
 )
 
 if TYPE_CHECKING:
-    from fakegithub import FakeGitHub, FakePull, FakeRepo
+    from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo
 
 SCHEMA_SDL = """
 scalar GitObjectID

@@ -30,7 +30,8 @@ from urllib.parse import quote
 
 import jwt
 from aiohttp import web
-from fakegraphql import GraphQLFake
+
+from tests.support.fakegraphql import GraphQLFake
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -22,7 +22,7 @@ from checks.config import DEFAULT_SETTINGS, Settings
 from checks.decoding import UndecodableText, decode_text
 from checks.formats import FileError
 from checks.report import Category, DocumentReport
-from ghapp.budget import Budget, Limit, NotReviewed, WorkerPool, pool_broke
+from localreview.budget import Budget, Limit, NotReviewed, WorkerPool, pool_broke
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Once worker processes were only used above this many files; now every file is
@@ -54,21 +54,12 @@ class SettingsSource:
 def _load_settings(source: SettingsSource) -> Settings:
     settings = DEFAULT_SETTINGS
     if source.config_path is not None:
-        from ghapp.localconfig import load_settings_file
+        from localreview.config import load_settings_file
 
         settings = load_settings_file(source.config_path)
     if source.category is not None:
         settings = replace(settings, review=replace(settings.review, category=source.category))
     return settings
-
-
-def find_repository_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding `.git` (a folder, or a file for
-    worktrees and submodules)."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 # --- discovery ----------------------------------------------------------------------
@@ -257,13 +248,6 @@ def progress_wanted(total: int, flag: bool | None, stream: TextIO) -> bool:
 
 
 # --- the run ------------------------------------------------------------------------
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _file_size(path: str) -> int:

@@ -29,15 +29,16 @@ from checks.formats import (
 from checks.report import (
     DIMENSIONS,
     LINE_CHECKS,
-    Category,
-    DimensionResult,
     DocumentReport,
     Finding,
-    FindingKind,
     Question,
-    Requirement,
     Severity,
     Status,
+)
+from tests.support import builders
+
+TOP_QUESTION = Question(
+    "metrics", "What number tells us it worked?", "Targets end debates.", 7, Severity.WARNING
 )
 
 
@@ -48,37 +49,15 @@ def make_report(
     *,
     skipped: bool = False,
 ) -> DocumentReport:
-    statuses = statuses or {}
-    dimensions = tuple(
-        DimensionResult(
-            key=key,
-            status=statuses.get(key, Status.PRESENT),
-            line=3 if statuses.get(key, Status.PRESENT) is not Status.MISSING else None,
-            requirement=Requirement.REQUIRED,
-            question=f"Question about {key}?",
-            why=f"Why {key} matters.",
-        )
-        for key in DIMENSIONS
-    )
-    return DocumentReport(
-        path=path,
-        category=Category.PRODUCT,
-        category_source="default",
-        kind="rfc",
+    return builders.report(
+        path,
+        findings,
+        statuses=statuses,
+        skipped=skipped,
+        top_questions=(TOP_QUESTION,),
         title="Search",
         line_count=40,
-        dimensions=dimensions,
-        findings=findings,
-        top_questions=(
-            Question(
-                "metrics",
-                "What number tells us it worked?",
-                "Targets end debates.",
-                7,
-                Severity.WARNING,
-            ),
-        ),
-        skipped=skipped,
+        category_source="default",
     )
 
 
@@ -91,17 +70,17 @@ def make_finding(
     question: str = "Which delay would still give most of the value?",
     excerpt: str = "real-time",
 ) -> Finding:
-    kind = FindingKind.GAP if check in DIMENSIONS else FindingKind.LINE
-    return Finding(
-        check=check,
-        kind=kind,
-        severity=severity,
-        line=line,
+    if check in DIMENSIONS:
+        return builders.gap_finding(check, line, severity, message=message, question=question)
+    return builders.line_finding(
+        check,
+        line,
         end_line=end_line,
-        message=message,
-        question=question,
-        why="Maximal targets cost the most.",
+        severity=severity,
         excerpt=excerpt,
+        question=question,
+        message=message,
+        why="Maximal targets cost the most.",
     )
 
 

@@ -23,20 +23,16 @@ import ghapp.reviewplan
 from checks.config import CommentMode, Settings
 from checks.fingerprints import asked_fingerprints, finding_fingerprints
 from checks.report import (
-    DIMENSIONS,
-    Category,
-    DimensionResult,
     DocumentReport,
     Finding,
     FindingKind,
-    Requirement,
     Severity,
-    Status,
 )
 from ghapp.checkrun import ANNOTATIONS_PER_REQUEST, TITLE_LIMIT, render_check
 from ghapp.diff import commentable_lines
 from ghapp.fitting import BODY_LIMIT
 from ghapp.reviewplan import ReviewPlan, plan_review
+from tests.support import builders
 
 DOC = "docs/rfcs/0001-plan.md"
 MANY = 100_000
@@ -73,26 +69,8 @@ def placeholder(line: int, severity: Severity = Severity.WARNING) -> Finding:
 
 
 def document(findings: list[Finding], path: str = DOC) -> DocumentReport:
-    dimensions = tuple(
-        DimensionResult(
-            key=key,
-            status=Status.PRESENT,
-            line=1,
-            requirement=Requirement.REQUIRED,
-            question=f"What about {key}?",
-            why="Because.",
-        )
-        for key in DIMENSIONS
-    )
-    return DocumentReport(
-        path=path,
-        category=Category.PRODUCT,
-        category_source="default",
-        kind="rfc",
-        title="A plan",
-        line_count=2 * len(findings) + 1,
-        dimensions=dimensions,
-        findings=tuple(sorted(findings, key=Finding.sort_key)),
+    return builders.report(
+        path, tuple(findings), top_questions=(), title="A plan", line_count=2 * len(findings) + 1
     )
 
 

@@ -228,6 +228,9 @@ async def big_unsigned_post(server: RunningServer, size: int, *, chunked: bool) 
             writer.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
             await writer.drain()
             sent += len(block)
+            # drain() does not yield while the server keeps reading (it discards the
+            # rest of a refused body for a while): let the status reader run.
+            await asyncio.sleep(0)
         line = await status
     except ConnectionError:
         line = b""

@@ -50,6 +50,8 @@ def line_finding(
     severity: Severity = Severity.WARNING,
     excerpt: str = "all providers",
     question: str = "Which providers are enough for the first release?",
+    message: str | None = None,
+    why: str = "A smaller target may give most of the value at a fraction of the cost.",
 ) -> Finding:
     return Finding(
         check=check,
@@ -57,23 +59,31 @@ def line_finding(
         severity=severity,
         line=line,
         end_line=line if end_line is None else end_line,
-        message=f'Absolute wording "{excerpt}" used as a requirement',
+        message=message or f'Absolute wording "{excerpt}" used as a requirement',
         question=question,
-        why="A smaller target may give most of the value at a fraction of the cost.",
+        why=why,
         excerpt=excerpt,
     )
 
 
-def gap_finding(key: str, line: int = 1, severity: Severity = Severity.WARNING) -> Finding:
+def gap_finding(
+    key: str,
+    line: int = 1,
+    severity: Severity = Severity.WARNING,
+    *,
+    message: str | None = None,
+    question: str | None = None,
+    why: str | None = None,
+) -> Finding:
     return Finding(
         check=key,
         kind=FindingKind.GAP,
         severity=severity,
         line=line,
         end_line=line,
-        message=f"{key} is not covered",
-        question=f"What about {key}?",
-        why=f"Because {key} matters.",
+        message=message or f"{key} is not covered",
+        question=question or f"What about {key}?",
+        why=why or f"Because {key} matters.",
     )
 
 
@@ -85,6 +95,9 @@ def report(
     requirements: Mapping[str, Requirement] | None = None,
     skipped: bool = False,
     top_questions: tuple[Question, ...] | None = None,
+    title: str = "Single sign-on for enterprise customers",
+    line_count: int = 200,
+    category_source: str = "front-matter",
 ) -> DocumentReport:
     """A report whose gap findings agree with its dimension statuses."""
     statuses = dict(statuses or {})
@@ -108,10 +121,10 @@ def report(
     return DocumentReport(
         path=path,
         category=Category.PRODUCT,
-        category_source="front-matter",
+        category_source=category_source,
         kind="rfc",
-        title="Single sign-on for enterprise customers",
-        line_count=200,
+        title=title,
+        line_count=line_count,
         dimensions=dimensions,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         top_questions=top_questions,
@@ -154,64 +167,40 @@ def stub_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
     for number, line in enumerate(lines, start=1):
         if "TBD" in line:
             findings.append(
-                Finding(
-                    check="placeholder",
-                    kind=FindingKind.LINE,
-                    severity=Severity.WARNING,
-                    line=number,
-                    end_line=number,
+                line_finding(
+                    "placeholder",
+                    number,
+                    excerpt=line.strip(),
                     message="A placeholder is left in the document.",
                     question=f"What should replace the placeholder in “{line.strip()}”?",
                     why="Placeholders hide decisions nobody has made yet.",
-                    excerpt=line.strip(),
                 )
             )
         if "real-time" in line:
             findings.append(
-                Finding(
-                    check="absolute-requirement",
-                    kind=FindingKind.LINE,
-                    severity=Severity.SUGGESTION,
+                line_finding(
                     line=number,
-                    end_line=number,
+                    severity=Severity.SUGGESTION,
+                    excerpt="real-time",
                     message="“real-time” is used as a requirement.",
                     question="What latency would be good enough?",
                     why="A looser target can give most of the value for less.",
-                    excerpt="real-time",
                 )
             )
-    has_metrics = "## Metrics" in text
-    if not has_metrics:
+    if "## Metrics" not in text:
         findings.append(
-            Finding(
-                check="metrics",
-                kind=FindingKind.GAP,
-                severity=Severity.WARNING,
-                line=1,
-                end_line=1,
+            gap_finding(
+                "metrics",
                 message="No measure of success.",
                 question="How will we know this worked?",
                 why="Without a target nobody can tell success from activity.",
             )
         )
-    dimensions = tuple(
-        DimensionResult(
-            key=key,
-            status=Status.MISSING if key == "metrics" and not has_metrics else Status.PRESENT,
-            line=None if key == "metrics" and not has_metrics else 1,
-            requirement=Requirement.REQUIRED,
-            question=f"Question about {key}?",
-            why="Because.",
-        )
-        for key in DIMENSIONS
-    )
-    return DocumentReport(
-        path=path,
-        category=Category.PRODUCT,
-        category_source="default",
-        kind="rfc",
+    return report(
+        path,
+        tuple(findings),
+        top_questions=(),
         title=lines[0].lstrip("# "),
         line_count=len(lines),
-        dimensions=dimensions,
-        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        category_source="default",
     )

@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         categories["total"] += 1
         categories["agree"] += report.category.value == label.get("category")
         for key in DIMENSIONS:
+            if key not in label["dimensions"]:  # a dimension newer than this label
+                continue
             want = label["dimensions"][key]["status"]
             got = report.dimension(key).status.value
             per_dim[key].add(want, got)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks import tables
+from checks import category_signals
 from checks.document import Document
 from checks.report import Category
 from checks.vocabulary import hits as block_hits
@@ -53,13 +53,14 @@ def infer_category(doc: Document) -> Category:
     specials = sorted(_SPECIAL, key=score, reverse=True)
     top = specials[0]
     if (
-        score(top) >= tables.CATEGORY_MIN_DENSITY[top]
+        score(top) >= category_signals.CATEGORY_MIN_DENSITY[top]
         and len(distinct.get(top.value, ())) >= 3
         and score(top) > 1.5 * score(specials[1])
     ):
         return top
     platform, product = score(Category.PLATFORM), score(Category.PRODUCT)
-    if platform >= tables.CATEGORY_MIN_DENSITY[Category.PLATFORM] and platform > 2 * product:
+    platform_floor = category_signals.CATEGORY_MIN_DENSITY[Category.PLATFORM]
+    if platform >= platform_floor and platform > 2 * product:
         return Category.PLATFORM
     return Category.PRODUCT
 
@@ -71,7 +72,7 @@ def detect_kind(doc: Document, front_matter: Mapping[str, Any]) -> str:
             return value.strip().lower()
     titles = {s.norm_title for s in doc.sections}
     best, best_count = "", 0
-    for kind, headings in tables.KIND_HEADINGS.items():
+    for kind, headings in category_signals.KIND_HEADINGS.items():
         count = sum(1 for h in headings if h in titles)
         if count > best_count:
             best, best_count = kind, count

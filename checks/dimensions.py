@@ -1,4 +1,4 @@
-"""The nine dimensions: status (present / weak / missing) and the deciding line.
+"""The dimensions (`checks.rules`): status (present / weak / missing) and the deciding line.
 
 Two sources of evidence are combined, and the better one wins:
 - sections whose heading is an alias of the dimension, judged on substance

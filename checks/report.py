@@ -26,7 +26,7 @@ __all__ = [
     "Status",
 ]
 
-# The nine dimension keys and the six line check ids, in report order (see checks.rules).
+# The dimension keys and the line check ids, in report order: the registry's (checks.rules).
 DIMENSIONS: tuple[str, ...] = tuple(rule.id for rule in DIMENSION_RULES)
 LINE_CHECKS: tuple[str, ...] = tuple(rule.id for rule in LINE_CHECK_RULES)
 
@@ -77,7 +77,7 @@ class DocumentReport:
     kind: str  # template family: rfc, kep, go-proposal, swift-evolution, adr, prd, design
     title: str
     line_count: int
-    dimensions: tuple[DimensionResult, ...]  # always the nine, in DIMENSIONS order
+    dimensions: tuple[DimensionResult, ...]  # one per dimension, in DIMENSIONS order
     findings: tuple[Finding, ...]  # sorted by line
     top_questions: tuple[Question, ...] = ()
     skipped: bool = False  # front matter `product_review: skip`

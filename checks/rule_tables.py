@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import re
 
+from checks.markdown_text import escape_cell
 from checks.rules import DIMENSION_RULES, LINE_CHECK_RULES
 
 _BEGIN = "<!-- BEGIN {name} table: generated from checks/rules by scripts/regenerate.py -->"
 _END = "<!-- END {name} table -->"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def rubric_table() -> str:
@@ -24,7 +21,7 @@ def rubric_table() -> str:
         "|---|---|---|",
     ]
     rows += [
-        f"| `{rule.id}` | {_cell(rule.prose.question)} | {_cell(rule.present_when)} |"
+        f"| `{rule.id}` | {escape_cell(rule.prose.question)} | {escape_cell(rule.present_when)} |"
         for rule in DIMENSION_RULES
     ]
     return "\n".join(rows)
@@ -33,7 +30,8 @@ def rubric_table() -> str:
 def checks_table() -> str:
     rows = ["| id | severity | catches | stays quiet on |", "|---|---|---|---|"]
     rows += [
-        f"| `{rule.id}` | {rule.severity.value} | {_cell(rule.catches)} | {_cell(rule.quiet_on)} |"
+        f"| `{rule.id}` | {rule.severity.value} | {escape_cell(rule.catches)} "
+        f"| {escape_cell(rule.quiet_on)} |"
         for rule in LINE_CHECK_RULES
     ]
     return "\n".join(rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from checks import tables
+from checks import category_signals
 from checks.document import Block
 from checks.phrases import Hit, PhraseMatcher, phrases_from_table
 from checks.rules import DIMENSION_RULES, LINE_CHECK_RULES
@@ -28,7 +28,8 @@ def matcher() -> PhraseMatcher:
             group="finding",
         )
         + phrases_from_table(
-            {c.value: specs for c, specs in tables.CATEGORY_SIGNALS.items()}, group="category"
+            {c.value: specs for c, specs in category_signals.CATEGORY_SIGNALS.items()},
+            group="category",
         )
         + phrases_from_table(
             {

@@ -15,6 +15,7 @@ from checks.config import Layer, Settings
 from checks.markdown_text import code_safe
 from checks.report import DIMENSIONS, LINE_CHECKS, Category
 from checks.rules import DIMENSION_BY_ID, DIMENSION_RULES, LINE_CHECK_BY_ID
+from checks.rules.types import Prose
 
 _CATEGORY_ORDER = (
     Category.PLATFORM,
@@ -30,7 +31,7 @@ def _category_variants(questions: Mapping[Category, str]) -> list[tuple[Category
 
 
 def known_ids() -> tuple[str, ...]:
-    """Every id `explain` knows: the nine dimensions, then the six checks."""
+    """Every id `explain` knows: the dimensions, then the line checks, in registry order."""
     return (*DIMENSIONS, *LINE_CHECKS)
 
 
@@ -124,10 +125,8 @@ def _explain_dimension(key: str, settings: Settings | None = None) -> str:
         "",
         f"**A good answer, for example:** {prose.example}",
     ]
-    variants = _category_variants(prose.category_questions)
-    if variants and team is None:  # the team's wording replaces these too
-        lines += ["", "**Asked differently for other kinds of work:**"]
-        lines += [f"- {category.value}: {question}" for category, question in variants]
+    if team is None:  # the team's wording replaces these too
+        lines += _asked_differently(prose)
     lines += [
         "",
         "**How to silence it** (when the doc deliberately leaves it out):",
@@ -138,6 +137,17 @@ def _explain_dimension(key: str, settings: Settings | None = None) -> str:
         f"`dimensions: {{product: {{{key}: optional}}}}` (or `off`), per category.",
     ]
     return "\n".join(lines)
+
+
+def _asked_differently(prose: Prose) -> list[str]:
+    variants = _category_variants(prose.category_questions)
+    if not variants:
+        return []
+    return [
+        "",
+        "**Asked differently for other kinds of work:**",
+        *(f"- {category.value}: {question}" for category, question in variants),
+    ]
 
 
 def _explain_check(check: str) -> str:
@@ -153,10 +163,7 @@ def _explain_check(check: str) -> str:
         "",
         f"**A good answer, for example:** {prose.example}",
     ]
-    variants = _category_variants(prose.category_questions)
-    if variants:
-        lines += ["", "**Asked differently for other kinds of work:**"]
-        lines += [f"- {category.value}: {question}" for category, question in variants]
+    lines += _asked_differently(prose)
     lines += [
         "",
         "**How to silence it** (when the wording is deliberate):",

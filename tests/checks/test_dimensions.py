@@ -1,4 +1,4 @@
-"""The nine dimensions across template families, judged on substance."""
+"""Every dimension across template families, judged on substance."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The six line-level checks: each fires where it should and stays quiet on harmless uses."""
+"""The line-level checks: each fires where it should and stays quiet on harmless uses."""
 
 from __future__ import annotations
 

@@ -266,8 +266,9 @@ def test_github_format_reports_unreadable_files_as_errors() -> None:
 
 def test_scorecard_lists_weak_and_missing_dimensions() -> None:
     report = make_report(statuses={"users": Status.WEAK, "metrics": Status.MISSING})
-    assert scorecard(report) == "7/9 present | weak: users | missing: metrics"
-    assert scorecard(make_report()) == "9/9 present"
+    total = len(DIMENSIONS)
+    assert scorecard(report) == f"{total - 2}/{total} present | weak: users | missing: metrics"
+    assert scorecard(make_report()) == f"{total}/{total} present"
 
 
 def test_text_groups_findings_under_their_file_with_lines_and_questions() -> None:
@@ -283,7 +284,8 @@ def test_text_groups_findings_under_their_file_with_lines_and_questions() -> Non
     )
     assert a_at < b_at
     section_a = "\n".join(lines[a_at:b_at])
-    assert "scorecard: 8/9 present | missing: metrics" in section_a
+    total = len(DIMENSIONS)
+    assert f"scorecard: {total - 1}/{total} present | missing: metrics" in section_a
     assert " 1  error" in section_a and "No measurable success criterion." in section_a
     assert "12  warning" in section_a
     assert "? Which delay would still give most of the value?" in section_a

@@ -7,12 +7,9 @@ to exponential work into a failure instead of a hang; no test asserts a duration
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType, MappingProxyType
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -30,33 +27,14 @@ from checks.configfile import (
     settings_from_layers,
 )
 from checks.formats import OutputFormat, render
+from tests.support.hostile import alias_bomb
+from tests.support.watchdog import watchdog_for_each_test
 
 SOURCE = "acme/app:.github/product-review.yml"
 PATHS = ("docs/rfcs/0001-a.md", "docs/a/b.md", "docs/[z-a]/c.md", "README.md", "")
 WATCHDOG_SECONDS = 20
 
-
-@pytest.fixture(autouse=True)
-def watchdog() -> Iterator[None]:
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"still running after {WATCHDOG_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(WATCHDOG_SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def alias_bomb(levels: int = 9, width: int = 9) -> tuple[str, str]:
-    """`a: &a [lol, ...]`, `b: &b [*a, ...]`, ...: a few hundred bytes, width**levels nodes."""
-    names = [f"n{level}" for level in range(levels)]
-    lines = [f"{names[0]}: &{names[0]} [" + ", ".join(["lol"] * width) + "]"]
-    for previous, name in itertools.pairwise(names):
-        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * width) + "]")
-    return "\n".join(lines) + "\n", names[-1]
+watchdog = watchdog_for_each_test(WATCHDOG_SECONDS)
 
 
 def exercise(settings_: Settings) -> None:

@@ -11,38 +11,25 @@ a failure instead of a hung test run.
 from __future__ import annotations
 
 import importlib.util
-import signal
 import string
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import ModuleType
 
 import pytest
 
 from checks import DocumentReport, FindingKind, review_document
 from checks.options import ReviewOptions
+from checks.report import DIMENSIONS
+from tests.support.watchdog import watchdog
 
 WATCHDOG_SECONDS = 20
 FUZZ_ENTRY = Path(__file__).resolve().parents[2] / "fuzz" / "fuzz_engine.py"
 
 
-class WatchdogExpired(AssertionError):
-    pass
-
-
-@contextmanager
-def watchdog(seconds: int = WATCHDOG_SECONDS) -> Iterator[None]:
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise WatchdogExpired(f"still running after {seconds} s: super-linear work?")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+def watched() -> AbstractContextManager[None]:
+    return watchdog(WATCHDOG_SECONDS, "super-linear work?")
 
 
 def git_line_count(text: str) -> int:
@@ -62,7 +49,7 @@ def assert_lines_inside(report: DocumentReport, text: str) -> None:
 
 
 def review(text: str) -> DocumentReport:
-    with watchdog():
+    with watched():
         report = review_document(text, "docs/design/hostile.md")
     assert_lines_inside(report, text)
     return report
@@ -121,14 +108,14 @@ HOSTILE: dict[str, Callable[[], str]] = {
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_document_gets_a_report_inside_the_document(name: str) -> None:
     report = review(HOSTILE[name]())
-    assert len(report.dimensions) == 9
+    assert len(report.dimensions) == len(DIMENSIONS)
 
 
 @pytest.mark.parametrize("character", list(string.punctuation))
 def test_a_long_run_of_one_punctuation_character(character: str) -> None:
     # 250 KB: "[" was quadratic (60 KB took about 45 s); each is linear now.
     report = review(character * 250_000)
-    assert len(report.dimensions) == 9
+    assert len(report.dimensions) == len(DIMENSIONS)
 
 
 # --- the text contract ------------------------------------------------------------
@@ -229,7 +216,7 @@ def _fuzz_entry() -> ModuleType:
     ],
 )
 def test_fuzz_entry_point_accepts_inputs(data: bytes) -> None:
-    with watchdog():
+    with watched():
         _fuzz_entry().test_one_input(data)
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
+import checks.rules
 from checks import review_document
 from checks.config import DEFAULT_SETTINGS
 from checks.configfile import schema_text
@@ -79,6 +81,23 @@ def test_each_rule_lives_in_the_module_named_after_it() -> None:
     for rule in ALL_RULES:
         module = importlib.import_module(f"checks.rules.{rule.id.replace('-', '_')}")
         assert module.RULE is rule
+
+
+def test_every_rule_module_is_in_the_registry() -> None:
+    """A rule module left out of the registry would be silently ignored."""
+    package = Path(checks.rules.__file__).parent
+    rule_modules = set()
+    for info in pkgutil.iter_modules([str(package)]):
+        module = importlib.import_module(f"checks.rules.{info.name}")
+        if isinstance(getattr(module, "RULE", None), DimensionRule | LineCheckRule):
+            rule_modules.add(info.name)
+    assert rule_modules == {rule.id.replace("-", "_") for rule in ALL_RULES}
+    assert len(rule_modules) >= len(ALL_RULES)
+
+
+def test_scorecard_labels_are_distinct() -> None:
+    labels = [rule.prose.label for rule in ALL_RULES]
+    assert len(labels) == len(set(labels))
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=_ids(ALL_RULES))

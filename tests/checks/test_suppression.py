@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checks import FindingKind, review_document
+from checks.report import DIMENSIONS
 
 ABSOLUTE = "The service must answer in real-time."
 
@@ -58,7 +59,7 @@ def test_inline_directives(text: str, expected: list[tuple[str, int]]) -> None:
 def test_front_matter_skip_skips_the_document() -> None:
     report = review_document(f"---\nproduct_review: skip\n---\n# A\n\n{ABSOLUTE}\n", "x.md")
     assert report.skipped and report.findings == () and report.top_questions == ()
-    assert len(report.dimensions) == 9
+    assert len(report.dimensions) == len(DIMENSIONS)
 
 
 def test_front_matter_disable_list_silences_checks_and_dimensions() -> None:

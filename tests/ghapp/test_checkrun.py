@@ -28,6 +28,7 @@ from tests.support.builders import (
     line_finding,
     report,
 )
+from tests.support.measure import utf8_length
 
 
 @pytest.mark.parametrize(
@@ -206,10 +207,6 @@ def test_output_does_not_depend_on_report_order() -> None:
     assert paths == sorted(paths)
 
 
-def _byte_len(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
 def test_giant_review_stays_within_github_limits_and_says_what_was_cut() -> None:
     long_question = "Which target is enough here, and who decided it? " * 200
     reports = [
@@ -228,9 +225,9 @@ def test_giant_review_stays_within_github_limits_and_says_what_was_cut() -> None
             errors=tuple(ConfigError("o/r:cfg.yml", f"k{i}", "x" * 500) for i in range(100))
         ),
     )
-    assert _byte_len(output.title) <= TITLE_LIMIT
-    assert _byte_len(output.summary) <= BODY_LIMIT
-    assert _byte_len(output.text) <= BODY_LIMIT
+    assert utf8_length(output.title) <= TITLE_LIMIT
+    assert utf8_length(output.summary) <= BODY_LIMIT
+    assert utf8_length(output.text) <= BODY_LIMIT
     assert re.search(
         r"Cut to fit GitHub's size limit for the summary: \d+ more documents", (output.summary)
     )
@@ -239,18 +236,18 @@ def test_giant_review_stays_within_github_limits_and_says_what_was_cut() -> None
     assert "### Configuration problems" in output.summary
     assert "more config problems not shown" in output.summary
     assert len(output.annotations) == 400 * 40
-    assert all(_byte_len(a["message"]) <= 64 * 1024 for a in output.annotations)
-    assert all(_byte_len(a["title"]) <= TITLE_LIMIT for a in output.annotations)
+    assert all(utf8_length(a["message"]) <= 64 * 1024 for a in output.annotations)
+    assert all(utf8_length(a["title"]) <= TITLE_LIMIT for a in output.annotations)
 
 
 def test_a_single_enormous_field_is_clipped() -> None:
     huge = report(findings=(line_finding(question="Why? " * 40_000),))
     output = render_check([dataclasses.replace(huge, notes=("n " * 100_000,))], settings=SETTINGS)
-    assert _byte_len(output.summary) <= BODY_LIMIT
-    assert _byte_len(output.text) <= BODY_LIMIT
+    assert utf8_length(output.summary) <= BODY_LIMIT
+    assert utf8_length(output.text) <= BODY_LIMIT
     assert "…" in output.text  # the question was clipped, and says so
     failure = render_failure("boom " * 50_000)
-    assert _byte_len(failure.summary) <= BODY_LIMIT
+    assert utf8_length(failure.summary) <= BODY_LIMIT
 
 
 def test_skipped_failure_and_paused_outputs() -> None:

@@ -9,7 +9,6 @@ The inputs are generated here.
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -24,18 +23,11 @@ from localreview.main import EXIT_FINDINGS, EXIT_USAGE, main
 from tests.ghapp.conftest import AppFactory
 from tests.support.apptools import deliver
 from tests.support.fakegithub import FakeGitHub
+from tests.support.hostile import alias_bomb
 
 DOC = "docs/rfcs/0001-faster-checkout.md"
 DOC_TEXT = "# Faster checkout\n\nWe will make checkout real-time.\n\nTBD\n"
 HUGE_NUMBER = "9" * 5000
-
-
-def alias_bomb(levels: int = 9, width: int = 9) -> tuple[str, str]:
-    names = [f"n{level}" for level in range(levels)]
-    lines = [f"{names[0]}: &{names[0]} [" + ", ".join(["lol"] * width) + "]"]
-    for previous, name in itertools.pairwise(names):
-        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * width) + "]")
-    return "\n".join(lines) + "\n", names[-1]
 
 
 def config_bomb() -> str:

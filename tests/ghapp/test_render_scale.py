@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import signal
 from collections.abc import Callable, Iterator
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,49 +21,32 @@ import ghapp.checkrun
 import ghapp.reviewplan
 from checks.config import CommentMode, Settings
 from checks.fingerprints import asked_fingerprints, finding_fingerprints
-from checks.report import (
-    DocumentReport,
-    Finding,
-    FindingKind,
-    Severity,
-)
+from checks.report import DocumentReport, Finding, Severity
 from ghapp.checkrun import ANNOTATIONS_PER_REQUEST, TITLE_LIMIT, render_check
 from ghapp.diff import commentable_lines
 from ghapp.fitting import BODY_LIMIT
 from ghapp.reviewplan import ReviewPlan, plan_review
 from tests.support import builders
+from tests.support.measure import utf8_length
+from tests.support.watchdog import watchdog_for_each_test
 
 DOC = "docs/rfcs/0001-plan.md"
 MANY = 100_000
 SOME = 20_000  # for the tests that need a large report, not the largest
 WATCHDOG_SECONDS = 120
 
-
-@pytest.fixture(autouse=True)
-def watchdog() -> Iterator[None]:
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"still running after {WATCHDOG_SECONDS} s: quadratic again?")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(WATCHDOG_SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+watchdog = watchdog_for_each_test(WATCHDOG_SECONDS, "quadratic again?")
 
 
 def placeholder(line: int, severity: Severity = Severity.WARNING) -> Finding:
-    return Finding(
-        check="placeholder",
-        kind=FindingKind.LINE,
+    return builders.line_finding(
+        "placeholder",
+        line,
         severity=severity,
-        line=line,
-        end_line=line,
+        excerpt="TBD",
         message="A placeholder is left in the document.",
         question="What goes here? If it isn't decided yet, what would decide it, and by when?",
         why="Reviewers can't review a decision that hasn't been written down.",
-        excerpt="TBD",
     )
 
 
@@ -74,10 +56,6 @@ def document(findings: list[Finding], path: str = DOC) -> DocumentReport:
     )
 
 
-def added_file_patch(lines: int) -> str:
-    return f"@@ -0,0 +1,{lines} @@\n" + "\n".join("+TBD" for _ in range(lines))
-
-
 def tbd_document(paragraphs: int) -> tuple[DocumentReport, str]:
     """What the engine makes of a document of `TBD` paragraphs (500 KB for 100,000):
     one finding per paragraph, a few of them errors, in a new file."""
@@ -85,7 +63,7 @@ def tbd_document(paragraphs: int) -> tuple[DocumentReport, str]:
         placeholder(2 * n + 1, Severity.ERROR if n % 997 == 0 else Severity.WARNING)
         for n in range(paragraphs)
     ]
-    return document(findings), added_file_patch(2 * paragraphs + 1)
+    return document(findings), builders.new_file_patch(2 * paragraphs + 1, line_text="TBD")
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +74,6 @@ def largest() -> tuple[DocumentReport, str]:
 @pytest.fixture(scope="module")
 def large() -> tuple[DocumentReport, str]:
     return tbd_document(SOME)
-
-
-def byte_len(text: str) -> int:
-    return len(text.encode("utf-8"))
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> list[int]:
@@ -148,8 +122,8 @@ def counted_patch_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def assert_body_within_limits(plan: ReviewPlan, questions: int) -> int:
     """The body shows as many questions as fit, marks exactly those (and the inline
     ones), and says the rest come later. Returns how many it shows."""
-    assert byte_len(plan.body) <= BODY_LIMIT
-    assert all(byte_len(comment.body) <= BODY_LIMIT for comment in plan.comments)
+    assert utf8_length(plan.body) <= BODY_LIMIT
+    assert all(utf8_length(comment.body) <= BODY_LIMIT for comment in plan.comments)
     shown = plan.body.count("\n- ")
     assert shown > 100
     inline = sum(len(comment.questions) for comment in plan.comments)
@@ -243,7 +217,7 @@ def test_moving_comments_into_the_body_at_scale_stays_within_the_limit(
     assert plan is not None
     retried = plan.without(range(len(plan.comments)))
     assert retried.comments == ()
-    assert byte_len(retried.body) <= BODY_LIMIT
+    assert utf8_length(retried.body) <= BODY_LIMIT
     assert len(asked_fingerprints([retried.body])) == len(retried.fingerprints)
 
 
@@ -259,9 +233,9 @@ def test_a_hundred_thousand_findings_render_a_check_within_githubs_limits(
 
     output = render_check([report], settings=Settings(), max_annotations=ANNOTATIONS_PER_REQUEST)
 
-    assert byte_len(output.title) <= TITLE_LIMIT
-    assert byte_len(output.summary) <= BODY_LIMIT
-    assert byte_len(output.text) <= BODY_LIMIT
+    assert utf8_length(output.title) <= TITLE_LIMIT
+    assert utf8_length(output.summary) <= BODY_LIMIT
+    assert utf8_length(output.text) <= BODY_LIMIT
     assert len(output.annotations) == ANNOTATIONS_PER_REQUEST
     # The most severe first: every error is annotated before any warning.
     errors = sorted(f.line for f in report.findings if f.severity is Severity.ERROR)
@@ -281,14 +255,15 @@ def test_several_large_documents_share_the_limits() -> None:
         document([placeholder(2 * n + 1) for n in range(SOME // 4)], path=f"docs/rfcs/{i}.md")
         for i in range(4)
     ]
-    patches = {report.path: added_file_patch(SOME // 2 + 1) for report in reports}
+    patch = builders.new_file_patch(SOME // 2 + 1, line_text="TBD")
+    patches = {report.path: patch for report in reports}
     output = render_check(reports, settings=Settings(), max_annotations=ANNOTATIONS_PER_REQUEST)
     assert len(output.annotations) == ANNOTATIONS_PER_REQUEST
-    assert byte_len(output.summary) <= BODY_LIMIT and byte_len(output.text) <= BODY_LIMIT
+    assert utf8_length(output.summary) <= BODY_LIMIT and utf8_length(output.text) <= BODY_LIMIT
     plan = plan_review(reports, patches=patches, asked=frozenset(), settings=Settings())
     assert plan is not None
     assert len(plan.comments) == Settings().max_inline
-    assert byte_len(plan.body) <= BODY_LIMIT
+    assert utf8_length(plan.body) <= BODY_LIMIT
 
 
 # --------------------------------------------------------------------------- placement

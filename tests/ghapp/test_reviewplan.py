@@ -22,14 +22,11 @@ from tests.support.builders import (
     report,
     shifted,
 )
+from tests.support.measure import utf8_length
 
 
 def all_bodies(plan: ReviewPlan) -> list[str]:
     return [plan.body, *(comment.body for comment in plan.comments)]
-
-
-def _byte_len(text: str) -> int:
-    return len(text.encode("utf-8"))
 
 
 def test_comments_sit_only_on_diff_lines() -> None:
@@ -212,7 +209,7 @@ def test_review_body_stays_within_the_limit_and_marks_only_what_it_shows() -> No
         [report(findings=findings)], patches={DOC: None}, asked=frozenset(), settings=SETTINGS
     )
     assert plan is not None
-    assert _byte_len(plan.body) <= BODY_LIMIT
+    assert utf8_length(plan.body) <= BODY_LIMIT
     shown = plan.body.count("\n- ")
     assert 0 < shown < 3000
     assert f"{3000 - shown} more questions not shown; they will be asked in a later review" in (

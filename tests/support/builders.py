@@ -132,8 +132,11 @@ def report(
     )
 
 
-def new_file_patch(lines: int) -> str:
-    return f"@@ -0,0 +1,{lines} @@\n" + "\n".join(f"+line {n}" for n in range(1, lines + 1))
+def new_file_patch(line_count: int, line_text: str = "line {n}") -> str:
+    """The patch of a new file of `line_count` generated lines, line `n` reading
+    `line_text` with `{n}` filled in (`fakegithub.added_file_patch` takes the text)."""
+    added = (line_text.format(n=n) for n in range(1, line_count + 1))
+    return f"@@ -0,0 +1,{line_count} @@\n" + "\n".join("+" + line for line in added)
 
 
 def shifted(document: DocumentReport, by: int) -> DocumentReport:

@@ -363,24 +363,21 @@ class FakeGitHub:
             "sender": {"login": user, "type": user_type},
         }
 
+    def _pull_reference(self, repo: FakeRepo, pull: FakePull) -> dict[str, Any]:
+        """The short form of a pull request that check suite and check run events carry."""
+        pr = self.pull_payload(repo, pull)
+        return {"url": pr["url"], "number": pr["number"], "head": pr["head"], "base": pr["base"]}
+
     def check_suite_event(
         self, repo: FakeRepo, pull: FakePull, action: str, installation_id: int = 42
     ) -> dict[str, Any]:
-        pr = self.pull_payload(repo, pull)
         return {
             "action": action,
             "check_suite": {
                 "id": next(self._ids),
                 "head_sha": pull.head_sha,
                 "head_branch": pull.head_ref,
-                "pull_requests": [
-                    {
-                        "url": pr["url"],
-                        "number": pr["number"],
-                        "head": pr["head"],
-                        "base": pr["base"],
-                    }
-                ],
+                "pull_requests": [self._pull_reference(repo, pull)],
             },
             "repository": self.repository_payload(repo),
             "installation": {"id": installation_id},
@@ -389,21 +386,13 @@ class FakeGitHub:
     def check_run_event(
         self, repo: FakeRepo, pull: FakePull, action: str, installation_id: int = 42, **extra: Any
     ) -> dict[str, Any]:
-        pr = self.pull_payload(repo, pull)
         return {
             "action": action,
             "check_run": {
                 "id": next(self._ids),
                 "name": "Product review",
                 "head_sha": pull.head_sha,
-                "pull_requests": [
-                    {
-                        "url": pr["url"],
-                        "number": pr["number"],
-                        "head": pr["head"],
-                        "base": pr["base"],
-                    }
-                ],
+                "pull_requests": [self._pull_reference(repo, pull)],
             },
             "repository": self.repository_payload(repo),
             "installation": {"id": installation_id},

@@ -167,7 +167,20 @@ class Settings:
         return tuple((compile_globs([glob]), category) for glob, category in self.categories)
 
     def is_design_doc(self, path: str) -> bool:
+        """Whether the path globs alone make `path` a design doc (`checks.discovery`
+        decides with the content too)."""
         return self._include_spec.match_file(path) and not self._exclude_spec.match_file(path)
+
+    def is_included(self, path: str) -> bool:
+        return bool(self._include_spec.match_file(path))
+
+    def is_excluded(self, path: str) -> bool:
+        return bool(self._exclude_spec.match_file(path))
+
+    @property
+    def include_is_configured(self) -> bool:
+        """Whether a config file set `paths.include` (then it forces files in)."""
+        return "paths.include" in self.sources
 
     def category_for(self, path: str) -> Category | None:
         for spec, category in self._category_specs:

@@ -1,7 +1,9 @@
 """The `Product review` Check Run: its title, summary (verdict, scorecard, the
 questions that matter most), details text, annotations and conclusion, plus the
 outputs for a pull request with no design document, a review that failed, a paused
-pull request, and problems in a config file the pull request changes.
+pull request, and problems in a config file the pull request changes. A summary
+ends with one line counting the pull request's Markdown files that were not
+reviewed, and why, with the config key that changes it (`unreviewed_line`).
 
 Pure functions, no I/O: the handlers in `ghapp.review` send what these build.
 Every field stays within GitHub's limits, in UTF-8 bytes (`ghapp.fitting`).
@@ -15,8 +17,10 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from checks.config import ConfigError, Settings
+from checks.discovery import Reason
 from checks.formats import extra_notes
 from checks.markdown_text import (
     byte_len,
@@ -80,6 +84,7 @@ MARK_WEAK = "⚠️"
 MARK_MISSING = "❌"
 MARK_OPTIONAL = "➖"
 MARK_NOT_ASKED = "—"
+MARK_NOTE = "ℹ️"
 LEGEND = (
     f"{MARK_PRESENT} covered · {MARK_WEAK} weak · {MARK_MISSING} missing · "
     f"{MARK_OPTIONAL} optional for this kind of work, not covered · "
@@ -89,6 +94,47 @@ LEGEND = (
 # The notices of a field cut to fit.
 _CUT_SUMMARY = "Cut to fit GitHub's size limit for the summary"
 _CUT_DETAILS = "Cut to fit GitHub's size limit for the details"
+
+
+class Unreviewed(StrEnum):
+    """Why a Markdown file of the pull request was not reviewed; the value is what
+    people read. Over a limit of the review is not here: those documents were
+    meant to be reviewed, and the summary lists them with the limit."""
+
+    NOT_DESIGN_BY_CONTENT = "not a design document by its content"
+    WELL_KNOWN_FILE = "a well-known project file"
+    NOT_INSPECTED = "not inspected (too many files to read to decide)"
+    EXCLUDED_BY_CONFIG = "excluded by config"
+    OPTED_OUT = "opted out with front matter `product_review: skip`"
+
+    @classmethod
+    def of(cls, reason: Reason) -> Unreviewed:
+        """The group of a file `checks.discovery` decided not to review."""
+        return _UNREVIEWED_BY_REASON[reason]
+
+    @property
+    def remedy(self) -> str:
+        """What changes it: the config key, or the front matter itself."""
+        if self is Unreviewed.EXCLUDED_BY_CONFIG:
+            return f"`paths.exclude` in `{CONFIG_PATH}` keeps such a file out"
+        if self is Unreviewed.OPTED_OUT:
+            return "remove that front matter to review one"
+        return f"list one under `paths.include` in `{CONFIG_PATH}` to review it"
+
+
+_UNREVIEWED_BY_REASON: Mapping[Reason, Unreviewed] = {
+    Reason.NOT_DESIGN_BY_CONTENT: Unreviewed.NOT_DESIGN_BY_CONTENT,
+    Reason.WELL_KNOWN_FILE: Unreviewed.WELL_KNOWN_FILE,
+    Reason.EXCLUDED_BY_CONFIG: Unreviewed.EXCLUDED_BY_CONFIG,
+}
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    """A Markdown file the pull request changes that was not reviewed, and why."""
+
+    path: str
+    why: Unreviewed
 
 
 @dataclass(frozen=True)
@@ -101,6 +147,9 @@ class CheckOutput:
     conclusion: str  # success | neutral | failure | skipped
     annotations: tuple[CheckAnnotation, ...] = ()
     actions: tuple[CheckRunAction, ...] = ()
+    # The summary's last line, when it has one (`unreviewed_line`): what is added to
+    # the summary later goes before it.
+    last_line: str = ""
 
     def output(self, annotations: Sequence[CheckAnnotation] = ()) -> CheckRunOutput:
         """The request's `output` object, with one batch of annotations (`text` only if any)."""
@@ -118,8 +167,11 @@ def render_check(
     settings: Settings,
     max_annotations: int | None = None,
     not_reviewed: Sequence[NotReviewed] = (),
+    passed_over: Sequence[PassedOver] = (),
 ) -> CheckOutput:
-    """The Check Run for one review: scorecard, top questions, details, annotations.
+    """The Check Run for one review: scorecard, top questions, details, annotations,
+    and the line counting the Markdown files not reviewed (`passed_over`, and the
+    documents that opted out).
 
     Conclusion: `failure` when a finding reaches `fail_on`, `neutral` when there
     are questions (or a document went over a limit and was not reviewed, or the
@@ -132,7 +184,7 @@ def render_check(
     skipped = [report for report in ordered if report.skipped]
     left_out = sorted(not_reviewed, key=lambda document: document.path)
     if not ordered and not left_out:
-        return render_skipped()
+        return render_skipped(passed_over)
 
     question_count = sum(len(report.findings) + report.omitted_findings for report in reviewed)
     failing_level = settings.fail_on.severity
@@ -165,32 +217,81 @@ def render_check(
         left_unannotated = located_count - max(max_annotations, 0)
         located = _most_severe(located, max(max_annotations, 0))
     annotations = [_annotation(report, finding) for report, finding in located]
+    last_line = unreviewed_line(
+        [*passed_over, *(PassedOver(report.path, Unreviewed.OPTED_OUT) for report in skipped)]
+    )
 
     return CheckOutput(
         title=_check_title(
             len(reviewed), len(skipped), question_count, blocking, settings, len(left_out)
         ),
         summary=_check_summary(
-            reviewed, skipped, question_count, blocking, settings, left_unannotated, left_out
+            reviewed,
+            skipped,
+            question_count,
+            blocking,
+            settings,
+            left_unannotated,
+            left_out,
+            last_line=last_line,
         ),
         text=_check_text(ordered, left_out),
         conclusion=conclusion,
         annotations=tuple(annotations),
         actions=RERUN_ACTIONS,
+        last_line=last_line,
     )
 
 
-def render_skipped() -> CheckOutput:
-    """No design document changed in the pull request."""
+def render_skipped(passed_over: Sequence[PassedOver] = ()) -> CheckOutput:
+    """No design document changed in the pull request; `passed_over` are the
+    Markdown files it changes, each listed with why it was not reviewed."""
+    if not passed_over:
+        return CheckOutput(
+            title="No design documents changed",
+            summary=(
+                "No file changed in this pull request looks like a design document, "
+                "so there is nothing to review."
+            ),
+            text="",
+            conclusion="skipped",
+        )
+    last_line = unreviewed_line(passed_over)
+    blocks = [
+        Block(
+            "No file changed in this pull request is a design document to review. "
+            "The Markdown files it changes:\n"
+        )
+    ]
+    blocks.extend(
+        Block(f"- {code_span(item.path)}: {item.why.value}", "file")
+        for item in sorted(passed_over, key=lambda item: item.path)
+    )
+    listed = fit(blocks, BODY_LIMIT - byte_len(last_line) - 2, lead=_CUT_SUMMARY)
     return CheckOutput(
         title="No design documents changed",
-        summary=(
-            "No file changed in this pull request looks like a design document, "
-            "so there is nothing to review."
-        ),
+        summary=f"{listed}\n\n{last_line}",
         text="",
         conclusion="skipped",
+        last_line=last_line,
     )
+
+
+def unreviewed_line(passed_over: Sequence[PassedOver]) -> str:
+    """One line: how many Markdown files were not reviewed and why, grouped, each
+    group with what changes it; "" when there are none. Counts only, so its size is
+    bounded however many files the pull request has."""
+    if not passed_over:
+        return ""
+    counts = Counter(item.why for item in passed_over)
+    # Groups changed by the same remedy share it, said once after them.
+    by_remedy: dict[str, list[str]] = {}
+    for why in Unreviewed:
+        if counts[why]:
+            by_remedy.setdefault(why.remedy, []).append(f"{why.value} ({counts[why]})")
+    groups = "; ".join(f"{', '.join(parts)}: {remedy}" for remedy, parts in by_remedy.items())
+    files = plural(len(passed_over), "Markdown file")
+    return f"{MARK_NOTE} **{files} not reviewed:** {groups}."
 
 
 def render_failure(reason: str) -> CheckOutput:
@@ -257,6 +358,9 @@ def with_config_problems(output: CheckOutput, problems: Sequence[ConfigError]) -
         + "\n".join(f"- {str(problem)[:1000]}" for problem in problems)
     )
     summary = f"{output.summary}\n\n{note}"
+    if output.last_line:  # it stays last
+        body = output.summary.removesuffix(output.last_line).rstrip("\n")
+        summary = f"{body}\n\n{note}\n\n{output.last_line}"
     if byte_len(summary) > BODY_LIMIT:
         summary = output.summary  # the annotations still say it
     title = output.title
@@ -305,6 +409,8 @@ def _check_summary(
     settings: Settings,
     left_unannotated: int,
     not_reviewed: Sequence[NotReviewed] = (),
+    *,
+    last_line: str = "",
 ) -> str:
     blocks: list[Block] = []
     if not reviewed and not_reviewed:
@@ -377,11 +483,10 @@ def _check_summary(
     blocks.extend(question_blocks)
     if question_blocks:
         blocks.append(Block("\nEvery question, with its lines, is listed in the details below."))
-    tail = _config_error_text(settings)
-    if not tail:
-        return fit(blocks, BODY_LIMIT, lead=_CUT_SUMMARY)
-    tail_bytes = byte_len(tail) + 2
-    return fit(blocks, BODY_LIMIT - tail_bytes, lead=_CUT_SUMMARY) + "\n\n" + tail
+    # Said whatever is cut: the config's problems, then the files not reviewed.
+    tails = [tail for tail in (_config_error_text(settings), last_line) if tail]
+    room = BODY_LIMIT - sum(byte_len(tail) + 2 for tail in tails)
+    return "\n\n".join([fit(blocks, room, lead=_CUT_SUMMARY), *tails])
 
 
 def _scorecard_header() -> str:

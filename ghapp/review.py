@@ -1,6 +1,10 @@
 """The review of one pull request: read the changed design docs, run the engine,
 publish a Check Run and (when there is something new to ask) one PR review.
 
+Which changed files are reviewed is `checks.discovery`'s decision, with the
+repository's settings, as on the command line: the path decides when it can, and
+otherwise a Markdown file's content does.
+
 API calls per review, in order (N = changed design docs):
   one GraphQL request for everything but the docs (1: the config file at the
   default branch and at the head, the organisation's config, the earlier
@@ -13,6 +17,12 @@ API calls per review, in order (N = changed design docs):
   request. REST reads only fill what the prefetch could not give: `_extends`
   targets, a truncated or binary config file, more than 100 earlier reviews or
   labels, or a failed GraphQL request.
+  A modified Markdown file whose path does not decide costs one read to decide by
+  its content (at most `CONTENT_READS_PER_REVIEW` of them), and a design doc among
+  them is reviewed from that text, not read again. The check is created before
+  those reads, so that a failed read shows on it; when none of them turns out to be
+  a design doc, the "skipped" check costs two calls (created, then completed)
+  instead of one.
 
 A review runs in two steps (`Reviewer.prepare`, then `ReadyReview.finish`), so that
 the queue running it can act on the head the first step learnt before the second
@@ -25,7 +35,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -33,6 +43,7 @@ import aiohttp
 from gidgethub import HTTPException
 
 from checks.config import ConfigError, Settings
+from checks.discovery import Decision, decide, decide_by_path, is_markdown
 from checks.fingerprints import asked_fingerprints
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
@@ -40,6 +51,8 @@ from ghapp.apitypes import CheckCompletion
 from ghapp.checkrun import (
     ANNOTATIONS_PER_REQUEST,
     CheckOutput,
+    PassedOver,
+    Unreviewed,
     render_check,
     render_failure,
     render_paused,
@@ -68,6 +81,12 @@ CHECK_NAME = "Product review"
 # annotations and 10 inline comments, so this is far more than anyone reads.
 REVIEW_FINDINGS = 10_000
 MIN_FINDINGS_PER_DOCUMENT = 20
+# Markdown files read through the API only to decide, by their content, whether they
+# are design docs: at most this many per review (one call each), so a pull request
+# touching hundreds of a docs site's pages stays cheap. The others are not
+# reviewed, and the check says so; `paths.include` brings a file in by its path.
+# An added file's patch is its text and costs no call: it does not count.
+CONTENT_READS_PER_REVIEW = 30
 _REASON_CHARS = 300
 
 log = logging.getLogger("ghapp.review")
@@ -143,14 +162,60 @@ class ReviewResult:
     duration_ms: int = 0
 
 
-def design_docs(files: Sequence[PullFile], settings: Settings) -> list[PullFile]:
-    """Changed files to review: design docs by the settings, not removed.
+@dataclass
+class Discovery:
+    """The pull request's changed files sorted out: the design docs to review, the
+    Markdown files not reviewed (and why), and those whose content must still be
+    read to decide. A removed file is left out; a renamed one is judged (and
+    reviewed) under its new name; a file that is not Markdown is never mentioned."""
 
-    A renamed file is judged (and reviewed) under its new name.
-    """
-    return [
-        item for item in files if item.status != "removed" and settings.is_design_doc(item.filename)
-    ]
+    docs: list[PullFile] = field(default_factory=list)
+    passed_over: list[PassedOver] = field(default_factory=list)
+    to_read: list[PullFile] = field(default_factory=list)
+    # Texts already known (an added file's patch, a file read to decide), by file
+    # name, as GitHub has them: a design doc among them is not read again.
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def decided(self, item: PullFile, decision: Decision) -> None:
+        if decision.reviewed:
+            self.docs.append(item)
+        elif is_markdown(item.filename):
+            self.passed_over.append(PassedOver(item.filename, Unreviewed.of(decision.reason)))
+
+
+def discover_by_path(
+    files: Sequence[PullFile], settings: Settings
+) -> tuple[Discovery, list[tuple[PullFile, str]]]:
+    """What the paths decide, without a call; also the Markdown files whose content
+    decides and whose text is known already (an added file's patch), with it.
+
+    Of those whose text must be read, the first `CONTENT_READS_PER_REVIEW` go to
+    `to_read`; the others are passed over as not inspected."""
+    found = Discovery()
+    known: list[tuple[PullFile, str]] = []
+    for item in files:
+        if item.status == "removed":
+            continue
+        decision = decide_by_path(item.filename, settings)
+        if decision is not None:
+            found.decided(item, decision)
+            continue
+        if not is_markdown(item.filename):
+            continue
+        text = text_from_added_patch(item.patch) if item.status == "added" else None
+        if text is not None:
+            found.texts[item.filename] = text
+            known.append((item, text))
+        elif len(found.to_read) < CONTENT_READS_PER_REVIEW:
+            found.to_read.append(item)
+        else:
+            found.passed_over.append(PassedOver(item.filename, Unreviewed.NOT_INSPECTED))
+    return found, known
+
+
+def decide_all(documents: Sequence[tuple[str, str]], settings: Settings) -> list[Decision]:
+    """`checks.discovery.decide` for each (path, text): one job for the runner."""
+    return [decide(path, text, settings) for path, text in documents]
 
 
 def describe_error(error: BaseException) -> str:
@@ -276,11 +341,13 @@ class ReadyReview:
             return run.result(ReviewOutcome.SKIPPED_DRAFT)
 
         files = await client.list_pull_files(pull_url=pull.pull_url)
-        docs = design_docs(files, settings)
         config_problems = await self._changed_config_problems(reader, files)
-        run.documents = len(docs)
-        if not docs:
-            skipped = with_config_problems(render_skipped(), config_problems)
+        _, runner = split_engine(engine)
+        max_bytes = runner.budget.max_document_bytes
+        found, known = discover_by_path(files, settings)
+        await _decide_by_content(runner, found, known, settings)
+        if not found.docs and not found.to_read:
+            skipped = with_config_problems(render_skipped(found.passed_over), config_problems)
             await _create_check(
                 client, pull, head_sha=head_sha, delivery_id=request.delivery_id, shows=skipped
             )
@@ -290,8 +357,15 @@ class ReadyReview:
             client, pull, head_sha=head_sha, delivery_id=request.delivery_id
         )
         run.check_run = check_run
-        max_bytes = split_engine(engine)[1].budget.max_document_bytes
-        documents = await _read_documents(client, docs, max_bytes=max_bytes)
+        await _read_to_decide(client, runner, found, max_bytes=max_bytes, settings=settings)
+        docs = _in_listed_order(found.docs, files)
+        run.documents = len(docs)
+        if not docs:
+            skipped = with_config_problems(render_skipped(found.passed_over), config_problems)
+            await _complete_check(client, check_run, skipped)
+            return run.result(ReviewOutcome.NO_DESIGN_DOCS, conclusion=skipped.conclusion)
+
+        documents = await _read_documents(client, docs, max_bytes=max_bytes, known=found.texts)
         results = await _run_engine(engine, documents, settings)
         reports = [result for result in results if isinstance(result, DocumentReport)]
         not_reviewed = [result for result in results if isinstance(result, NotReviewed)]
@@ -306,7 +380,6 @@ class ReadyReview:
             )
         run.findings = sum(len(report.findings) for report in reports if not report.skipped)
         # Rendering and planning are CPU work too: they run where the engine does.
-        _, runner = split_engine(engine)
         try:
             rendered = await runner.run(
                 render_check,
@@ -314,6 +387,7 @@ class ReadyReview:
                 settings=settings,
                 max_annotations=ANNOTATIONS_PER_REQUEST - min(len(config_problems), 10),
                 not_reviewed=not_reviewed,
+                passed_over=found.passed_over,
             )
         except Exception as error:
             raise ReviewFailed("rendering the check", error) from error
@@ -588,25 +662,89 @@ async def _complete_check(client: InstallationClient, check: CheckRun, shows: Ch
     await client.complete_check_run(check_run=check, completion=_completion(shows))
 
 
+async def _decide_by_content(
+    runner: Runner,
+    found: Discovery,
+    documents: Sequence[tuple[PullFile, str]],
+    settings: Settings,
+) -> None:
+    """Decide by its content, for each (file, text) whose path did not decide, in one
+    job where the engine runs (it is CPU work, however small)."""
+    if not documents:
+        return
+    named = [(item.filename, _without_bom(text)) for item, text in documents]
+    try:
+        decisions = await runner.run(decide_all, named, settings)
+    except Exception as error:
+        raise ReviewFailed("deciding which files are design documents", error) from error
+    for (item, _), decision in zip(documents, decisions, strict=True):
+        found.decided(item, decision)
+
+
+async def _read_to_decide(
+    client: InstallationClient,
+    runner: Runner,
+    found: Discovery,
+    *,
+    max_bytes: int,
+    settings: Settings,
+) -> None:
+    """Read the files whose content decides (`found.to_read`, already capped) with
+    the bounded read a design doc gets, then decide. The texts are kept: a design
+    doc among them is reviewed without a second read. A file over `max_bytes` is
+    passed over as not inspected."""
+    documents: list[tuple[PullFile, str]] = []
+    for item in found.to_read:
+        text = await _read_text(client, item, max_bytes=max_bytes)
+        if text is None:
+            found.passed_over.append(PassedOver(item.filename, Unreviewed.NOT_INSPECTED))
+            continue
+        found.texts[item.filename] = text
+        documents.append((item, text))
+    found.to_read = []
+    await _decide_by_content(runner, found, documents, settings)
+
+
+def _in_listed_order(docs: Sequence[PullFile], files: Sequence[PullFile]) -> list[PullFile]:
+    position = {item.filename: index for index, item in enumerate(files)}
+    return sorted(docs, key=lambda item: position[item.filename])
+
+
+async def _read_text(client: InstallationClient, item: PullFile, *, max_bytes: int) -> str | None:
+    """The file at the head, or None when it is larger than `max_bytes` (the rest is
+    then never downloaded or decoded)."""
+    try:
+        return await client.read_text(contents_url=item.contents_url, max_bytes=max_bytes)
+    except ResponseTooLarge:
+        return None
+    except Exception as error:
+        raise ReviewFailed(f"reading {item.filename}", error) from error
+
+
+def _without_bom(text: str) -> str:
+    # A byte-order mark would hide the front matter (`category:`, `product_review:`)
+    # from the engine and from the content's score; the command line drops it too
+    # (localreview.files.decode_document).
+    return text.removeprefix("\ufeff")
+
+
 async def _read_documents(
-    client: InstallationClient, docs: Sequence[PullFile], *, max_bytes: int
+    client: InstallationClient,
+    docs: Sequence[PullFile],
+    *,
+    max_bytes: int,
+    known: Mapping[str, str],
 ) -> list[tuple[PullFile, str | None]]:
-    """Each document's text, or None for one larger than `max_bytes`."""
+    """Each document's text, or None for one larger than `max_bytes`. A text in
+    `known` (by file name) or in an added file's patch costs no call."""
     texts: list[tuple[PullFile, str | None]] = []
     for item in docs:
-        text = text_from_added_patch(item.patch) if item.status == "added" else None
+        text = known.get(item.filename)
+        if text is None and item.status == "added":
+            text = text_from_added_patch(item.patch)
         if text is None:
-            try:
-                text = await client.read_text(contents_url=item.contents_url, max_bytes=max_bytes)
-            except ResponseTooLarge:
-                # Over the document cap: the rest is never downloaded or decoded.
-                texts.append((item, None))
-                continue
-            except Exception as error:
-                raise ReviewFailed(f"reading {item.filename}", error) from error
-        # A byte-order mark would hide the front matter (`category:`) from the engine;
-        # the command line drops it too (localreview.files.decode_document).
-        texts.append((item, text.removeprefix("\ufeff")))
+            text = await _read_text(client, item, max_bytes=max_bytes)
+        texts.append((item, None if text is None else _without_bom(text)))
     return texts
 
 

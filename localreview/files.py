@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
@@ -20,19 +20,24 @@ from typing import TextIO
 from checks import review_document
 from checks.config import DEFAULT_SETTINGS, Settings
 from checks.decoding import UndecodableText, decode_text
+from checks.discovery import (
+    SCANNED_CHARS,
+    Decision,
+    Reason,
+    decide,
+    decide_by_path,
+    is_markdown,
+)
 from checks.formats import FileError
 from checks.report import Category, DocumentReport
 from localreview.budget import Budget, Limit, NotReviewed, WorkerPool, pool_broke
 
-MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Once worker processes were only used above this many files; now every file is
 # reviewed in one (for its limits). Kept for the callers that still name it.
 PARALLEL_THRESHOLD = 50
 MAX_CHUNK_FILES = 64
 # Auto progress only for runs long enough to look stuck without it.
 PROGRESS_THRESHOLD = 20
-
-ReviewOutcome = DocumentReport | FileError
 
 
 # --- settings -----------------------------------------------------------------------
@@ -66,10 +71,70 @@ def _load_settings(source: SettingsSource) -> Settings:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The command line's `--include` / `--exclude` globs, which count as the config's
+    (`checks.discovery`): picklable, so the workers decide with the same rules."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def by_path(self, path: str, settings: Settings) -> Decision | None:
+        return decide_by_path(
+            _glob_path(path), settings, include=self.include, exclude=self.exclude
+        )
+
+    def by_content(self, path: str, text: str, settings: Settings) -> Decision:
+        return decide(_glob_path(path), text, settings, include=self.include, exclude=self.exclude)
+
+
+# A walked file whose path does not settle it and whose text cannot be decoded.
+UNREADABLE = "could not be read to judge its content"
+
+
+@dataclass(frozen=True)
+class Passed:
+    """A Markdown file that is not reviewed, and why (a `Reason`, or UNREADABLE)."""
+
+    path: str
+    reason: str
+
+
+ReviewOutcome = DocumentReport | FileError | Passed
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """The Markdown files found under one folder given on the command line."""
+
+    folder: str
+    files: tuple[str, ...]  # display paths, each also in `Discovery.files` or `.passed`
+
+
+@dataclass(frozen=True)
+class StandardInput:
+    """The document handed over on standard input (`-` as a path)."""
+
+    name: str  # what the report calls it, and the path its globs are matched on
+    data: bytes
+
+
+STDIN_PATH = "-"
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
 class Discovery:
     files: tuple[str, ...]  # display paths, in the order they will be reported
     errors: tuple[FileError, ...]
-    notes: tuple[str, ...]  # harmless remarks for stderr, e.g. a folder without design docs
+    # Files in `files` whose content decides, once read by the worker reviewing them.
+    undecided: frozenset[str] = frozenset()
+    # Text already read (files named on the command line, standard input).
+    texts: Mapping[str, str] = field(default_factory=dict)
+    # Named on the command line, and not reviewed: each gets a line on stderr.
+    passed: tuple[Passed, ...] = ()
+    folders: tuple[FolderScan, ...] = ()
+    # Found in folders and left out by their path alone (no reading needed).
+    passed_in_folders: tuple[Passed, ...] = ()
 
 
 def _display_path(path: str) -> str:
@@ -81,53 +146,132 @@ def _glob_path(path: str) -> str:
     return path.replace(os.sep, "/")
 
 
-def is_markdown(path: str) -> bool:
-    return path.lower().endswith(MARKDOWN_SUFFIXES)
-
-
 def _walk_markdown(folder: str) -> Iterator[str]:
-    """Markdown files under `folder`, sorted, skipping hidden folders such as `.git`."""
+    """Markdown files under `folder`, sorted, skipping hidden folders such as `.git`
+    and `node_modules` (also a default exclude: never worth walking)."""
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
         for name in sorted(files):
             if is_markdown(name):
                 yield os.path.join(root, name)
 
 
-def discover(paths: Sequence[str], settings: Settings) -> Discovery:
-    """Files to review: files as given (any Markdown file), folders walked and filtered
-    with the design-doc globs on the path as typed joined with the relative path."""
+def discover(
+    paths: Sequence[str],
+    settings: Settings,
+    selection: Selection | None = None,
+    *,
+    budget: Budget | None = None,
+    stdin: StandardInput | None = None,
+) -> Discovery:
+    """Files to review, with the rules of `checks.discovery`: folders are walked for
+    Markdown files, and those and the files named are kept when they are design
+    documents. The path the rules see is the path as typed (joined with the path
+    inside a folder). A walked file that its path does not settle is left for the
+    worker reviewing it to read and decide; a named one is read and decided here.
+    `-` is the document on `stdin`, always reviewed."""
+    selection = selection or Selection()
+    budget = budget or Budget()
     files: list[str] = []
     errors: list[FileError] = []
-    notes: list[str] = []
+    texts: dict[str, str] = {}
+    undecided: set[str] = set()
+    passed: list[Passed] = []
+    folders: list[FolderScan] = []
+    passed_in_folders: list[Passed] = []
     seen: set[str] = set()
 
-    def add(path: str) -> None:
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            files.append(_display_path(path))
+    def first_time(path: str) -> bool:
+        key = STDIN_PATH if path == STDIN_PATH else os.path.realpath(path)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
 
     for path in paths:
-        if os.path.isdir(path):
-            matched = 0
+        if path == STDIN_PATH:
+            if stdin is not None and first_time(path):
+                _add_standard_input(stdin, budget, files, texts, errors)
+        elif os.path.isdir(path):
+            found: list[str] = []
             for candidate in _walk_markdown(path):
-                if settings.is_design_doc(_glob_path(_display_path(candidate))):
-                    matched += 1
-                    add(candidate)
-            if matched == 0:
-                notes.append(
-                    f"{path}: no design docs found (folders are filtered with the include "
-                    "globs; name a file to review it regardless)"
-                )
+                if not first_time(candidate):
+                    continue
+                shown = _display_path(candidate)
+                found.append(shown)
+                decision = selection.by_path(shown, settings)
+                if decision is None:
+                    undecided.add(shown)
+                    files.append(shown)
+                elif decision.reviewed:
+                    files.append(shown)
+                else:
+                    passed_in_folders.append(Passed(shown, decision.reason))
+            folders.append(FolderScan(path, tuple(found)))
         elif os.path.exists(path):
-            if is_markdown(path):
-                add(path)
-            else:
-                errors.append(FileError(path, "not a Markdown file (.md or .markdown)"))
+            if first_time(path):
+                outcome = _decide_named(_display_path(path), settings, selection, budget)
+                if isinstance(outcome, Passed):
+                    passed.append(outcome)
+                elif isinstance(outcome, FileError):
+                    errors.append(outcome)
+                else:
+                    shown, text = outcome
+                    files.append(shown)
+                    if text is not None:
+                        texts[shown] = text
         else:
             errors.append(FileError(path, "no such file or folder"))
-    return Discovery(tuple(files), tuple(errors), tuple(notes))
+    return Discovery(
+        files=tuple(files),
+        errors=tuple(errors),
+        undecided=frozenset(undecided),
+        texts=texts,
+        passed=tuple(passed),
+        folders=tuple(folders),
+        passed_in_folders=tuple(passed_in_folders),
+    )
+
+
+def _add_standard_input(
+    stdin: StandardInput,
+    budget: Budget,
+    files: list[str],
+    texts: dict[str, str],
+    errors: list[FileError],
+) -> None:
+    if len(stdin.data) > budget.max_document_bytes:
+        errors.append(not_reviewed_error(budget.too_large(stdin.name)))
+        return
+    try:
+        texts[stdin.name] = decode_document(stdin.data)
+    except UnreadableFile as error:
+        errors.append(FileError(stdin.name, str(error)))
+        return
+    files.append(stdin.name)
+
+
+def _decide_named(
+    path: str, settings: Settings, selection: Selection, budget: Budget
+) -> Passed | FileError | tuple[str, str | None]:
+    """A file named on the command line: not reviewed (and why), unreadable, or to
+    review (with its text when it had to be read to decide)."""
+    decision = selection.by_path(path, settings)
+    if decision is not None:
+        if decision.reason is Reason.NOT_MARKDOWN:
+            return FileError(path, "not a Markdown file (.md or .markdown)")
+        return (path, None) if decision.reviewed else Passed(path, decision.reason)
+    try:
+        text, whole = read_for_decision(path, budget.max_document_bytes)
+    except DocumentTooLarge:
+        # Its start cannot be decoded either: reported as it always was, by its size.
+        return not_reviewed_error(budget.too_large(path))
+    except UnreadableFile as error:
+        return FileError(path, str(error))
+    decision = selection.by_content(path, text, settings)
+    if not decision.reviewed:
+        return Passed(path, decision.reason)
+    return (path, text) if whole else not_reviewed_error(budget.too_large(path))
 
 
 # --- reading and reviewing ----------------------------------------------------------
@@ -166,21 +310,72 @@ def read_document(path: str, max_bytes: int | None = None) -> str:
     except IsADirectoryError:
         raise UnreadableFile("is a folder, not a file") from None
     except OSError as error:
-        reason = error.strerror or str(error)
-        raise UnreadableFile(f"cannot read: {reason[0].lower()}{reason[1:]}") from None
+        raise UnreadableFile(_cannot_read(error)) from None
     return decode_document(data)
 
 
-def review_file(path: str, settings: Settings, budget: Budget | None = None) -> ReviewOutcome:
-    """One file reviewed in this process; `budget` gives the size cap (the time and
-    memory limits need a worker process: see `review_files`)."""
-    budget = budget or Budget()
+def _cannot_read(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"cannot read: {reason[0].lower()}{reason[1:]}"
+
+
+def read_for_decision(path: str, max_bytes: int | None) -> tuple[str, bool]:
+    """The text to decide on, and whether it is the whole file: a file over
+    `max_bytes` gives only its first `SCANNED_CHARS` characters (all the rules
+    read), and raises DocumentTooLarge when even that cannot be decoded."""
     try:
-        text = read_document(path, budget.max_document_bytes)
-    except UnreadableFile as error:
-        return FileError(path, str(error))
+        return read_document(path, max_bytes), True
     except DocumentTooLarge:
-        return not_reviewed_error(budget.too_large(path))
+        pass
+    try:
+        with Path(path).open("rb") as file:
+            # UTF-32 is the widest: four bytes a character.
+            start = file.read(4 * SCANNED_CHARS)
+    except OSError as error:
+        raise UnreadableFile(_cannot_read(error)) from None
+    return _decoded_start(start, path), False
+
+
+def _decoded_start(data: bytes, path: str) -> str:
+    # The cut may split a character: drop up to three bytes to find its boundary.
+    for cut in range(4):
+        try:
+            return decode_text(data[: len(data) - cut])[:SCANNED_CHARS]
+        except UndecodableText:
+            continue
+    raise DocumentTooLarge(path)
+
+
+def review_file(
+    path: str,
+    settings: Settings,
+    budget: Budget | None = None,
+    *,
+    selection: Selection | None = None,
+    text: str | None = None,
+) -> ReviewOutcome:
+    """One file reviewed in this process; `budget` gives the size cap (the time and
+    memory limits need a worker process: see `review_files`). With `selection`, the
+    file is first read and decided (`checks.discovery`), and a file that is not a
+    design document is `Passed`; `text` is the file's, already read."""
+    budget = budget or Budget()
+    if text is None and selection is not None:
+        try:
+            text, whole = read_for_decision(path, budget.max_document_bytes)
+        except (UnreadableFile, DocumentTooLarge):
+            return Passed(path, UNREADABLE)
+        decision = selection.by_content(path, text, settings)
+        if not decision.reviewed:
+            return Passed(path, decision.reason)
+        if not whole:
+            return not_reviewed_error(budget.too_large(path))
+    if text is None:
+        try:
+            text = read_document(path, budget.max_document_bytes)
+        except UnreadableFile as error:
+            return FileError(path, str(error))
+        except DocumentTooLarge:
+            return not_reviewed_error(budget.too_large(path))
     try:
         return review_document(text, path, settings.options_for(_glob_path(path)))
     except MemoryError:
@@ -205,8 +400,14 @@ def not_reviewed_error(document: NotReviewed) -> FileError:
     )
 
 
-def _review_in_worker(path: str, source: SettingsSource, budget: Budget) -> ReviewOutcome:
-    return review_file(path, source.load(), budget)
+def _review_in_worker(
+    path: str,
+    source: SettingsSource,
+    budget: Budget,
+    selection: Selection | None = None,
+    text: str | None = None,
+) -> ReviewOutcome:
+    return review_file(path, source.load(), budget, selection=selection, text=text)
 
 
 # --- progress -----------------------------------------------------------------------
@@ -289,21 +490,55 @@ def review_files(
     jobs: int = 1,
     progress: Progress | None = None,
     budget: Budget | None = None,
+    selection: Selection | None = None,
+    undecided: Collection[str] = frozenset(),
+    texts: Mapping[str, str] | None = None,
 ) -> list[ReviewOutcome]:
     """Review `files` in order, each in a worker process within `budget`: a file
-    over a limit is a `FileError` saying which, and the others are still reviewed."""
+    over a limit is a `FileError` saying which, and the others are still reviewed.
+    The files in `undecided` are first read and decided with `selection` by their
+    worker (a `Passed` when not design documents); `texts` holds the text of files
+    already read (standard input), sent to the worker instead of its path."""
     tick: Callable[[int], None] = progress.advance if progress else (lambda count: None)
+    work = [
+        _Work(
+            path,
+            selection or Selection() if path in undecided else None,
+            texts.get(path) if texts else None,
+        )
+        for path in files
+    ]
     try:
         if not files:
             return []
-        return _review_parallel(files, source, jobs, tick, budget or Budget())
+        return _review_parallel(work, source, jobs, tick, budget or Budget())
     finally:
         if progress:
             progress.finish()
 
 
+@dataclass(frozen=True)
+class _Work:
+    path: str
+    selection: Selection | None
+    text: str | None
+
+    def submit(
+        self, pool: WorkerPool, source: SettingsSource, budget: Budget
+    ) -> Future[ReviewOutcome]:
+        return pool.submit(
+            budget.timeout_seconds,
+            _review_in_worker,
+            self.path,
+            source,
+            budget,
+            self.selection,
+            self.text,
+        )
+
+
 def _review_parallel(
-    files: Sequence[str],
+    work: Sequence[_Work],
     source: SettingsSource,
     jobs: int,
     tick: Callable[[int], None],
@@ -311,24 +546,19 @@ def _review_parallel(
 ) -> list[ReviewOutcome]:
     # "fork": this process has no threads of its own and has imported the engine
     # already, so a worker is ready in a millisecond (a forkserver costs ~0.5 s).
-    pool = WorkerPool(budget, workers=min(jobs, len(files)), start_method="fork")
-    outcomes: list[ReviewOutcome | None] = [None] * len(files)
+    pool = WorkerPool(budget, workers=min(jobs, len(work)), start_method="fork")
+    outcomes: list[ReviewOutcome | None] = [None] * len(work)
     try:
         # Largest first, so that no big document is left to finish alone at the end.
-        order = [index for chunk in plan_chunks(files, jobs) for index in chunk]
-        pending = {
-            pool.submit(budget.timeout_seconds, _review_in_worker, files[index], source, budget): (
-                index
-            )
-            for index in order
-        }
+        order = [
+            index for chunk in plan_chunks([item.path for item in work], jobs) for index in chunk
+        ]
+        pending = {work[index].submit(pool, source, budget): index for index in order}
         for future in as_completed(pending):
             index = pending[future]
             if pool_broke(future):  # not this file's doing: once more, on a fresh pool
-                future = pool.submit(
-                    budget.timeout_seconds, _review_in_worker, files[index], source, budget
-                )
-            outcomes[index] = _collected(pool, future, files[index])
+                future = work[index].submit(pool, source, budget)
+            outcomes[index] = _collected(pool, future, work[index].path)
             tick(1)
     finally:
         # On Ctrl-C or an error, stop the workers instead of waiting for them.

@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from checks.config import FailOn, Settings
+from checks.discovery import Reason
 from checks.formats import FileError, OutputFormat, render
 from checks.report import Category, DocumentReport
 from localreview.budget import (
@@ -27,8 +30,14 @@ from localreview.budget import (
     default_workers,
 )
 from localreview.files import (
+    STDIN_NAME,
+    STDIN_PATH,
+    FolderScan,
+    Passed,
     Progress,
+    Selection,
     SettingsSource,
+    StandardInput,
     discover,
     progress_wanted,
     review_files,
@@ -97,13 +106,33 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="review design docs (files or folders) and print the questions",
         description=(
-            "Review Markdown design docs. Files are reviewed as given; folders are "
-            "searched for design docs with the include/exclude globs (defaults, or the "
-            "config's). Exit code 0: nothing reaches --fail-on; 1: something does; "
-            "2: bad usage or a file that could not be read."
+            "Review Markdown design docs. Folders are searched for Markdown files; those "
+            "and the files named are reviewed when they are design docs: by the "
+            "include/exclude globs (the config's, --include, --exclude, the defaults), "
+            "else by their content. Exit code 0: nothing reaches --fail-on; 1: something "
+            "does; 2: bad usage or a file that could not be read."
         ),
     )
-    check.add_argument("paths", nargs="+", metavar="PATH", help="Markdown file or folder")
+    check.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="Markdown file or folder; - reads one document from standard input",
+    )
+    for flag, meaning in (
+        ("--include", "review the files it matches whatever their content, like paths.include"),
+        ("--exclude", "never review the files it matches, like paths.exclude; beats --include"),
+    ):
+        check.add_argument(
+            flag, action="append", default=[], metavar="GLOB", help=f"{meaning} (repeatable)"
+        )
+    check.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        default=None,
+        help="the name of the document read from standard input (-): shown in the report, "
+        "matched by the config's categories, and where the config is looked up from",
+    )
     check.add_argument(
         "--format",
         choices=[f.value for f in OutputFormat],
@@ -239,12 +268,12 @@ def _use_color(stream: TextIO) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _config_path(explicit: str | None) -> str | None:
+def _config_path(explicit: str | None, start: str = ".") -> str | None:
     if explicit is not None:
         return explicit
     from localreview.config import find_config
 
-    return find_config(".")
+    return find_config(start)
 
 
 def exit_code(
@@ -287,7 +316,15 @@ def _unreadable_config(error: Exception) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     category = Category(args.category) if args.category else None
-    source = SettingsSource(config_path=_config_path(args.config), category=category)
+    reads_stdin = STDIN_PATH in args.paths
+    stdin_name = args.stdin_filename if args.stdin_filename else STDIN_NAME
+    # An editor pipes a buffer from anywhere: its config is the named file's.
+    config_start = (
+        os.path.dirname(args.stdin_filename) if reads_stdin and args.stdin_filename else "."
+    )
+    source = SettingsSource(
+        config_path=_config_path(args.config, config_start or "."), category=category
+    )
     settings = _load_settings(source)
     if settings is None:
         return EXIT_USAGE
@@ -296,9 +333,22 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         fail_on = settings.fail_on if source.config_path is not None else FailOn.ERROR
 
-    found = discover(args.paths, settings)
-    for note in found.notes:
-        print(f"note: {note}", file=sys.stderr)
+    budget = Budget(
+        max_document_kb=args.max_document_kb,
+        timeout_seconds=args.document_timeout,
+        memory_mb=args.document_memory_mb,
+    )
+    selection = Selection(include=tuple(args.include), exclude=tuple(args.exclude))
+    stdin = None
+    if reads_stdin:
+        # One byte past the cap is enough to refuse the document.
+        data = sys.stdin.buffer.read(budget.max_document_bytes + 1)
+        stdin = StandardInput(stdin_name, data)
+    found = discover(args.paths, settings, selection, budget=budget, stdin=stdin)
+    output_format = OutputFormat(args.format)
+    if output_format is OutputFormat.TEXT:
+        for named in found.passed:
+            print(f"{named.path}: not reviewed: {_with_hint(named)}", file=sys.stderr)
     progress = Progress(
         len(found.files),
         sys.stderr,
@@ -309,19 +359,28 @@ def run_check(args: argparse.Namespace) -> int:
         source,
         jobs=args.jobs if args.jobs is not None else default_workers(),
         progress=progress,
-        budget=Budget(
-            max_document_kb=args.max_document_kb,
-            timeout_seconds=args.document_timeout,
-            memory_mb=args.document_memory_mb,
-        ),
+        budget=budget,
+        selection=selection,
+        undecided=found.undecided,
+        texts=found.texts,
     )
     reports = [outcome for outcome in outcomes if isinstance(outcome, DocumentReport)]
     errors = [*found.errors, *(o for o in outcomes if isinstance(o, FileError))]
+    left_out = {
+        item.path: item.reason
+        for item in (*found.passed_in_folders, *(o for o in outcomes if isinstance(o, Passed)))
+    }
+    for scan in found.folders:
+        if scan.files and all(path in left_out for path in scan.files):
+            reasons = [left_out[path] for path in scan.files]
+            note = nothing_found(scan, reasons, settings, selection)
+            print(note, file=sys.stderr)
+        elif not scan.files:
+            print(f"note: {scan.folder}: no design docs found (no Markdown files)", file=sys.stderr)
 
     # Machine formats also carry the errors inside; stderr is where people look.
     for error in errors:
         print(f"{error.path}: error: {error.message}", file=sys.stderr)
-    output_format = OutputFormat(args.format)
     sys.stdout.write(
         render(
             output_format,
@@ -335,6 +394,59 @@ def run_check(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     code = exit_code(reports, errors, fail_on)
     return EXIT_USAGE if settings.errors else code
+
+
+def _with_hint(passed: Passed) -> str:
+    """Why a named file is not reviewed, and what would review it."""
+    if passed.reason == Reason.EXCLUDED_BY_CONFIG:
+        return f"{passed.reason}; remove it from paths.exclude or --exclude to review it"
+    glob = _escape_glob(passed.path.replace(os.sep, "/"))
+    return f"{passed.reason}; --include {shlex.quote(glob)} reviews it"
+
+
+def _escape_glob(path: str) -> str:
+    return "".join(f"\\{char}" if char in "*?[]!\\" else char for char in path)
+
+
+def nothing_found(
+    scan: FolderScan, reasons: Sequence[str], settings: Settings, selection: Selection
+) -> str:
+    """What a folder without design docs says: the rules tried, in their order, why
+    its Markdown files were left out, and how to include more."""
+    counts = Counter(reasons)
+    files = "file" if len(reasons) == 1 else "files"
+    lines = [
+        f"note: {scan.folder}: no design docs found among {len(reasons)} Markdown {files}:",
+        *(f"  {count} {reason}" for reason, count in counts.most_common()),
+        "rules tried, the first that applies decides:",
+        f"  exclude: {_globs([*settings.exclude, *selection.exclude])}",
+    ]
+    forced = [*selection.include, *(settings.include if settings.include_is_configured else ())]
+    if forced:
+        lines.append(f"  include: {_globs(forced)}")
+    lines.append(
+        "  well-known project files (README, CONTRIBUTING, CODE_OF_CONDUCT, LICENSE, "
+        "CHANGELOG, SECURITY, templates) stay out"
+    )
+    if not settings.include_is_configured:
+        lines.append(f"  design-doc paths: {_globs(settings.include)}")
+    lines += [
+        "  otherwise the content is scored: headings such as Motivation, Alternatives, "
+        "Drawbacks, Non-goals, Decision; metadata such as Status: or Authors:; a numbered "
+        "name such as 0042-name.md",
+        f"to review more: --include GLOB (e.g. --include {_folder_glob(scan.folder)}), or "
+        "paths.include in .github/product-review.yml",
+    ]
+    return "\n".join(lines)
+
+
+def _folder_glob(folder: str) -> str:
+    prefix = _escape_glob(os.path.normpath(folder).replace(os.sep, "/"))
+    return shlex.quote("**/*.md" if prefix == "." else f"{prefix}/**/*.md")
+
+
+def _globs(globs: Sequence[str]) -> str:
+    return ", ".join(globs) if globs else "(none)"
 
 
 # --- config -------------------------------------------------------------------------

@@ -143,7 +143,9 @@ def test_a_single_file_runs_within_the_budget_too(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(localfiles, "review_document", greedy_engine)
-    Path("slow.md").write_text(f"# Slow\n\n{SPIN}\n")
+    # Named, so decided here by its content (the headings of an RFC), then reviewed.
+    headings = "## Motivation\n\n## Drawbacks\n\n## Alternatives\n\n"
+    Path("slow.md").write_text(f"# Slow\n\n{headings}{SPIN}\n")
     code = main(["check", "--format", "json", "--document-timeout", "1.5", "slow.md"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 2

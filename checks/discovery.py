@@ -9,8 +9,9 @@ In order, the first rule that applies decides:
    file in, whatever its content;
 3. well-known files that are never design documents (README, CONTRIBUTING,
    CODE_OF_CONDUCT, LICENSE, CHANGELOG, SECURITY, SUPPORT, templates) stay out,
-   except inside a folder the default globs name, where the content decides (a
-   KEP is `keps/sig-x/123-name/README.md`; `rfcs/README.md` is an index);
+   except that inside a folder the default globs name the content decides for
+   all but templates (a KEP is `keps/sig-x/123-name/README.md`; `rfcs/README.md`
+   is an index);
 4. the default path globs (`rfcs/`, `keps/`, `design/`, `adr/`, `*-rfc.md`, ...)
    bring a file in;
 5. otherwise the content decides: the headings design documents use (Motivation,
@@ -39,7 +40,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Enough for the headings of any real design doc; a longer file is judged on its start.
 SCANNED_CHARS = 256 * 1024
 # A score at or above this makes a document a design document by its content.
-THRESHOLD = 4
+THRESHOLD = 3
 
 
 class Reason(StrEnum):
@@ -330,12 +331,22 @@ def is_markdown(path: str) -> bool:
 
 def is_well_known(path: str) -> bool:
     """README.md, CONTRIBUTING.md, LICENSE.md, issue templates...: never design docs."""
-    name = path.rsplit("/", 1)[-1]
-    stem = name.rsplit(".", 1)[0].lower()
-    if stem in _WELL_KNOWN_STEMS or stem.endswith(("-template", "_template")):
+    stem = _stem(path)
+    return stem in _WELL_KNOWN_STEMS or is_template(path)
+
+
+def is_template(path: str) -> bool:
+    """A template to copy (`adr-template.md`, `.github/ISSUE_TEMPLATE/bug.md`): never
+    a design doc, even in a design-doc folder, where it reads like one."""
+    stem = _stem(path)
+    if stem == "template" or stem.endswith(("-template", "_template")):
         return True
     lowered = f"/{path}".lower()
     return any(f"/{folder.lower()}" in lowered for folder in _WELL_KNOWN_FOLDERS)
+
+
+def _stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
 
 
 @lru_cache(maxsize=64)
@@ -357,6 +368,8 @@ def decide_by_path(
         return Decision(False, Reason.EXCLUDED_BY_CONFIG)
     if _explicitly_included(path, settings, include):
         return Decision(True, Reason.INCLUDED_BY_CONFIG)
+    if is_template(path):
+        return Decision(False, Reason.WELL_KNOWN_FILE)
     if is_well_known(path):
         # A KEP is `keps/sig-x/123-name/README.md`, while `rfcs/README.md` is an
         # index: in a design folder the content tells them apart.
@@ -388,6 +401,19 @@ def _explicitly_included(path: str, settings: Settings, include: tuple[str, ...]
     if include and _globs(include).match_file(path):
         return True
     return settings.include_is_configured and settings.is_included(path)
+
+
+_DESIGN_PATH_WORDS = ("rfc", "adr", "kep", "design", "proposal", "decision", "spec", "text/")
+
+
+def reading_priority(path: str) -> int:
+    """Lower first: which undecided files are worth reading first when only some can
+    be (a numbered name, a folder that sounds like design docs)."""
+    name = path.rsplit("/", 1)[-1]
+    lowered = path.lower()
+    numbered = bool(_NUMBERED_NAME.match(name))
+    worded = any(word in lowered for word in _DESIGN_PATH_WORDS)
+    return 0 if numbered and worded else 1 if numbered or worded else 2
 
 
 def content_score(path: str, text: str) -> int:

@@ -43,7 +43,7 @@ import aiohttp
 from gidgethub import HTTPException
 
 from checks.config import ConfigError, Settings
-from checks.discovery import Decision, decide, decide_by_path, is_markdown
+from checks.discovery import Decision, decide, decide_by_path, is_markdown, reading_priority
 from checks.fingerprints import asked_fingerprints
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
@@ -189,10 +189,12 @@ def discover_by_path(
     """What the paths decide, without a call; also the Markdown files whose content
     decides and whose text is known already (an added file's patch), with it.
 
-    Of those whose text must be read, the first `CONTENT_READS_PER_REVIEW` go to
-    `to_read`; the others are passed over as not inspected."""
+    Of those whose text must be read, `CONTENT_READS_PER_REVIEW` go to `to_read`,
+    those whose names look most like design docs first; the others are passed over
+    as not inspected."""
     found = Discovery()
     known: list[tuple[PullFile, str]] = []
+    unread: list[PullFile] = []
     for item in files:
         if item.status == "removed":
             continue
@@ -206,10 +208,15 @@ def discover_by_path(
         if text is not None:
             found.texts[item.filename] = text
             known.append((item, text))
-        elif len(found.to_read) < CONTENT_READS_PER_REVIEW:
-            found.to_read.append(item)
         else:
-            found.passed_over.append(PassedOver(item.filename, Unreviewed.NOT_INSPECTED))
+            unread.append(item)
+    # Files that look most like design docs by their names are read first.
+    unread.sort(key=lambda item: reading_priority(item.filename))
+    found.to_read = unread[:CONTENT_READS_PER_REVIEW]
+    found.passed_over += [
+        PassedOver(item.filename, Unreviewed.NOT_INSPECTED)
+        for item in unread[CONTENT_READS_PER_REVIEW:]
+    ]
     return found, known
 
 

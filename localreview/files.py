@@ -31,6 +31,7 @@ from checks.discovery import (
 from checks.formats import FileError
 from checks.report import Category, DocumentReport
 from localreview.budget import Budget, Limit, NotReviewed, WorkerPool, pool_broke
+from localreview.config import find_repository_root
 
 # Once worker processes were only used above this many files; now every file is
 # reviewed in one (for its limits). Kept for the callers that still name it.
@@ -142,8 +143,24 @@ def _display_path(path: str) -> str:
 
 
 def _glob_path(path: str) -> str:
-    # Globs are written with "/" whatever the platform.
-    return path.replace(os.sep, "/")
+    """The path globs and the content rule see: relative to the root of the git work
+    tree holding the file, as the App sees it, so that `check .`, `check docs` and
+    `check /abs/path` decide alike. Outside a work tree: relative to the current
+    folder when under it, else as given. Globs are written with "/" on every
+    platform."""
+    absolute = os.path.abspath(path)
+    root = _work_tree_root(os.path.dirname(absolute))
+    if root is None:
+        here = os.getcwd()
+        root = here if absolute.startswith(here + os.sep) else None
+    shown = os.path.relpath(absolute, root) if root is not None else path
+    return shown.replace(os.sep, "/")
+
+
+@lru_cache(maxsize=4096)
+def _work_tree_root(folder: str) -> str | None:
+    found = find_repository_root(Path(folder))
+    return str(found) if found is not None else None
 
 
 def _walk_markdown(folder: str) -> Iterator[str]:
@@ -266,6 +283,10 @@ def _decide_named(
     except DocumentTooLarge:
         # Its start cannot be decoded either: reported as it always was, by its size.
         return not_reviewed_error(budget.too_large(path))
+    except UndecodableFile:
+        # Nothing says it is a design doc, and its content cannot tell: a Latin-1
+        # notes page handed over by the pre-commit hook must not fail the commit.
+        return Passed(path, UNREADABLE)
     except UnreadableFile as error:
         return FileError(path, str(error))
     decision = selection.by_content(path, text, settings)
@@ -281,13 +302,17 @@ class UnreadableFile(Exception):
     """The file cannot be reviewed; the message says why, for the person who ran us."""
 
 
+class UndecodableFile(UnreadableFile):
+    """The file was read, but its bytes are not text in an encoding we accept."""
+
+
 def decode_document(data: bytes) -> str:
     """A file's text: UTF-8, or UTF-16/UTF-32 (see checks.decoding), byte-order mark
     dropped (it would hide front matter from the parser)."""
     try:
         return decode_text(data)
     except UndecodableText as error:
-        raise UnreadableFile(str(error)) from None
+        raise UndecodableFile(str(error)) from None
 
 
 class DocumentTooLarge(Exception):

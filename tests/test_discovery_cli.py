@@ -335,3 +335,31 @@ def test_standard_input_with_a_name(
     (document,) = payload["documents"]
     assert document["path"] == "docs/research/README.md"
     assert document["category"] == "research"  # the config's globs see the name
+
+
+def test_globs_see_the_path_inside_the_repository_wherever_check_runs(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo / ".github/product-review.yml", 'paths:\n  include: ["docs/specs/**"]\n')
+    write(repo / "docs/specs/widget.md", PLAIN_NOTE)
+    assert reviewed(["."], capsys)[0] == paths("docs/specs/widget.md")
+    monkeypatch.chdir(repo / "docs")
+    assert reviewed(["specs"], capsys)[0] == paths("specs/widget.md")
+    absolute = str(repo / "docs/specs/widget.md")
+    assert reviewed([absolute], capsys)[0] == [absolute]
+    assert reviewed([absolute, "--exclude", "docs/specs/*"], capsys)[0] == []
+
+
+def test_a_named_file_that_is_not_text_and_not_a_design_doc_by_path_passes(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the pre-commit hook hands over: a Latin-1 notes page must not fail the commit.
+    (repo / "notes.md").write_bytes(b"# Caf\xe9\n\nNotes.\n")
+    code = main(["check", "--no-progress", "notes.md"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "notes.md: not reviewed: could not be read to judge its content" in err
+    # A design doc by its path is still reported as unreadable.
+    (repo / "rfcs").mkdir()
+    (repo / "rfcs/0001-x.md").write_bytes(b"# Caf\xe9\n")
+    assert main(["check", "--no-progress", "rfcs/0001-x.md"]) == 2

@@ -115,3 +115,9 @@ def test_default_excludes_beat_the_default_globs_and_the_content() -> None:
 def test_a_file_that_is_not_markdown_is_out_unless_included() -> None:
     assert decide("rfcs/0001.txt", DESIGN_TEXT, DEFAULT_SETTINGS).reason is Reason.NOT_MARKDOWN
     assert decide("rfcs/0001.txt", DESIGN_TEXT, DEFAULT_SETTINGS, include=("*.txt",)).reviewed
+
+
+def test_templates_stay_out_even_in_a_design_folder_whatever_their_content() -> None:
+    for path in ("docs/adr/adr-template.md", "rfcs/rfc_template.md", ".github/ISSUE_TEMPLATE/a.md"):
+        decision = decide(path, DESIGN_TEXT, DEFAULT_SETTINGS)
+        assert (decision.reviewed, decision.reason) == (False, Reason.WELL_KNOWN_FILE), path

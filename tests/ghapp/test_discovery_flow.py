@@ -24,8 +24,9 @@ from ghapp.checkrun import (
     with_config_problems,
 )
 from ghapp.fitting import BODY_LIMIT
+from ghapp.github import PullFile
 from ghapp.repoconfig import CONFIG_PATH
-from ghapp.review import CONTENT_READS_PER_REVIEW
+from ghapp.review import CONTENT_READS_PER_REVIEW, discover_by_path
 from tests.ghapp.test_economy import shape
 from tests.support.apptools import deliver, outcomes
 from tests.support.builders import report
@@ -367,3 +368,17 @@ def test_the_line_stays_last_after_config_problems_and_within_the_limit() -> Non
 def test_the_readme_states_the_cap_the_app_uses() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"At most **{CONTENT_READS_PER_REVIEW}** files are read per review" in readme
+
+
+def test_when_only_some_files_can_be_read_those_named_like_design_docs_come_first() -> None:
+    pages = [
+        PullFile(f"docs/page-{n:02}.md", "modified", None, f"https://x/{n}", "@@ -1 +1 @@\n-a\n+b")
+        for n in range(CONTENT_READS_PER_REVIEW)
+    ]
+    rfc = PullFile("text/0300-thing.md", "modified", None, "https://x/rfc", "@@ -1 +1 @@\n-a\n+b")
+    found, known = discover_by_path([*pages, rfc], Settings())
+    assert known == []
+    assert found.to_read[0] is rfc
+    assert len(found.to_read) == CONTENT_READS_PER_REVIEW
+    (skipped,) = found.passed_over
+    assert skipped.path == pages[-1].filename

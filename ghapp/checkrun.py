@@ -104,6 +104,7 @@ class Unreviewed(StrEnum):
     NOT_DESIGN_BY_CONTENT = "not a design document by its content"
     WELL_KNOWN_FILE = "a well-known project file"
     NOT_INSPECTED = "not inspected (too many files to read to decide)"
+    TOO_LARGE = "not inspected (larger than the document size limit)"
     EXCLUDED_BY_CONFIG = "excluded by config"
     OPTED_OUT = "opted out with front matter `product_review: skip`"
 
@@ -116,7 +117,7 @@ class Unreviewed(StrEnum):
     def remedy(self) -> str:
         """What changes it: the config key, or the front matter itself."""
         if self is Unreviewed.EXCLUDED_BY_CONFIG:
-            return f"`paths.exclude` in `{CONFIG_PATH}` keeps such a file out"
+            return f"`paths.exclude` in `{CONFIG_PATH}` decides it (a `!glob` line takes one back)"
         if self is Unreviewed.OPTED_OUT:
             return "remove that front matter to review one"
         return f"list one under `paths.include` in `{CONFIG_PATH}` to review it"

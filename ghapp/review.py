@@ -704,7 +704,7 @@ async def _read_to_decide(
     for item in found.to_read:
         text = await _read_text(client, item, max_bytes=max_bytes)
         if text is None:
-            found.passed_over.append(PassedOver(item.filename, Unreviewed.NOT_INSPECTED))
+            found.passed_over.append(PassedOver(item.filename, Unreviewed.TOO_LARGE))
             continue
         found.texts[item.filename] = text
         documents.append((item, text))

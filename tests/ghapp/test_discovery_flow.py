@@ -27,6 +27,7 @@ from ghapp.fitting import BODY_LIMIT
 from ghapp.github import PullFile
 from ghapp.repoconfig import CONFIG_PATH
 from ghapp.review import CONTENT_READS_PER_REVIEW, discover_by_path
+from localreview.budget import Budget
 from tests.ghapp.test_economy import shape
 from tests.support.apptools import deliver, outcomes
 from tests.support.builders import report
@@ -213,7 +214,7 @@ async def test_paths_exclude_keeps_a_design_doc_out_and_the_line_names_it(
     assert f"- `{RFC}`: excluded by config" in run["output"]["summary"]
     assert last_line(run) == (
         "ℹ️ **1 Markdown file not reviewed:** excluded by config (1): "
-        f"`paths.exclude` in `{CONFIG_PATH}` keeps such a file out."
+        f"`paths.exclude` in `{CONFIG_PATH}` decides it (a `!glob` line takes one back)."
     )
 
 
@@ -339,7 +340,8 @@ def test_the_line_groups_every_reason_and_counts_opted_out_documents() -> None:
             "ℹ️ **6 Markdown files not reviewed:** not a design document by its content (2), "
             "a well-known project file (1), not inspected (too many files to read to decide) (1): "
             f"list one under `paths.include` in `{CONFIG_PATH}` to review it; "
-            f"excluded by config (1): `paths.exclude` in `{CONFIG_PATH}` keeps such a file out; "
+            f"excluded by config (1): `paths.exclude` in `{CONFIG_PATH}` decides it "
+            "(a `!glob` line takes one back); "
             "opted out with front matter `product_review: skip` (1): "
             "remove that front matter to review one."
         )
@@ -382,3 +384,18 @@ def test_when_only_some_files_can_be_read_those_named_like_design_docs_come_firs
     assert len(found.to_read) == CONTENT_READS_PER_REVIEW
     (skipped,) = found.passed_over
     assert skipped.path == pages[-1].filename
+
+
+async def test_a_file_too_large_to_read_to_decide_is_said_to_be_over_the_limit(
+    make_client: Any, fake_github: FakeGitHub
+) -> None:
+    client = await make_client(budget=Budget(max_document_kb=1))
+    big = HOWTO_TEXT + "\n" + "More words about the page.\n" * 200
+    repo, pull = pr(fake_github, modified={"site/big.md": modified(big)})
+
+    run, _ = await open_pr(client, fake_github, repo, pull)
+
+    assert run["conclusion"] == "skipped"
+    assert "- `site/big.md`: not inspected (larger than the document size limit)" in (
+        run["output"]["summary"]
+    )

@@ -7,7 +7,9 @@ and `bench/discovery/positives.tsv` (design documents from repositories outside 
 shared corpus), each row `repo, commit, path, kind`. Every file is read from a bare
 mirror of its repository, `DIR/<owner>+<name>/repo` (or `DIR/<owner>+<name>` itself
 when that is the git directory); a repository whose mirror is missing is reported as
-skipped. The shared corpus's usable documents (never a reserved one) are positives too.
+skipped. The shared corpus's usable documents (never a reserved one) are positives too,
+and so are the synthetic documents written for this benchmark (`bench/synthetic`), judged
+at `docs/<file name>`, the neutral folder a team would keep them in.
 
 It reports, with `decide` and the default `Settings()`:
 
@@ -45,6 +47,7 @@ from checks.document import normalize_heading
 
 HERE = Path(__file__).resolve().parent
 LISTS = HERE / "discovery"
+SYNTHETIC = HERE / "synthetic"
 DEFAULT_MIRRORS = Path("/work/.mirror")
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
 NEAR_SIZE = 50 * 1024
@@ -160,6 +163,18 @@ def load_corpus(corpus: Path) -> list[Sample]:
         for path in usable_markdown(corpus)
         # Files at the corpus's root (SOURCES.md) describe it; documents live in folders.
         if len(path.relative_to(corpus).parts) > 1
+    ]
+
+
+def load_synthetic(folder: Path) -> list[Sample]:
+    """The synthetic design documents, placed in a neutral `docs/` folder."""
+    if not folder.is_dir():
+        return []
+    return [
+        Sample("synthetic", f"docs/{path.name}", "synthetic",
+               path.read_text(encoding="utf-8"), True)
+        for path in sorted(folder.glob("*.md"))
+        if path.name != "README.md"
     ]
 
 
@@ -397,11 +412,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     negatives = load_listed(LISTS / "negatives.tsv", args.mirrors, False, skipped, missing)
     extra = load_listed(LISTS / "positives.tsv", args.mirrors, True, skipped, missing)
     corpus = load_corpus(args.corpus)
+    synthetic = load_synthetic(SYNTHETIC)
     if skipped:
         print(f"skipped (no mirror under {args.mirrors}): {', '.join(sorted(skipped))}")
     if missing:
         print(f"skipped (not in the mirror at the listed commit): {len(missing)} files")
-    if not negatives or not (extra or corpus):
+    if not negatives or not (extra or corpus or synthetic):
         print("skipped: no negatives or no design documents to measure")
         return 0
 
@@ -409,10 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     judged_negatives = judge(negatives, settings)
     judged_extra = judge(extra, settings)
     judged_corpus = judge(corpus, settings)
-    positives = [*judged_corpus, *judged_extra]
+    judged_synthetic = judge(synthetic, settings)
+    positives = [*judged_corpus, *judged_extra, *judged_synthetic]
     print(f"{len(negatives)} negatives from {len({s.source for s in negatives})} repositories, "
           f"{len(extra)} extra design documents from {len({s.source for s in extra})}, "
-          f"{len(corpus)} usable corpus documents; THRESHOLD = {THRESHOLD}")
+          f"{len(corpus)} usable corpus documents, {len(synthetic)} synthetic documents; "
+          f"THRESHOLD = {THRESHOLD}")
 
     print("\nrecall on design documents")
     print_recall("(a,b) shared corpus", judged_corpus)
@@ -421,6 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_recall("(c,d) extra positives", judged_extra)
     for source in sorted({j.sample.source for j in judged_extra}):
         print_recall(f"      {source}", [j for j in judged_extra if j.sample.source == source])
+    print_recall("(e,f) synthetic", judged_synthetic)
 
     print("\nfalse-positive rate on negatives")
     print_false_positives(judged_negatives)
@@ -433,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_thresholds(positive_scores, negative_scores)
 
     print("\ndecision time")
-    print_timing([*negatives, *extra, *corpus], settings)
+    print_timing([*negatives, *extra, *corpus, *synthetic], settings)
 
     if not args.no_classifier:
         print("\nrule vs a trained classifier, by content, all positives and negatives")

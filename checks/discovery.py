@@ -127,6 +127,18 @@ _STRONG_HEADINGS = frozenset(
         "production readiness review questionnaire",
         "why now",
         "risks",
+        # Product templates: Shape Up pitches, PR/FAQs, research spikes.
+        "appetite",
+        "rabbit holes",
+        "no gos",
+        "press release",
+        "external faq",
+        "internal faq",
+        "customer faq",
+        "hypothesis",
+        "timebox",
+        "exit criteria",
+        "success criteria",
     }
 )
 _WEAK_HEADINGS = frozenset(

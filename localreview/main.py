@@ -399,7 +399,11 @@ def run_check(args: argparse.Namespace) -> int:
 def _with_hint(passed: Passed) -> str:
     """Why a named file is not reviewed, and what would review it."""
     if passed.reason == Reason.EXCLUDED_BY_CONFIG:
-        return f"{passed.reason}; remove it from paths.exclude or --exclude to review it"
+        glob = _escape_glob(passed.path.replace(os.sep, "/"))
+        return (
+            f"{passed.reason}; a line '!{glob}' in paths.exclude (whose defaults leave out "
+            "changelogs and templates), or no --exclude matching it, reviews it"
+        )
     glob = _escape_glob(passed.path.replace(os.sep, "/"))
     return f"{passed.reason}; --include {shlex.quote(glob)} reviews it"
 

@@ -43,7 +43,14 @@ from yarl import URL
 from ghapp.apitypes import CheckCompletion, DraftReviewComment
 from ghapp.auth import InstallationToken, InstallationTokens, app_jwt
 from ghapp.prefetch import QUERY as CONTEXT_QUERY
-from ghapp.prefetch import ContextRequest, ReviewContext, read_context
+from ghapp.prefetch import (
+    BlobsRequest,
+    ContextRequest,
+    DocumentBlob,
+    ReviewContext,
+    read_blobs,
+    read_context,
+)
 from ghapp.repoconfig import FetchedFile
 
 USER_AGENT = "product-review"
@@ -579,6 +586,11 @@ class InstallationClient:
         (see `ghapp.prefetch`)."""
         answer = await self.graphql(query=CONTEXT_QUERY, variables=request.variables())
         return read_context(answer, request)
+
+    async def document_blobs(self, request: BlobsRequest) -> dict[str, DocumentBlob]:
+        """The changed files' texts at a commit, in one request (see `ghapp.prefetch`)."""
+        answer = await self.graphql(query=request.query(), variables=request.variables())
+        return read_blobs(answer, request)
 
     # -- check runs ---------------------------------------------------------------
 

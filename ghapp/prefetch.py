@@ -335,3 +335,80 @@ def describe(problems: Sequence[str], *, limit: int = 3) -> str:
     shown = "; ".join(problem[:200] for problem in problems[:limit])
     more = len(problems) - limit
     return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+# -- the documents' texts -------------------------------------------------------------
+# Which changed files must be read is known only once they are listed and the
+# settings loaded, after the request above: their texts come in a second request,
+# one aliased `object(expression: "HEAD_SHA:PATH")` per file, however many there
+# are (up to `BLOBS_PER_REQUEST`; batched beyond that).
+
+BLOBS_PER_REQUEST = 100
+
+_BLOB_FIELDS = "fragment DocumentBlob on Blob {\n  byteSize\n  isBinary\n  isTruncated\n  text\n}\n"
+
+
+@dataclass(frozen=True)
+class DocumentBlob:
+    """A changed file as GraphQL gave it."""
+
+    byte_size: int
+    # None: GraphQL cannot give the whole text (`unreadable` says why); REST can.
+    text: str | None
+    unreadable: str = ""
+
+
+@dataclass(frozen=True)
+class BlobsRequest:
+    """The texts of `paths` at commit `ref`, in one request (at most
+    `BLOBS_PER_REQUEST` of them)."""
+
+    owner: str
+    repo: str
+    ref: str
+    paths: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.paths) <= BLOBS_PER_REQUEST:
+            raise ValueError(f"1 to {BLOBS_PER_REQUEST} paths per request, not {len(self.paths)}")
+
+    def query(self) -> str:
+        # Paths travel as variables, never spliced into the query text.
+        declared = "".join(f"\n  $e{index}: String!" for index in range(len(self.paths)))
+        aliases = "".join(
+            f"    d{index}: object(expression: $e{index}) {{ ...DocumentBlob }}\n"
+            for index in range(len(self.paths))
+        )
+        return (
+            f"query ProductReviewDocuments(\n  $owner: String!\n  $name: String!{declared}\n) {{\n"
+            f"  repo: repository(owner: $owner, name: $name) {{\n{aliases}  }}\n}}\n\n"
+            + _BLOB_FIELDS
+        )
+
+    def variables(self) -> dict[str, Any]:
+        expressions = {f"e{index}": f"{self.ref}:{path}" for index, path in enumerate(self.paths)}
+        return {"owner": self.owner, "name": self.repo, **expressions}
+
+
+def read_blobs(answer: Mapping[str, Any], request: BlobsRequest) -> dict[str, DocumentBlob]:
+    """The blobs in GitHub's answer to `request.query()`, by path. A path GraphQL said
+    nothing usable about (an error, null, not a blob) is left out."""
+    parsed = _Answer(answer)
+    blobs: dict[str, DocumentBlob] = {}
+    for index, path in enumerate(request.paths):
+        alias = ("repo", f"d{index}")
+        if parsed.failed(*alias):
+            continue
+        found, value = parsed.get(*alias)
+        if not found or not isinstance(value, Mapping):
+            continue
+        size, text = value.get("byteSize"), value.get("text")
+        if not isinstance(size, int):
+            continue  # a Tree or a Commit: the `... on Blob` fragment did not apply
+        if value.get("isTruncated"):
+            blobs[path] = DocumentBlob(size, None, "truncated")
+        elif value.get("isBinary") or not isinstance(text, str):
+            blobs[path] = DocumentBlob(size, None, "binary")
+        else:
+            blobs[path] = DocumentBlob(size, text)
+    return blobs

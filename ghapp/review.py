@@ -5,24 +5,27 @@ Which changed files are reviewed is `checks.discovery`'s decision, with the
 repository's settings, as on the command line: the path decides when it can, and
 otherwise a Markdown file's content does.
 
-API calls per review, in order (N = changed design docs):
+API calls per review, in order:
   one GraphQL request for everything but the docs (1: the config file at the
   default branch and at the head, the organisation's config, the earlier
   reviews' bodies, the pull request's head, draft state and labels; see
-  ghapp.prefetch) · list files (1 per 100 files) · create the check (1) · read
-  each doc (N; none for a newly added doc, whose patch is the whole file) · post
-  the review (1, +1 on a 422) · complete the check (1). N + 5 in all, whatever
-  started the review: a `check_suite` (no draft state or labels in its payload)
-  and the comment command (no head) learn what they lack from the same GraphQL
-  request. REST reads only fill what the prefetch could not give: `_extends`
-  targets, a truncated or binary config file, more than 100 earlier reviews or
-  labels, or a failed GraphQL request.
-  A modified Markdown file whose path does not decide costs one read to decide by
-  its content (at most `CONTENT_READS_PER_REVIEW` of them), and a design doc among
-  them is reviewed from that text, not read again. The check is created before
-  those reads, so that a failed read shows on it; when none of them turns out to be
-  a design doc, the "skipped" check costs two calls (created, then completed)
-  instead of one.
+  ghapp.prefetch) · list files (1 per 100 files) · create the check (1) · one
+  GraphQL request for the texts of every file to read (1 per 100 files; none when
+  every doc was added, whose patch is the whole file) · post the review (1, +1 on a
+  422) · complete the check (1). 6 in all, whatever the number of docs up to 100
+  and whatever started the review: a `check_suite` (no draft state or labels in its
+  payload) and the comment command (no head) learn what they lack from the first
+  GraphQL request. REST reads only fill what GraphQL could not give: `_extends`
+  targets, a truncated or binary file, more than 100 earlier reviews or labels, or
+  a failed GraphQL request (one call per file then, said in the log).
+  The texts are asked for only once the files are listed and the settings loaded,
+  which decide which files need reading: hence a second GraphQL request.
+  A modified Markdown file whose path does not decide is read to decide by its
+  content (at most `CONTENT_READS_PER_REVIEW` of them, in the same request as the
+  docs), and a design doc among them is reviewed from that text. The check is
+  created before those reads, so that a failed read shows on it; when none of them
+  turns out to be a design doc, the "skipped" check costs two calls (created, then
+  completed) instead of one.
 
 A review runs in two steps (`Reviewer.prepare`, then `ReadyReview.finish`), so that
 the queue running it can act on the head the first step learnt before the second
@@ -69,7 +72,15 @@ from ghapp.github import (
     PullFile,
     ResponseTooLarge,
 )
-from ghapp.prefetch import EMPTY_CONTEXT, ContextRequest, ReviewContext, describe
+from ghapp.prefetch import (
+    BLOBS_PER_REQUEST,
+    EMPTY_CONTEXT,
+    BlobsRequest,
+    ContextRequest,
+    DocumentBlob,
+    ReviewContext,
+    describe,
+)
 from ghapp.pulls import PullRequestRef, PullState
 from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, RepoConfigLoader
 from ghapp.reviewplan import ReviewPlan, plan_review
@@ -82,7 +93,7 @@ CHECK_NAME = "Product review"
 REVIEW_FINDINGS = 10_000
 MIN_FINDINGS_PER_DOCUMENT = 20
 # Markdown files read through the API only to decide, by their content, whether they
-# are design docs: at most this many per review (one call each), so a pull request
+# are design docs: at most this many per review, so a pull request
 # touching hundreds of a docs site's pages stays cheap. The others are not
 # reviewed, and the check says so; `paths.include` brings a file in by its path.
 # An added file's patch is its text and costs no call: it does not count.
@@ -364,7 +375,10 @@ class ReadyReview:
             client, pull, head_sha=head_sha, delivery_id=request.delivery_id
         )
         run.check_run = check_run
-        await _read_to_decide(client, runner, found, max_bytes=max_bytes, settings=settings)
+        read = await _read_texts(
+            client, request, _to_read(found), head_sha=head_sha, max_bytes=max_bytes
+        )
+        await _read_to_decide(runner, found, read, settings=settings)
         docs = _in_listed_order(found.docs, files)
         run.documents = len(docs)
         if not docs:
@@ -372,7 +386,7 @@ class ReadyReview:
             await _complete_check(client, check_run, skipped)
             return run.result(ReviewOutcome.NO_DESIGN_DOCS, conclusion=skipped.conclusion)
 
-        documents = await _read_documents(client, docs, max_bytes=max_bytes, known=found.texts)
+        documents = _documents(docs, known=found.texts, read=read)
         results = await _run_engine(engine, documents, settings)
         reports = [result for result in results if isinstance(result, DocumentReport)]
         not_reviewed = [result for result in results if isinstance(result, NotReviewed)]
@@ -689,20 +703,19 @@ async def _decide_by_content(
 
 
 async def _read_to_decide(
-    client: InstallationClient,
     runner: Runner,
     found: Discovery,
+    texts: Mapping[str, str | None],
     *,
-    max_bytes: int,
     settings: Settings,
 ) -> None:
-    """Read the files whose content decides (`found.to_read`, already capped) with
-    the bounded read a design doc gets, then decide. The texts are kept: a design
-    doc among them is reviewed without a second read. A file over `max_bytes` is
-    passed over as not inspected."""
+    """Decide, by their `texts` (read with the bounded read a design doc gets), the
+    files whose content decides (`found.to_read`, already capped). The texts are
+    kept: a design doc among them is reviewed without a second read. A file over the
+    size limit (None) is passed over as not inspected."""
     documents: list[tuple[PullFile, str]] = []
     for item in found.to_read:
-        text = await _read_text(client, item, max_bytes=max_bytes)
+        text = texts[item.filename]
         if text is None:
             found.passed_over.append(PassedOver(item.filename, Unreviewed.TOO_LARGE))
             continue
@@ -710,6 +723,81 @@ async def _read_to_decide(
         documents.append((item, text))
     found.to_read = []
     await _decide_by_content(runner, found, documents, settings)
+
+
+def _to_read(found: Discovery) -> list[PullFile]:
+    """The files whose text must be read: those whose content decides, and the design
+    docs whose text is not known already (from an added file's patch)."""
+    unknown = [
+        item
+        for item in found.docs
+        if item.filename not in found.texts
+        and not (item.status == "added" and text_from_added_patch(item.patch) is not None)
+    ]
+    return [*found.to_read, *unknown]
+
+
+async def _read_texts(
+    client: InstallationClient,
+    request: ReviewRequest,
+    items: Sequence[PullFile],
+    *,
+    head_sha: str,
+    max_bytes: int,
+) -> dict[str, str | None]:
+    """Each file's text at the head by file name, or None when it is larger than
+    `max_bytes`. They come in one GraphQL request per `BLOBS_PER_REQUEST` files; REST
+    reads only what GraphQL did not give (a truncated or binary blob, a failed
+    request), one call each, and the log says so."""
+    pull = request.pull
+    blobs: dict[str, DocumentBlob] = {}
+    batches = [
+        items[start : start + BLOBS_PER_REQUEST]
+        for start in range(0, len(items), BLOBS_PER_REQUEST)
+    ]
+    if len(batches) > 1:
+        log.info(
+            "reading %d files in %d GraphQL requests delivery=%s repo=%s pr=%d",
+            len(items),
+            len(batches),
+            request.delivery_id,
+            pull.full_name,
+            pull.number,
+        )
+    for batch in batches:
+        paths = tuple(item.filename for item in batch)
+        try:
+            blobs |= await client.document_blobs(
+                BlobsRequest(owner=pull.owner, repo=pull.repo, ref=head_sha, paths=paths)
+            )
+        except (HTTPException, GraphQLFailed, aiohttp.ClientError, TimeoutError) as error:
+            log.warning(
+                "reading %d files through GraphQL failed, reading them through REST "
+                "delivery=%s repo=%s pr=%d: %s",
+                len(paths),
+                request.delivery_id,
+                pull.full_name,
+                pull.number,
+                describe_error(error),
+            )
+    texts: dict[str, str | None] = {}
+    for item in items:
+        blob = blobs.get(item.filename)
+        if blob is not None and blob.byte_size > max_bytes:
+            texts[item.filename] = None  # never downloaded again, never decoded
+        elif blob is not None and blob.text is not None:
+            texts[item.filename] = blob.text
+        else:
+            log.info(
+                "reading a file through REST delivery=%s repo=%s pr=%d path=%r: %s",
+                request.delivery_id,
+                pull.full_name,
+                pull.number,
+                item.filename,
+                f"{blob.unreadable} in GraphQL" if blob is not None else "not in GraphQL's answer",
+            )
+            texts[item.filename] = await _read_text(client, item, max_bytes=max_bytes)
+    return texts
 
 
 def _in_listed_order(docs: Sequence[PullFile], files: Sequence[PullFile]) -> list[PullFile]:
@@ -735,22 +823,18 @@ def _without_bom(text: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-async def _read_documents(
-    client: InstallationClient,
-    docs: Sequence[PullFile],
-    *,
-    max_bytes: int,
-    known: Mapping[str, str],
+def _documents(
+    docs: Sequence[PullFile], *, known: Mapping[str, str], read: Mapping[str, str | None]
 ) -> list[tuple[PullFile, str | None]]:
-    """Each document's text, or None for one larger than `max_bytes`. A text in
-    `known` (by file name) or in an added file's patch costs no call."""
+    """Each document's text, or None for one over the size limit: from `known` (by
+    file name), an added file's patch, or else what `_read_texts` read."""
     texts: list[tuple[PullFile, str | None]] = []
     for item in docs:
         text = known.get(item.filename)
         if text is None and item.status == "added":
             text = text_from_added_patch(item.patch)
         if text is None:
-            text = await _read_text(client, item, max_bytes=max_bytes)
+            text = read[item.filename]
         texts.append((item, None if text is None else _without_bom(text)))
     return texts
 

@@ -292,8 +292,8 @@ async def test_a_review_shares_one_findings_budget_among_its_documents(
 async def test_a_modified_document_over_the_cap_is_not_downloaded_whole(
     make_client: Any, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A modified document is read through the API (a new one comes in its patch);
-    # one over the cap is cut off while it downloads, never read whole or decoded.
+    # A modified document's size comes with its text in the review's GraphQL request
+    # (a new one comes in its patch); one over the cap is never read through REST.
     read: list[int] = []
     real = InstallationClient.read_text
 
@@ -311,7 +311,7 @@ async def test_a_modified_document_over_the_cap_is_not_downloaded_whole(
         modified={"docs/rfcs/0002-big.md": (big, "@@ -1,1 +1,2 @@\n # Big\n+more")},
     )
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
-    assert read == [4 * 1024]
+    assert read == []
     (run,) = repo.check_runs.values()
     assert run["status"] == "completed"
     assert "`docs/rfcs/0002-big.md`: larger than 4 KB" in run["output"]["summary"]

@@ -1,8 +1,8 @@
 """Which files of a pull request the App reviews, end to end against the fake GitHub:
 the path decides when it can, otherwise a Markdown file's content does, exactly as
 `checks.discovery` decides for the command line; the Check Run says, in one line,
-which Markdown files were not reviewed and why; and reading to decide costs at most
-`CONTENT_READS_PER_REVIEW` calls, each file read once."""
+which Markdown files were not reviewed and why; and reading to decide reads at most
+`CONTENT_READS_PER_REVIEW` files, each once, in the review's GraphQL request for texts."""
 
 from __future__ import annotations
 
@@ -138,15 +138,15 @@ async def test_an_added_rfc_in_text_is_reviewed_by_its_content_without_a_read(
             {"added": {"README.md": README_TEXT, HOWTO: HOWTO_TEXT}},
             [("POST", "graphql"), ("GET", "files"), ("POST", "check-runs")],
         ),
-        # The how-to page modified: read once to decide, after the check is created,
-        # which is then completed as skipped.
+        # The how-to page modified: read once to decide, in the texts' GraphQL request
+        # after the check is created, which is then completed as skipped.
         (
             {"added": {"README.md": README_TEXT}, "modified": {HOWTO: modified(HOWTO_TEXT)}},
             [
                 ("POST", "graphql"),
                 ("GET", "files"),
                 ("POST", "check-runs"),
-                ("GET", f"contents/{HOWTO}"),
+                ("POST", "graphql"),  # the how-to page's text
                 ("PATCH", "check-run"),
             ],
         ),
@@ -166,6 +166,10 @@ async def test_a_readme_and_a_howto_page_conclude_skipped_and_say_why(
     run, calls = await open_pr(client, fake_github, repo, pull)
 
     assert calls == expected
+    # Only the modified page is read, once, at the head; an added file's patch is its text.
+    read = [[f"{pull.head_sha}:{HOWTO}"]] if "modified" in files else []
+    assert fake_github.texts_requested() == read
+    assert fake_github.calls("GET", "/contents/") == []
     assert run["conclusion"] == "skipped"
     assert run["output"]["title"] == "No design documents changed"
     summary = run["output"]["summary"]
@@ -230,10 +234,12 @@ async def test_paths_include_forces_a_readme_in(
         ("POST", "graphql"),
         ("GET", "files"),
         ("POST", "check-runs"),
-        ("GET", "contents/README.md"),  # the design doc's own read: the path decided
+        ("POST", "graphql"),  # the design doc's own text: the path decided
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
+    assert fake_github.texts_requested() == [[f"{pull.head_sha}:README.md"]]
+    assert fake_github.calls("GET", "/contents/") == []
     assert "README.md" in run["output"]["summary"]
     assert "not reviewed" not in run["output"]["summary"]
     assert {a["path"] for a in run["output"]["annotations"]} == {"README.md"}
@@ -253,12 +259,17 @@ async def test_a_modified_rfc_is_read_once_to_decide_and_reviewed_from_that_text
         ("POST", "graphql"),
         ("GET", "files"),
         ("POST", "check-runs"),
-        ("GET", f"contents/{RFC}"),  # read to decide, and reviewed from this text
-        ("GET", f"contents/{HOWTO}"),  # read to decide, not a design doc
+        # Both texts, read to decide: the RFC is reviewed from its text, the how-to
+        # page is not a design doc.
+        ("POST", "graphql"),
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
-    assert len(fake_github.calls("GET", f"/contents/{RFC}")) == 1
+    # Read once: in that one request, never again, not through REST either.
+    head = pull.head_sha
+    assert fake_github.texts_requested() == [[f"{head}:{RFC}", f"{head}:{HOWTO}"]]
+    assert [e for _, e in fake_github.graphql.objects_read].count(f"{head}:{RFC}") == 1
+    assert fake_github.calls("GET", "/contents/") == []
     assert {a["path"] for a in run["output"]["annotations"]} == {RFC}
     (post,) = fake_github.calls("POST", "/reviews")
     assert [(c["path"], c["line"]) for c in post.body["comments"]] == [(RFC, 13)]
@@ -270,22 +281,38 @@ async def test_reading_to_decide_stops_at_the_cap_and_the_rest_are_not_inspected
 ) -> None:
     pages = CONTENT_READS_PER_REVIEW + 5
     site = {f"site/page-{n:03d}.md": modified(HOWTO_TEXT) for n in range(pages)}
-    # Added pages cost no call, so they do not count against the cap.
+    # Listed last but named like a design doc (an RFC's path): read before the pages.
+    rfc_named = "text/0300-page.md"
+    site[rfc_named] = modified(HOWTO_TEXT)
+    # Added pages cost no read, so they do not count against the cap.
     added = {f"site/new-{n:03d}.md": HOWTO_TEXT for n in range(10)}
     repo, pull = pr(fake_github, modified=site, added=added)
 
     run, calls = await open_pr(client, fake_github, repo, pull)
 
-    reads = [call for call in calls if call[1].startswith("contents/site/")]
-    assert reads == [("GET", f"contents/site/page-{n:03d}.md") for n in range(30)]
-    assert len(calls) == CONTENT_READS_PER_REVIEW + 4 == 34
+    # Exactly CONTENT_READS_PER_REVIEW files, in the one texts request: the one named
+    # like a design doc first, then the pages in the listed order.
+    (read,) = fake_github.texts_requested()
+    head = pull.head_sha
+    assert read == [f"{head}:{rfc_named}"] + [f"{head}:site/page-{n:03d}.md" for n in range(29)]
+    assert len(read) == CONTENT_READS_PER_REVIEW
+    assert fake_github.calls("GET", "/contents/") == []
+    assert calls == [
+        ("POST", "graphql"),
+        ("GET", "files"),
+        ("POST", "check-runs"),
+        ("POST", "graphql"),
+        ("PATCH", "check-run"),
+    ]
     assert run["conclusion"] == "skipped"
     summary = run["output"]["summary"]
+    assert "- `site/page-029.md`: not inspected (too many files to read to decide)" in summary
     assert "- `site/page-034.md`: not inspected (too many files to read to decide)" in summary
+    assert f"- `{rfc_named}`: not a design document by its content" in summary
     assert last_line(run) == (
-        f"ℹ️ **{pages + 10} Markdown files not reviewed:** "
+        f"ℹ️ **{pages + 1 + 10} Markdown files not reviewed:** "
         "not a design document by its content (40), "
-        "not inspected (too many files to read to decide) (5): "
+        "not inspected (too many files to read to decide) (6): "
         f"list one under `paths.include` in `{CONFIG_PATH}` to review it."
     )
 

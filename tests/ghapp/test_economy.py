@@ -1,5 +1,5 @@
-"""The call budget end to end: per review at most (changed design docs + 5) API
-calls, with the organisation's and the repository's config applied and the
+"""The call budget end to end: per review at most 6 API calls whatever the number of
+changed design docs (up to 100), with the organisation's and the repository's config applied and the
 questions already asked left out, all through the one GraphQL prefetch."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from checks.fingerprints import asked_fingerprints
 from ghapp import repoconfig
 from ghapp.repoconfig import CONFIG_PATH
+from localreview.budget import Budget
 from tests.support.apptools import deliver, outcomes
 from tests.support.fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
 
@@ -61,7 +62,7 @@ def shape(requests: list[Recorded]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_a_synchronize_stays_within_changed_docs_plus_five(
+async def test_a_synchronize_costs_six_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -82,12 +83,13 @@ async def test_a_synchronize_stays_within_changed_docs_plus_five(
         ("POST", "graphql"),  # both config files, the earlier reviews
         ("GET", "files"),
         ("POST", "check-runs"),
-        *[("GET", f"contents/{doc(n)}") for n in range(1, docs + 1)],
+        # Every modified doc's text in one request, no longer one REST read each.
+        ("POST", "graphql"),
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
-    assert len(requests) == docs + 5
-    assert outcomes(client)[-1].api_calls == docs + 5
+    assert len(requests) == 6
+    assert outcomes(client)[-1].api_calls == 6
     assert all(r.status in (200, 201) for r in requests)
 
     # The organisation's config applies (questions fail the check) and so does the
@@ -104,7 +106,7 @@ async def test_a_synchronize_stays_within_changed_docs_plus_five(
     assert len(pull.reviews) == 2
 
 
-async def test_nothing_new_to_ask_costs_four_calls_and_posts_nothing(
+async def test_nothing_new_to_ask_costs_five_calls_and_posts_nothing(
     client: TestClient[Any, Any], fake_github: FakeGitHub
 ) -> None:
     repo, pull = configured_pr(fake_github, 1)
@@ -118,7 +120,7 @@ async def test_nothing_new_to_ask_costs_four_calls_and_posts_nothing(
         ("POST", "graphql"),
         ("GET", "files"),
         ("POST", "check-runs"),
-        ("GET", f"contents/{doc(1)}"),
+        ("POST", "graphql"),  # the doc's text (was its REST read)
         ("PATCH", "check-run"),
     ]
     assert len(pull.reviews) == 1
@@ -129,7 +131,7 @@ async def test_opened_does_not_ask_for_earlier_reviews(
 ) -> None:
     repo, pull = configured_pr(fake_github, 1)
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
-    (prefetch,) = fake_github.calls("POST", "/graphql")
+    prefetch, _ = fake_github.calls("POST", "/graphql")  # the context, then the doc's text
     assert prefetch.body["variables"]["withReviews"] is False
     assert fake_github.calls("GET", "/reviews") == []
 
@@ -143,8 +145,8 @@ async def test_a_missing_organisation_repository_is_no_config_and_no_extra_call(
 
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
-    (prefetch,) = fake_github.calls("POST", "/graphql")
-    assert prefetch.status == 200
+    (prefetch, texts) = fake_github.calls("POST", "/graphql")
+    assert prefetch.status == texts.status == 200
     assert fake_github.calls("GET", "/contents/.github/") == []
     (run,) = repo.check_runs.values()
     assert run["conclusion"] == "neutral"  # questions, and the default fail_on: never
@@ -183,7 +185,7 @@ async def test_extends_targets_are_still_read_through_rest(
     (extends,) = fake_github.calls("GET", "/contents/")[:1]
     assert extends.path == "/repos/acme/review-settings/contents/configs/notes.yml"
     assert len(fake_github.calls("GET", "/contents/.github/")) == 0
-    assert len(fake_github.requests) == 1 + 1 + 5 + 1  # token, _extends, N + 5 (N = 1)
+    assert len(fake_github.requests) == 1 + 1 + 6  # token, _extends, the review's 6
 
 
 async def test_a_truncated_config_blob_is_read_through_rest(
@@ -221,7 +223,8 @@ async def test_a_failed_prefetch_falls_back_to_rest_and_still_skips_asked_questi
         ("GET", f"contents/{CONFIG_PATH}"),
         ("GET", "files"),
         ("POST", "check-runs"),
-        ("GET", f"contents/{doc(1)}"),
+        # The doc's text, in the review's second GraphQL request (only the first failed).
+        ("POST", "graphql"),
         ("GET", "reviews"),
         ("POST", "reviews"),
         ("PATCH", "check-run"),
@@ -310,12 +313,12 @@ async def test_prefetched_config_files_are_parsed_once_per_blob(
 # its own: the GraphQL prefetch reads it.
 
 
-def review_shape(docs: int) -> list[tuple[str, str]]:
+def review_shape() -> list[tuple[str, str]]:
     return [
         ("POST", "graphql"),
         ("GET", "files"),
         ("POST", "check-runs"),
-        *[("GET", f"contents/{doc(n)}") for n in range(1, docs + 1)],
+        ("POST", "graphql"),  # the modified docs' texts, however many
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
@@ -339,7 +342,7 @@ def assert_asked_only_the_new_question(fake: FakeGitHub, repo: FakeRepo, docs: i
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_a_check_suite_before_its_synchronize_stays_within_changed_docs_plus_five(
+async def test_a_check_suite_before_its_synchronize_costs_six_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -350,11 +353,11 @@ async def test_a_check_suite_before_its_synchronize_stays_within_changed_docs_pl
     await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
 
     requests = fake_github.requests[before:]
-    assert shape(requests) == review_shape(docs)
-    assert len(requests) == docs + 5
-    assert outcomes(client)[-1].api_calls == docs + 5
+    assert shape(requests) == review_shape()
+    assert len(requests) == 6
+    assert outcomes(client)[-1].api_calls == 6
     assert outcomes(client)[-1].outcome == "reviewed"
-    (prefetch,) = fake_github.calls("POST", "/graphql")[-1:]
+    (prefetch, _) = fake_github.calls("POST", "/graphql")[-2:]
     assert prefetch.body["variables"]["headKnown"] is True
     assert max(repo.check_runs.values(), key=lambda run: int(run["id"]))["head_sha"] == head
     assert_asked_only_the_new_question(fake_github, repo, docs)
@@ -366,7 +369,7 @@ async def test_a_check_suite_before_its_synchronize_stays_within_changed_docs_pl
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_the_review_command_stays_within_changed_docs_plus_five(
+async def test_the_review_command_costs_six_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -385,12 +388,12 @@ async def test_the_review_command_stays_within_changed_docs_plus_five(
         ("GET", f"contents/{CONFIG_PATH}"),
         ("POST", "reactions"),
     ]
-    assert shape(requests) == [*own[:2], *review_shape(docs), own[2]]
-    assert outcomes(client)[-1].api_calls == docs + 5
+    assert shape(requests) == [*own[:2], *review_shape(), own[2]]
+    assert outcomes(client)[-1].api_calls == 6
     assert outcomes(client)[-1].outcome == "reviewed"
     # The pull request itself is never read through REST.
     assert not [r for r in requests if r.path.endswith(f"/pulls/{pull.number}")]
-    (prefetch,) = fake_github.calls("POST", "/graphql")[-1:]
+    (prefetch, _) = fake_github.calls("POST", "/graphql")[-2:]
     assert prefetch.body["variables"]["headKnown"] is False
     # Reviewed at the head the pull request has now, which the comment did not name.
     latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
@@ -401,7 +404,7 @@ async def test_the_review_command_stays_within_changed_docs_plus_five(
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_a_rerun_stays_within_changed_docs_plus_five(
+async def test_a_rerun_costs_six_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -411,8 +414,8 @@ async def test_a_rerun_stays_within_changed_docs_plus_five(
 
     await deliver(client, "check_run", fake_github.check_run_event(repo, pull, "rerequested"))
 
-    assert shape(fake_github.requests[before:]) == review_shape(docs)
-    assert outcomes(client)[-1].api_calls == docs + 5
+    assert shape(fake_github.requests[before:]) == review_shape()
+    assert outcomes(client)[-1].api_calls == 6
     assert_asked_only_the_new_question(fake_github, repo, docs)
 
 
@@ -470,7 +473,7 @@ async def test_the_command_reads_the_changed_config_at_the_current_head_through_
         for r in fake_github.requests[before:]
         if "/reactions" not in r.path and f"/contents/{CONFIG_PATH}" not in r.path
     ]
-    assert shape(review) == review_shape(1)
+    assert shape(review) == review_shape()
     # Not even the head's config file was read through REST: the prefetch had it.
     config_reads = [r for r in fake_github.requests[before:] if r.path.endswith(CONFIG_PATH)]
     assert [r.query.get("ref") for r in config_reads] == ["main"]  # the permission check
@@ -499,3 +502,93 @@ async def test_a_failed_prefetch_on_the_command_path_reads_the_pull_request_thro
     latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
     assert latest["head_sha"] == head and latest["conclusion"] == "failure"
     assert [c["line"] for c in fake_github.calls("POST", "/reviews")[-1].body["comments"]] == [9]
+
+
+# --------------------------------------------------------------------------- documents' texts
+# The changed docs' texts come in one GraphQL request after the files are listed:
+# the cost of a review does not grow with the number of docs (up to 100).
+
+
+def many_docs_pr(fake: FakeGitHub, docs: int) -> tuple[FakeRepo, FakePull]:
+    repo = fake.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    pull = fake.add_pull(
+        repo, modified={doc(n): (TEXT.format(n=n), PATCH) for n in range(1, docs + 1)}
+    )
+    return repo, pull
+
+
+@pytest.mark.parametrize("docs", [1, 10, 50])
+async def test_one_ten_or_fifty_modified_docs_cost_the_same_calls(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
+) -> None:
+    repo, pull = many_docs_pr(fake_github, docs)
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    review = [r for r in fake_github.requests if "/access_tokens" not in r.path]
+    assert shape(review) == review_shape()
+    assert outcomes(client)[-1].api_calls == 6 + 1  # and the installation token
+    assert outcomes(client)[-1].documents == docs
+    assert fake_github.calls("GET", "/contents/") == []
+    texts = fake_github.calls("POST", "/graphql")[-1]
+    expressions = {v for k, v in texts.body["variables"].items() if k.startswith("e")}
+    assert expressions == {f"{pull.head_sha}:{doc(n)}" for n in range(1, docs + 1)}
+    assert len(pull.reviews) == 1
+
+
+async def test_more_than_a_hundred_docs_take_one_more_graphql_request_per_hundred(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo, pull = many_docs_pr(fake_github, 101)
+
+    with caplog.at_level("INFO", logger="ghapp.review"):
+        await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    assert len(fake_github.calls("POST", "/graphql")) == 1 + 2
+    assert fake_github.calls("GET", "/contents/") == []
+    assert outcomes(client)[-1].documents == 101
+    assert "reading 101 files in 2 GraphQL requests" in caplog.text
+
+
+async def test_a_truncated_doc_blob_is_read_through_rest(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = fake_github.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    long_text = TEXT.format(n=2) + "\nMore words.\n" * 100
+    pull = fake_github.add_pull(
+        repo, modified={doc(1): (TEXT.format(n=1), PATCH), doc(2): (long_text, PATCH)}
+    )
+    # Above the config file's and the short doc's size, below the long doc's.
+    fake_github.graphql.text_limit = len(TEXT) + 10
+
+    with caplog.at_level("INFO", logger="ghapp.review"):
+        await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    assert [r.path.split("/contents/", 1)[1] for r in fake_github.calls("GET", "/contents/")] == [
+        doc(2)
+    ]
+    assert outcomes(client)[-1].api_calls == 6 + 1 + 1  # the review, the REST read, the token
+    assert f"path='{doc(2)}': truncated in GraphQL" in caplog.text
+    assert {c["path"] for c in pull.review_comments} == {doc(1), doc(2)}
+
+
+async def test_a_doc_blob_over_the_size_limit_is_not_read(
+    make_client: Any, fake_github: FakeGitHub
+) -> None:
+    client = await make_client(budget=Budget(max_document_kb=1))
+    repo = fake_github.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    big = TEXT.format(n=2) + "\nMore words about the idea.\n" * 100
+    pull = fake_github.add_pull(
+        repo, modified={doc(1): (TEXT.format(n=1), PATCH), doc(2): (big, PATCH)}
+    )
+
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    assert fake_github.calls("GET", "/contents/") == []
+    assert outcomes(client)[-1].api_calls == 6 + 1
+    (run,) = repo.check_runs.values()
+    assert f"`{doc(2)}`: larger than 1 KB" in run["output"]["summary"]
+    assert {c["path"] for c in pull.review_comments} == {doc(1)}

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from checks.fingerprints import asked_fingerprints
 from checks.report import DocumentReport
+from localreview.budget import Budget
 from tests.support.apptools import deliver, outcomes
 from tests.support.builders import stub_engine
 from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo, Recorded, added_file_patch
@@ -146,11 +147,11 @@ async def test_modified_docs_are_read_at_the_head_and_economy_holds_for_five(
         modified[f"docs/rfcs/000{number}-doc.md"] = (text, patch)
     repo, pull = make_pr(fake_github, modified=modified)
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
-    reads = fake_github.calls("GET", "/contents/docs/")
-    assert len(reads) == 5
-    assert all(r.query["ref"] == pull.head_sha for r in reads)
-    assert all("raw" in r.headers["accept"] for r in reads)
-    assert len(review_calls(fake_github)) <= 5 + 5
+    # All five texts at the head, in one GraphQL request; none through REST.
+    (reads,) = fake_github.texts_requested()
+    assert sorted(reads) == [f"{pull.head_sha}:{path}" for path in sorted(modified)]
+    assert fake_github.calls("GET", "/contents/") == []
+    assert len(review_calls(fake_github)) == 6
     (review,) = pull.reviews
     post = fake_github.calls("POST", "/reviews")[0]
     # Only line 10 (TBD) is in each diff; "real-time" on line 7 goes to the body.
@@ -183,9 +184,9 @@ async def test_removed_docs_are_skipped_and_renamed_docs_use_the_new_name(
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     (run,) = repo.check_runs.values()
     assert {a["path"] for a in run["output"]["annotations"]} == {new}
-    assert [r.path for r in fake_github.calls("GET", "/contents/docs/")] == [
-        f"/repos/{repo.full_name}/contents/{new}"
-    ]
+    # Only the renamed doc is read, by its new name; the removed one is not read at all.
+    assert fake_github.texts_requested() == [[f"{pull.head_sha}:{new}"]]
+    assert fake_github.calls("GET", "/contents/") == []
     post = fake_github.calls("POST", "/reviews")[0]
     assert [(c["path"], c["line"]) for c in post.body["comments"]] == [(new, 10)]
 
@@ -371,8 +372,10 @@ async def test_a_502_is_retried_with_backoff(
 async def test_persistent_5xx_gives_up_after_bounded_attempts(
     client: TestClient[Any, Any], fake_github: FakeGitHub, sleeps: list[float]
 ) -> None:
-    # A modified doc is read through the contents API (an added one comes from its patch).
+    # A modified doc GraphQL gives truncated is read through the contents API (an
+    # added one comes from its patch).
     repo, pull = make_pr(fake_github, modified={DOC: (DOC_TEXT, added_file_patch(DOC_TEXT))})
+    fake_github.graphql.text_limit = 0
     fake_github.fail("GET", r"/contents/docs/", status=503, times=100)
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     assert len(fake_github.calls("GET", "/contents/docs/")) == 4
@@ -516,10 +519,13 @@ async def test_one_structured_log_line_per_review(
 
 
 async def test_many_files_are_paginated_and_large_docs_read_raw(
-    client: TestClient[Any, Any], fake_github: FakeGitHub
+    make_client: Any, fake_github: FakeGitHub
 ) -> None:
+    # A size limit above the doc's, so that it is read whole: GraphQL truncates it,
+    # and REST's JSON contents stop at 1 MB, so it must come raw.
+    client = await make_client(budget=Budget(max_document_kb=2 * 1024))
     big = DOC_TEXT + ("Filler line for a very long design document.\n" * 30_000)
-    assert len(big.encode()) > 1024 * 1024
+    assert len(big.encode()) > max(1024 * 1024, fake_github.graphql.text_limit)
     added = {f"src/module_{n}.py": "x = 1\n" for n in range(250)}
     repo, pull = make_pr(
         fake_github,
@@ -528,10 +534,13 @@ async def test_many_files_are_paginated_and_large_docs_read_raw(
     )
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     assert len(fake_github.calls("GET", "/files")) == 3
+    assert fake_github.texts_requested() == [[f"{pull.head_sha}:{DOC}"]]
     (read,) = fake_github.calls("GET", "/contents/docs/")
+    assert read.query["ref"] == pull.head_sha
     assert "raw" in read.headers["accept"]
     (run,) = repo.check_runs.values()
     assert run["conclusion"] == "neutral"
+    assert {a["path"] for a in run["output"]["annotations"]} == {DOC}  # reviewed whole
 
 
 async def test_with_the_real_engine(make_client: Any, fake_github: FakeGitHub) -> None:

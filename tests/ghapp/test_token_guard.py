@@ -124,12 +124,15 @@ async def test_a_foreign_contents_url_fails_the_review_visibly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     repo = fake_github.add_repo()
-    # A modified file is read through its contents_url (an added one from its patch).
+    # A modified file GraphQL gives truncated is read through its contents_url (an
+    # added one from its patch).
     pull = fake_github.add_pull(repo, modified={DOC: (TEXT, "@@ -1,1 +1,2 @@\n # X\n+TBD")})
+    fake_github.graphql.text_limit = 0
     fake_github.contents_elsewhere = foreign.url
     with caplog.at_level(logging.WARNING):
         await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     assert_refused(foreign, caplog)
+    assert fake_github.texts_requested() == [[f"{pull.head_sha}:{DOC}"]]
     (run,) = repo.check_runs.values()
     assert run["status"] == "completed" and run["conclusion"] == "neutral"
     assert "could not complete" in run["output"]["title"]

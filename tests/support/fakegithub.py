@@ -276,6 +276,19 @@ class FakeGitHub:
             if (method is None or r.method == method.upper()) and path in r.path
         ]
 
+    def texts_requested(self) -> list[list[str]]:
+        """Per GraphQL request for documents' texts, the `REF:PATH` expressions it
+        asked for, in the order the request named them."""
+        asked: list[list[str]] = []
+        for r in self.calls("POST", "/graphql"):
+            if "ProductReviewDocuments" not in r.body["query"]:
+                continue
+            variables = r.body["variables"]
+            names = [k for k in variables if k[:1] == "e" and k[1:].isdigit()]
+            names.sort(key=lambda name: int(name[1:]))
+            asked.append([variables[name] for name in names])
+        return asked
+
     def api_calls(self) -> list[Recorded]:
         return list(self.requests)
 

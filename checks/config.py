@@ -166,11 +166,6 @@ class Settings:
     def _category_specs(self) -> tuple[tuple[pathspec.PathSpec[pathspec.Pattern], Category], ...]:
         return tuple((compile_globs([glob]), category) for glob, category in self.categories)
 
-    def is_design_doc(self, path: str) -> bool:
-        """Whether the path globs alone make `path` a design doc (`checks.discovery`
-        decides with the content too)."""
-        return self._include_spec.match_file(path) and not self._exclude_spec.match_file(path)
-
     def is_included(self, path: str) -> bool:
         return bool(self._include_spec.match_file(path))
 

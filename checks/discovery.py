@@ -374,21 +374,21 @@ def decide_by_path(
 
     `include` and `exclude` are globs given on the command line; they count as the
     config's own."""
-    if not is_markdown(path) and not _explicitly_included(path, settings, include):
+    forced = _explicitly_included(path, settings, include)
+    if not forced and not is_markdown(path):
         return Decision(False, Reason.NOT_MARKDOWN)
     if settings.is_excluded(path) or (exclude and _globs(exclude).match_file(path)):
         return Decision(False, Reason.EXCLUDED_BY_CONFIG)
-    if _explicitly_included(path, settings, include):
+    if forced:
         return Decision(True, Reason.INCLUDED_BY_CONFIG)
     if is_template(path):
         return Decision(False, Reason.WELL_KNOWN_FILE)
+    in_design_folder = settings.is_included(path)
     if is_well_known(path):
         # A KEP is `keps/sig-x/123-name/README.md`, while `rfcs/README.md` is an
         # index: in a design folder the content tells them apart.
-        return None if settings.is_included(path) else Decision(False, Reason.WELL_KNOWN_FILE)
-    if settings.is_included(path):
-        return Decision(True, Reason.DESIGN_BY_PATH)
-    return None
+        return None if in_design_folder else Decision(False, Reason.WELL_KNOWN_FILE)
+    return Decision(True, Reason.DESIGN_BY_PATH) if in_design_folder else None
 
 
 def decide(
@@ -401,8 +401,11 @@ def decide(
 ) -> Decision:
     """Whether the file at `path`, holding `text`, is a design document to review."""
     by_path = decide_by_path(path, settings, include=include, exclude=exclude)
-    if by_path is not None:
-        return by_path
+    return by_path if by_path is not None else decide_by_content(path, text)
+
+
+def decide_by_content(path: str, text: str) -> Decision:
+    """The content's verdict, for a file whose path `decide_by_path` left undecided."""
     score = content_score(path, text)
     if score >= THRESHOLD:
         return Decision(True, Reason.DESIGN_BY_CONTENT, score)

@@ -18,13 +18,14 @@ from typing import Any
 from checks import review_document
 from checks.config import Settings
 from checks.configfile import parse_config, parse_settings, settings_from_layers
+from checks.discovery import decide_by_path
 
 PATHS = ("docs/rfcs/0001-a.md", "docs/[z-a]/x.md", "README.md", "a/b/c/d/e/f.md", "")
 
 
 def _exercise(settings: Settings) -> None:
     for path in PATHS:
-        settings.is_design_doc(path)
+        decide_by_path(path, settings)
         settings.options_for(path)
     settings.provenance()
     for error in settings.errors:

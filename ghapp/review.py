@@ -46,7 +46,13 @@ import aiohttp
 from gidgethub import HTTPException
 
 from checks.config import ConfigError, Settings
-from checks.discovery import Decision, decide, decide_by_path, is_markdown, reading_priority
+from checks.discovery import (
+    Decision,
+    decide_by_content,
+    decide_by_path,
+    is_markdown,
+    reading_priority,
+)
 from checks.fingerprints import asked_fingerprints
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
@@ -231,9 +237,10 @@ def discover_by_path(
     return found, known
 
 
-def decide_all(documents: Sequence[tuple[str, str]], settings: Settings) -> list[Decision]:
-    """`checks.discovery.decide` for each (path, text): one job for the runner."""
-    return [decide(path, text, settings) for path, text in documents]
+def decide_all(documents: Sequence[tuple[str, str]]) -> list[Decision]:
+    """`checks.discovery.decide_by_content` for each (path, text) its path left
+    undecided: one job for the runner."""
+    return [decide_by_content(path, text) for path, text in documents]
 
 
 def describe_error(error: BaseException) -> str:
@@ -363,7 +370,7 @@ class ReadyReview:
         _, runner = split_engine(engine)
         max_bytes = runner.budget.max_document_bytes
         found, known = discover_by_path(files, settings)
-        await _decide_by_content(runner, found, known, settings)
+        await _decide_by_content(runner, found, known)
         if not found.docs and not found.to_read:
             skipped = with_config_problems(render_skipped(found.passed_over), config_problems)
             await _create_check(
@@ -378,7 +385,7 @@ class ReadyReview:
         read = await _read_texts(
             client, request, _to_read(found), head_sha=head_sha, max_bytes=max_bytes
         )
-        await _read_to_decide(runner, found, read, settings=settings)
+        await _read_to_decide(runner, found, read)
         docs = _in_listed_order(found.docs, files)
         run.documents = len(docs)
         if not docs:
@@ -687,7 +694,6 @@ async def _decide_by_content(
     runner: Runner,
     found: Discovery,
     documents: Sequence[tuple[PullFile, str]],
-    settings: Settings,
 ) -> None:
     """Decide by its content, for each (file, text) whose path did not decide, in one
     job where the engine runs (it is CPU work, however small)."""
@@ -695,7 +701,7 @@ async def _decide_by_content(
         return
     named = [(item.filename, _without_bom(text)) for item, text in documents]
     try:
-        decisions = await runner.run(decide_all, named, settings)
+        decisions = await runner.run(decide_all, named)
     except Exception as error:
         raise ReviewFailed("deciding which files are design documents", error) from error
     for (item, _), decision in zip(documents, decisions, strict=True):
@@ -706,8 +712,6 @@ async def _read_to_decide(
     runner: Runner,
     found: Discovery,
     texts: Mapping[str, str | None],
-    *,
-    settings: Settings,
 ) -> None:
     """Decide, by their `texts` (read with the bounded read a design doc gets), the
     files whose content decides (`found.to_read`, already capped). The texts are
@@ -722,7 +726,7 @@ async def _read_to_decide(
         found.texts[item.filename] = text
         documents.append((item, text))
     found.to_read = []
-    await _decide_by_content(runner, found, documents, settings)
+    await _decide_by_content(runner, found, documents)
 
 
 def _to_read(found: Discovery) -> list[PullFile]:

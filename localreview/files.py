@@ -24,7 +24,7 @@ from checks.discovery import (
     SCANNED_CHARS,
     Decision,
     Reason,
-    decide,
+    decide_by_content,
     decide_by_path,
     is_markdown,
 )
@@ -84,8 +84,9 @@ class Selection:
             _glob_path(path), settings, include=self.include, exclude=self.exclude
         )
 
-    def by_content(self, path: str, text: str, settings: Settings) -> Decision:
-        return decide(_glob_path(path), text, settings, include=self.include, exclude=self.exclude)
+    def by_content(self, path: str, text: str) -> Decision:
+        """For a file `by_path` left undecided."""
+        return decide_by_content(_glob_path(path), text)
 
 
 # A walked file whose path does not settle it and whose text cannot be decoded.
@@ -289,7 +290,7 @@ def _decide_named(
         return Passed(path, UNREADABLE)
     except UnreadableFile as error:
         return FileError(path, str(error))
-    decision = selection.by_content(path, text, settings)
+    decision = selection.by_content(path, text)
     if not decision.reviewed:
         return Passed(path, decision.reason)
     return (path, text) if whole else not_reviewed_error(budget.too_large(path))
@@ -389,7 +390,7 @@ def review_file(
             text, whole = read_for_decision(path, budget.max_document_bytes)
         except (UnreadableFile, DocumentTooLarge):
             return Passed(path, UNREADABLE)
-        decision = selection.by_content(path, text, settings)
+        decision = selection.by_content(path, text)
         if not decision.reviewed:
             return Passed(path, decision.reason)
         if not whole:

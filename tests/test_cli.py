@@ -579,13 +579,19 @@ def test_a_dead_worker_does_not_lose_files(workdir: Path, monkeypatch: pytest.Mo
 
 def test_default_globs_skip_templates_but_not_new_drafts() -> None:
     from checks.config import DEFAULT_SETTINGS
+    from checks.discovery import Reason, decide_by_path
 
-    assert DEFAULT_SETTINGS.is_design_doc("text/0000-my-new-feature.md") is False  # no rfc dir
-    assert DEFAULT_SETTINGS.is_design_doc("rfcs/text/0000-my-new-feature.md")
-    assert DEFAULT_SETTINGS.is_design_doc("keps/sig-x/5978-resource-claim-template/README.md")
-    assert not DEFAULT_SETTINGS.is_design_doc("rfcs/0000-template.md")
-    assert not DEFAULT_SETTINGS.is_design_doc("keps/NNNN-kep-template/README.md")
-    assert not DEFAULT_SETTINGS.is_design_doc("docs/design/templates/prd.md")
+    def by_path(path: str) -> Reason | None:
+        decision = decide_by_path(path, DEFAULT_SETTINGS)
+        return None if decision is None else decision.reason
+
+    assert by_path("text/0000-my-new-feature.md") is None  # no rfc dir: the content decides
+    assert by_path("rfcs/text/0000-my-new-feature.md") is Reason.DESIGN_BY_PATH
+    # A KEP is its folder's README: in a design folder the content decides.
+    assert by_path("keps/sig-x/5978-resource-claim-template/README.md") is None
+    assert by_path("rfcs/0000-template.md") is Reason.EXCLUDED_BY_CONFIG
+    assert by_path("keps/NNNN-kep-template/README.md") is Reason.EXCLUDED_BY_CONFIG
+    assert by_path("docs/design/templates/prd.md") is Reason.EXCLUDED_BY_CONFIG
 
 
 def test_pre_commit_hook_passes_every_markdown_file_to_the_real_command() -> None:

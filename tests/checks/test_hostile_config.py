@@ -26,6 +26,7 @@ from checks.configfile import (
     settings_from_document,
     settings_from_layers,
 )
+from checks.discovery import decide_by_path
 from checks.formats import OutputFormat, render
 from tests.support.hostile import alias_bomb
 from tests.support.watchdog import watchdog_for_each_test
@@ -39,7 +40,7 @@ watchdog = watchdog_for_each_test(WATCHDOG_SECONDS)
 
 def exercise(settings_: Settings) -> None:
     for path in PATHS:
-        settings_.is_design_doc(path)
+        decide_by_path(path, settings_)
         settings_.category_for(path)
         settings_.options_for(path)
 
@@ -166,7 +167,7 @@ def test_settings_built_by_hand_with_bad_globs_still_match() -> None:
         exclude=("[b-a]",),
         categories=(("[z-a]", "platform"), ("docs/p/**", "research")),  # type: ignore[arg-type]
     )
-    assert settings_.is_design_doc("docs/a/b.md")
+    assert settings_.is_included("docs/a/b.md") and not settings_.is_excluded("docs/a/b.md")
     assert str(settings_.category_for("docs/p/x.md")) == "research"
     exercise(settings_)
 

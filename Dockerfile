@@ -20,6 +20,10 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
 USER app
 WORKDIR /home/app
+# The durable queue (STATE_DIR): mount a volume here so a restarted container
+# takes up the jobs its predecessor left.
+RUN mkdir -p /home/app/.product-review
+VOLUME ["/home/app/.product-review"]
 EXPOSE 3000
 # The slim image has no curl; Python is there anyway.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

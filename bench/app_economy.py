@@ -9,13 +9,12 @@ modified), the API calls each review made, for every way a review starts:
 that arrives first; the `/product-review` comment command; and GitHub's Re-run
 (`check_run rerequested`). A push comes before each but `opened`, so every
 review has a new question to post: the most calls a review makes. Each review
-is split into its GraphQL requests (the prefetch of config files, earlier
-reviews, the pull request's head, draft state and labels; then the modified docs'
-texts), REST requests and token minting; a
-command's own calls (its reactions, the configuration it checks permissions
-against) are counted apart from the review it starts. Also the time the webhook
-endpoint takes to answer (median and 95th percentile) while reviews run in the
-background.
+is split into its GraphQL requests (one: the config files, earlier reviews, the
+pull request's head, draft state and labels, and the modified docs' texts), REST
+requests and token minting; a command's own calls (its reactions) are counted
+apart from the review it starts (the prefetch it makes to check who may run it is
+the review's own, handed to it). Also the time the webhook endpoint takes to
+answer (median and 95th percentile) while reviews run in the background.
 
 Every repository here has an organisation `.github` repository with a config
 file and a config file of its own, so the config loader has all its layers
@@ -39,6 +38,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from corpus import usable_markdown
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -51,9 +51,9 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
 SECRET = "bench-secret"
 APP_ID = "1"
-# Two GraphQL requests (context, then the docs' texts), the file list, the check's
+# The file list, one GraphQL request (the docs' texts with the rest), the check's
 # creation and completion, the review; the first review's token minting on top.
-REVIEW_BUDGET = 6
+REVIEW_BUDGET = 5
 
 
 def _sign(body: bytes) -> str:
@@ -61,7 +61,7 @@ def _sign(body: bytes) -> str:
 
 
 def _docs(corpus: Path, count: int) -> list[tuple[str, str]]:
-    found = sorted(corpus.glob("rust-rfcs/*.md"))[:count]
+    found = [path for path in usable_markdown(corpus) if path.parent.name == "rust-rfcs"][:count]
     if len(found) < count:
         # No corpus at hand: a small doc with a few questions in it.
         text = "# Offline sync\n\n## Problem\nUsers lose work.\n\n## Plan\nReal-time sync.\nTBD\n"
@@ -120,8 +120,8 @@ async def _deliver(client: TestClient[Any, Any], event: str, payload: dict[str, 
 
 def _split(requests: list[Any], *, review_calls: int) -> dict[str, int]:
     """One delivery's requests: the review's (`review_calls`, from its outcome) by
-    kind, and what a command made of its own besides (its reactions, the config it
-    checks permissions against), which come first and last, around the review."""
+    kind, and what a command made of its own besides (its reactions), which come
+    first and last, around the review."""
     outside = len(requests) - review_calls
     graphql = sum(1 for r in requests if r.path == "/graphql")
     tokens = sum(1 for r in requests if "/access_tokens" in r.path)
@@ -241,10 +241,13 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = asyncio.run(_measure(args.corpus, args.deliveries))
-    print(f"API calls per review (budget: {REVIEW_BUDGET}, whatever the number of docs)")
+    print(
+        f"API calls per review (budget: {REVIEW_BUDGET}, whatever the number of docs; "
+        "the installation token, minted once an hour, on top)"
+    )
     for label, split in results["api_calls"].items():
         budget = REVIEW_BUDGET
-        over = "  OVER BUDGET" if split["total"] > budget else ""
+        over = "  OVER BUDGET" if split["total"] - split["tokens"] > budget else ""
         outside = split["outside_review"]
         print(
             f"  {label:<42} {split['total']:>2} (budget {budget:>2}){over}"

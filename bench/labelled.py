@@ -1,7 +1,9 @@
 """Score the engine against the hand-labelled development set in bench/labels/.
 
-Each label file names a corpus document (relative to ../shared/corpus) and a
-human status for each of the nine dimensions. A *gap* is a `weak` or `missing`
+Each label file names a document (relative to ../shared/corpus, or a synthetic
+one in bench/synthetic) and a human status for each of the nine dimensions;
+bench/labelset.py reads and validates them (bench/LABELLING.md has the formats).
+Only primary labels are scored, not a second labeller's. A *gap* is a `weak` or `missing`
 label; a *flag* is a `weak` or `missing` engine status. Prints, per dimension
 and overall, precision and recall of flags against gaps, and the share of
 dimensions labelled `present` that the engine calls `missing`.
@@ -15,10 +17,8 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-from corpus import ReservedDocument, refuse_reserved
+from labelset import document_file, load_labels
 
 from checks import DIMENSIONS, review_document
 
@@ -62,15 +62,6 @@ class Tally:
         return f"{name:14} {precision}  {recall}  {missing}  {exact}   n={self.total}"
 
 
-def load_labels(labels_dir: Path) -> list[dict[str, Any]]:
-    labels = []
-    for path in sorted(labels_dir.rglob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and "path" in data and "dimensions" in data:
-            labels.append(data)
-    return labels
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -80,32 +71,30 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"skipped: corpus not found at {args.corpus} (it lives beside the checkout)")
         return 0
-    labels = load_labels(args.labels)
+    labels, errors = load_labels(args.labels, args.corpus)
+    if errors:  # a label on a reserved document, or a malformed one: a mistake to fix
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        return 2
+    labels = [label for label in labels if not label.second]
     per_dim = {key: Tally() for key in DIMENSIONS}
     overall = Tally()
     categories = {"agree": 0, "total": 0}
     for label in labels:
-        try:
-            refuse_reserved(args.corpus, label["path"])
-        except ReservedDocument as refused:  # a label on one is a mistake to fix
-            print(f"error: {refused}", file=sys.stderr)
-            return 2
-        doc_path = args.corpus / label["path"]
-        report = review_document(doc_path.read_text(encoding="utf-8"), label["path"])
+        doc_path = document_file(label.path, args.corpus)
+        report = review_document(doc_path.read_text(encoding="utf-8"), label.path)
         categories["total"] += 1
-        categories["agree"] += report.category.value == label.get("category")
-        for key in DIMENSIONS:
-            if key not in label["dimensions"]:  # a dimension newer than this label
-                continue
-            want = label["dimensions"][key]["status"]
+        categories["agree"] += report.category == label.category
+        for key, labelled in label.dimensions.items():  # may lack dimensions added later
+            want = labelled.status.value
             got = report.dimension(key).status.value
             per_dim[key].add(want, got)
             overall.add(want, got)
             if args.verbose and want != got:
                 result = report.dimension(key)
                 print(
-                    f"{label['path']}: {key}: label {want} "
-                    f"(line {label['dimensions'][key].get('line')}) vs engine {got} "
+                    f"{label.path}: {key}: label {want} "
+                    f"(line {labelled.first_line}) vs engine {got} "
                     f"(line {result.line}; {result.note})"
                 )
     print(f"{len(labels)} labelled documents, {overall.total} dimension labels")

@@ -56,6 +56,7 @@ class InstallationTokens:
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._cache: TLRUCache[int, InstallationToken] = TLRUCache(
             maxsize=_MAX_CACHED_INSTALLATIONS,
             ttu=lambda _key, token, _now: token.expires_at - TOKEN_EXPIRY_MARGIN_SECONDS,

@@ -313,6 +313,31 @@ def render_failure(reason: str) -> CheckOutput:
     )
 
 
+def render_interrupted(*, again: bool) -> CheckOutput:
+    """The app stopped while this check's review ran (a restart, a crash): the check
+    must not stay in progress. `again`: the review is running once more."""
+    if again:
+        next_step = (
+            "The review is running again at the pull request's current head; its result "
+            "is the newer **Product review** check."
+        )
+    else:
+        next_step = (
+            "It was stopped this way several times, so it is not tried again by itself. "
+            "Use the **Re-run review** button, or comment `/product-review`, to try again."
+        )
+    return CheckOutput(
+        title="Product review was interrupted",
+        summary=(
+            "The app stopped while this review ran (a restart or a crash), so no "
+            f"questions were posted for this run.\n\n{next_step}"
+        ),
+        text="",
+        conclusion="neutral",
+        actions=RERUN_ACTIONS,
+    )
+
+
 def render_paused() -> CheckOutput:
     """Automatic reviews are paused on this pull request."""
     return CheckOutput(

@@ -42,7 +42,7 @@ from yarl import URL
 
 from ghapp.apitypes import CheckCompletion, DraftReviewComment
 from ghapp.auth import InstallationToken, InstallationTokens, app_jwt
-from ghapp.prefetch import QUERY as CONTEXT_QUERY
+from ghapp.metrics import Metrics, endpoint_of
 from ghapp.prefetch import (
     BlobsRequest,
     ContextRequest,
@@ -249,6 +249,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         retry: RetryPolicy,
         sleep: Sleep,
         clock: Clock,
+        metrics: Metrics,
     ) -> None:
         super().__init__(session, USER_AGENT, base_url=base_url)
         self.calls = 0
@@ -256,6 +257,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         self._retry = retry
         self._sleep = sleep
         self._clock = clock
+        self._metrics = metrics
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
@@ -263,7 +265,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         # Every request passes here, token minting and getiter's next pages included,
         # and every one of them carries the installation token or the app's JWT.
         try:
-            self._scope.check(url)
+            target = self._scope.check(url)
         except ForeignURL as refused:
             log.warning(
                 "refused a request outside the GitHub API method=%s target=%s api=%s",
@@ -272,19 +274,45 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
                 self._scope.api_url,
             )
             raise
+        endpoint = endpoint_of(
+            target.raw_path, base_path=self._scope.base_path, graphql_path=self._scope.graphql_path
+        )
         attempt = 0
         while True:
             attempt += 1
             self.calls += 1
             try:
-                return await self._capped_request(method, url, headers, body)
-            except (aiohttp.ClientConnectionError, TimeoutError):
+                return await self._counted_request(endpoint, method, url, headers, body)
+            except (aiohttp.ClientConnectionError, TimeoutError) as error:
                 # Only a GET is safe to repeat when we cannot tell whether it arrived.
                 if method != "GET" or attempt >= self._retry.max_attempts:
                     raise
+                self._metrics.github_retry(
+                    "timeout" if isinstance(error, TimeoutError) else "connection-error"
+                )
                 await self.sleep(
                     min(self._retry.base_delay * 2 ** (attempt - 1), self._retry.max_delay)
                 )
+
+    async def _counted_request(
+        self, endpoint: str, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """`_capped_request`, counted by route and by the answer's status, or by why
+        there is no answer to read."""
+        try:
+            answer = await self._capped_request(method, url, headers, body)
+        except (ResponseTooLarge, TimeoutError, aiohttp.ClientError) as error:
+            if isinstance(error, ResponseTooLarge):
+                unanswered = "too-large"
+            else:
+                unanswered = "timeout" if isinstance(error, TimeoutError) else "error"
+            self._metrics.github_call(endpoint=endpoint, method=method, status=unanswered)
+            raise
+        status, answer_headers, _ = answer
+        self._metrics.github_call(
+            endpoint=endpoint, method=method, status=str(status), headers=answer_headers
+        )
+        return answer
 
     async def _capped_request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -322,6 +350,8 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         )
         if delay is None:
             return False
+        status = int(exception.status_code)
+        self._metrics.github_retry("server-error" if status >= 500 else "rate-limit")
         await self.sleep(delay)
         return True
 
@@ -348,6 +378,14 @@ class PullFile:
             previous_filename=item.get("previous_filename"),
         )
 
+    @property
+    def ref(self) -> str | None:
+        """The commit this entry shows the file at (the `ref` of its `contents_url`):
+        the pull request's head when the files were listed."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.contents_url).query)
+        refs = query.get("ref")
+        return refs[0] if refs else None
+
 
 @dataclass(frozen=True)
 class CheckRun:
@@ -368,6 +406,8 @@ class GitHubApp:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.time,
+        metrics: Metrics | None = None,
+        tokens: InstallationTokens | None = None,
     ) -> None:
         self.session = session
         self.app_id = app_id
@@ -376,7 +416,10 @@ class GitHubApp:
         self.sleep = sleep
         self.clock = clock
         self._private_key = private_key
-        self.tokens = InstallationTokens(clock=clock)
+        # Per process by default; shared through Redis when scaled out.
+        self.tokens = tokens if tokens is not None else InstallationTokens(clock=clock)
+        # Every client it makes counts here; by default, where nobody reads.
+        self.metrics = metrics if metrics is not None else Metrics()
 
     def jwt(self) -> str:
         return app_jwt(app_id=self.app_id, private_key=self._private_key, now=self.clock())
@@ -401,7 +444,12 @@ class InstallationClient:
         self._app = app
         self.installation_id = installation_id
         self._gh = _CountingGitHubAPI(
-            app.session, base_url=app.api_url, retry=app.retry, sleep=app.sleep, clock=app.clock
+            app.session,
+            base_url=app.api_url,
+            retry=app.retry,
+            sleep=app.sleep,
+            clock=app.clock,
+            metrics=app.metrics,
         )
 
     @property
@@ -433,6 +481,7 @@ class InstallationClient:
             except BadRequest as error:
                 if error.status_code != 401 or attempt == 2:
                     raise
+                self._app.metrics.github_retry("token-rejected")
                 self._app.tokens.invalidate(self.installation_id, token=token)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -485,6 +534,7 @@ class InstallationClient:
             except BadRequest as error:
                 if error.status_code != 401 or attempt == 2:
                     raise
+                self._app.metrics.github_retry("token-rejected")
                 # Rare (a token revoked mid-review): start over with a fresh token.
                 self._app.tokens.invalidate(self.installation_id, token=token)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -582,13 +632,15 @@ class InstallationClient:
         return answer
 
     async def review_context(self, request: ContextRequest) -> ReviewContext:
-        """The config files and earlier reviews a review needs, in one request
-        (see `ghapp.prefetch`)."""
-        answer = await self.graphql(query=CONTEXT_QUERY, variables=request.variables())
+        """The config files, the pull request's state, the earlier reviews and the
+        texts of `request.documents` a review needs, in one request (see
+        `ghapp.prefetch`)."""
+        answer = await self.graphql(query=request.query(), variables=request.variables())
         return read_context(answer, request)
 
-    async def document_blobs(self, request: BlobsRequest) -> dict[str, DocumentBlob]:
-        """The changed files' texts at a commit, in one request (see `ghapp.prefetch`)."""
+    async def document_blobs(self, request: BlobsRequest) -> dict[str, DocumentBlob | None]:
+        """Changed files' texts at a commit, in one request: those the review's context
+        request could not carry (see `ghapp.prefetch`)."""
         answer = await self.graphql(query=request.query(), variables=request.variables())
         return read_blobs(answer, request)
 

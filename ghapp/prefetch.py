@@ -13,7 +13,10 @@ One query reads, at once:
   started by a `check_suite` (whose payload has neither draft state nor labels)
   or by the comment command (whose payload has no head at all) needs to know
   before it starts. When the head is not known in advance, the head's config
-  file is read through the pull request's last commit instead of by its SHA.
+  file is read through the pull request's last commit instead of by its SHA;
+- the texts of the changed files that may need reading (`ContextRequest.documents`,
+  at most `BLOBS_PER_REQUEST`), one aliased `object(expression: "REF:PATH")` each:
+  the review lists the files first, so that its one request carries them too.
 
 This module only builds the query and reads the answer (`ghapp.github` sends it).
 Whatever the answer lacks (an error on one part, a truncated or binary file, more
@@ -31,7 +34,9 @@ from typing import Any
 from ghapp.pulls import PullState
 from ghapp.repoconfig import CONFIG_PATH, ORG_CONFIG_REPO, FetchedFile, FileKey, file_key
 
-QUERY = """\
+# The query in three parts, so that documents' variables and aliases (when the
+# request carries any) go between them: see `ContextRequest.query`.
+_VARIABLES = """\
 query ProductReviewContext(
   $owner: String!
   $name: String!
@@ -43,8 +48,12 @@ query ProductReviewContext(
   $headKnown: Boolean!
   $withOrg: Boolean!
   $withReviews: Boolean!
+"""
+_REPOSITORY = """\
 ) {
   repo: repository(owner: $owner, name: $name) {
+"""
+_CONTEXT = """\
     config: object(expression: $configAtBase) { ...ConfigFile }
     headConfig: object(expression: $configAtHead) @include(if: $headKnown) { ...ConfigFile }
     pullRequest(number: $number) {
@@ -87,10 +96,55 @@ fragment ConfigFile on Blob {
   text
 }
 """
+# Without documents: everything but the texts.
+QUERY = _VARIABLES + _REPOSITORY + _CONTEXT
 
 # Where the head commit's config file sits in the answer when the head was not
 # known in advance (GitHub answers a missing path there with a NOT_FOUND error).
 _HEAD_COMMIT = ("repo", "pullRequest", "headCommit", "nodes", "0", "commit")
+
+
+# -- the documents' texts -------------------------------------------------------------
+# One aliased `object(expression: "REF:PATH")` per file, however many there are (up
+# to `BLOBS_PER_REQUEST` in a request): in the context request, and in a request of
+# their own (`BlobsRequest`) for any file the context request could not carry.
+
+BLOBS_PER_REQUEST = 100
+
+_BLOB_FIELDS = "fragment DocumentBlob on Blob {\n  byteSize\n  isBinary\n  isTruncated\n  text\n}\n"
+
+
+@dataclass(frozen=True)
+class DocumentBlob:
+    """A changed file as GraphQL gave it."""
+
+    byte_size: int
+    # None: GraphQL cannot give the whole text (`unreadable` says why); REST can.
+    text: str | None
+    unreadable: str = ""
+
+
+def _check_paths(paths: Sequence[str], *, at_least: int) -> None:
+    if not at_least <= len(paths) <= BLOBS_PER_REQUEST:
+        raise ValueError(
+            f"{at_least} to {BLOBS_PER_REQUEST} paths per request, not {len(paths)}"
+        )
+
+
+def _blob_variables(paths: Sequence[str]) -> str:
+    return "".join(f"  $e{index}: String!\n" for index in range(len(paths)))
+
+
+def _blob_aliases(paths: Sequence[str]) -> str:
+    # Paths travel as variables, never spliced into the query text.
+    return "".join(
+        f"    d{index}: object(expression: $e{index}) {{ ...DocumentBlob }}\n"
+        for index in range(len(paths))
+    )
+
+
+def _blob_expressions(ref: str, paths: Sequence[str]) -> dict[str, str]:
+    return {f"e{index}": f"{ref}:{path}" for index, path in enumerate(paths)}
 
 
 @dataclass(frozen=True)
@@ -103,6 +157,15 @@ class ContextRequest:
     default_branch: str
     head_sha: str | None  # None: not known yet (the pull request's current head is wanted)
     earlier_reviews: bool  # False on `opened` or a full re-review: nothing to read
+    # Changed files whose texts come too, at commit `documents_ref` (the head, or when
+    # the head is not known yet, the commit the pull request's files were listed at).
+    documents: tuple[str, ...] = ()
+    documents_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_paths(self.documents, at_least=0)
+        if self.documents and not self.documents_ref:
+            raise ValueError("documents need the commit to read them at")
 
     @property
     def with_org(self) -> bool:
@@ -113,7 +176,24 @@ class ContextRequest:
     def head_known(self) -> bool:
         return self.head_sha is not None
 
+    def query(self) -> str:
+        """`QUERY`, with one aliased blob per document when there are any."""
+        if not self.documents:
+            return QUERY
+        return (
+            _VARIABLES
+            + _blob_variables(self.documents)
+            + _REPOSITORY
+            + _blob_aliases(self.documents)
+            + _CONTEXT
+            + "\n"
+            + _BLOB_FIELDS
+        )
+
     def variables(self) -> dict[str, Any]:
+        documents = (
+            _blob_expressions(self.documents_ref, self.documents) if self.documents_ref else {}
+        )
         return {
             "owner": self.owner,
             "name": self.repo,
@@ -125,6 +205,7 @@ class ContextRequest:
             "headKnown": self.head_known,
             "withOrg": self.with_org,
             "withReviews": self.earlier_reviews,
+            **documents,
         }
 
 
@@ -140,6 +221,10 @@ class ReviewContext:
     pull: PullState | None = None
     # GraphQL errors other than the expected "no `.github` repository", for the log.
     problems: tuple[str, ...] = ()
+    # The documents' blobs by path, at commit `documents_ref`: every path asked for,
+    # None where GraphQL said nothing usable (REST may know more).
+    documents: Mapping[str, DocumentBlob | None] = field(default_factory=dict)
+    documents_ref: str | None = None
 
 
 EMPTY_CONTEXT = ReviewContext()
@@ -327,6 +412,8 @@ def read_context(answer: Mapping[str, Any], request: ContextRequest) -> ReviewCo
         earlier_bodies=_bodies(parsed) if request.earlier_reviews else None,
         pull=pull,
         problems=problems,
+        documents=_blobs(parsed, request.documents),
+        documents_ref=request.documents_ref,
     )
 
 
@@ -337,31 +424,10 @@ def describe(problems: Sequence[str], *, limit: int = 3) -> str:
     return shown + (f" (+{more} more)" if more > 0 else "")
 
 
-# -- the documents' texts -------------------------------------------------------------
-# Which changed files must be read is known only once they are listed and the
-# settings loaded, after the request above: their texts come in a second request,
-# one aliased `object(expression: "HEAD_SHA:PATH")` per file, however many there
-# are (up to `BLOBS_PER_REQUEST`; batched beyond that).
-
-BLOBS_PER_REQUEST = 100
-
-_BLOB_FIELDS = "fragment DocumentBlob on Blob {\n  byteSize\n  isBinary\n  isTruncated\n  text\n}\n"
-
-
-@dataclass(frozen=True)
-class DocumentBlob:
-    """A changed file as GraphQL gave it."""
-
-    byte_size: int
-    # None: GraphQL cannot give the whole text (`unreadable` says why); REST can.
-    text: str | None
-    unreadable: str = ""
-
-
 @dataclass(frozen=True)
 class BlobsRequest:
-    """The texts of `paths` at commit `ref`, in one request (at most
-    `BLOBS_PER_REQUEST` of them)."""
+    """The texts of `paths` at commit `ref`, in a request of their own (at most
+    `BLOBS_PER_REQUEST` of them): the files the context request did not carry."""
 
     owner: str
     repo: str
@@ -369,33 +435,34 @@ class BlobsRequest:
     paths: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        if not 0 < len(self.paths) <= BLOBS_PER_REQUEST:
-            raise ValueError(f"1 to {BLOBS_PER_REQUEST} paths per request, not {len(self.paths)}")
+        _check_paths(self.paths, at_least=1)
 
     def query(self) -> str:
-        # Paths travel as variables, never spliced into the query text.
-        declared = "".join(f"\n  $e{index}: String!" for index in range(len(self.paths)))
-        aliases = "".join(
-            f"    d{index}: object(expression: $e{index}) {{ ...DocumentBlob }}\n"
-            for index in range(len(self.paths))
-        )
         return (
-            f"query ProductReviewDocuments(\n  $owner: String!\n  $name: String!{declared}\n) {{\n"
-            f"  repo: repository(owner: $owner, name: $name) {{\n{aliases}  }}\n}}\n\n"
+            "query ProductReviewDocuments(\n  $owner: String!\n  $name: String!\n"
+            + _blob_variables(self.paths)
+            + ") {\n  repo: repository(owner: $owner, name: $name) {\n"
+            + _blob_aliases(self.paths)
+            + "  }\n}\n\n"
             + _BLOB_FIELDS
         )
 
     def variables(self) -> dict[str, Any]:
-        expressions = {f"e{index}": f"{self.ref}:{path}" for index, path in enumerate(self.paths)}
-        return {"owner": self.owner, "name": self.repo, **expressions}
+        return {"owner": self.owner, "name": self.repo, **_blob_expressions(self.ref, self.paths)}
 
 
-def read_blobs(answer: Mapping[str, Any], request: BlobsRequest) -> dict[str, DocumentBlob]:
-    """The blobs in GitHub's answer to `request.query()`, by path. A path GraphQL said
-    nothing usable about (an error, null, not a blob) is left out."""
-    parsed = _Answer(answer)
-    blobs: dict[str, DocumentBlob] = {}
-    for index, path in enumerate(request.paths):
+def read_blobs(
+    answer: Mapping[str, Any], request: BlobsRequest
+) -> dict[str, DocumentBlob | None]:
+    """The blobs in GitHub's answer to `request.query()`, by path."""
+    return _blobs(_Answer(answer), request.paths)
+
+
+def _blobs(parsed: _Answer, paths: Sequence[str]) -> dict[str, DocumentBlob | None]:
+    """The aliased blobs `d0`, `d1`... of an answer, by path: None for a path GraphQL
+    said nothing usable about (an error, null, not a blob), which REST may know."""
+    blobs: dict[str, DocumentBlob | None] = dict.fromkeys(paths)
+    for index, path in enumerate(paths):
         alias = ("repo", f"d{index}")
         if parsed.failed(*alias):
             continue

@@ -31,6 +31,7 @@ from typing import Protocol
 
 from cachetools import TTLCache
 
+from ghapp.jobstore import Admission, SqliteJobStore
 from ghapp.pulls import NOTHING_KNOWN, PullRequestRef
 from ghapp.review import ReadyReview, Reviewer, ReviewOutcome, ReviewRequest, ReviewResult
 
@@ -57,15 +58,26 @@ class DeliveryState(StrEnum):
 
     IN_FLIGHT = "in flight"
     HANDLED = "handled"
+    # New, and queued for a worker process (scaled out): not handled in this one.
+    QUEUED = "queued for a worker"
 
 
 class ReviewQueue(Protocol):
     """Reviews in turn, and the memory of deliveries and heads that keeps work from
     being done twice."""
 
-    async def start_delivery(self, delivery_id: str) -> DeliveryState | None:
+    async def start_delivery(
+        self, delivery_id: str, *, event: str = "", payload: bytes = b""
+    ) -> DeliveryState | None:
         """Start handling a delivery: None when it is new (it is in flight from now),
-        else what it already is (a duplicate, not to be handled again)."""
+        else what it already is (a duplicate, not to be handled again). A durable
+        queue records `event` and `payload` before it returns, so the delivery's
+        work survives this process."""
+        ...
+
+    async def release(self, delivery_id: str) -> None:
+        """This process stops before the delivery's work ended (a shutdown): it is
+        not handled, and a durable queue keeps it for the next process to take."""
         ...
 
     async def finish_delivery(self, delivery_id: str, *, returned: bool) -> bool:
@@ -186,7 +198,9 @@ class InMemoryReviewQueue:
 
     # -- deliveries ---------------------------------------------------------------
 
-    async def start_delivery(self, delivery_id: str) -> DeliveryState | None:
+    async def start_delivery(
+        self, delivery_id: str, *, event: str = "", payload: bytes = b""
+    ) -> DeliveryState | None:
         if delivery_id in self._handled:
             return DeliveryState.HANDLED
         if delivery_id in self._in_flight:
@@ -205,6 +219,9 @@ class InMemoryReviewQueue:
         if handled:
             self._handled[delivery_id] = True
         return handled
+
+    async def release(self, delivery_id: str) -> None:
+        await self.finish_delivery(delivery_id, returned=False)
 
     async def note_incomplete(self, delivery_id: str) -> None:
         self._incomplete[delivery_id] = True
@@ -228,7 +245,7 @@ class InMemoryReviewQueue:
             self._incomplete[request.delivery_id] = True
         return False
 
-    def _hold_head(self, pull: PullRequestRef, delivery_id: str) -> None:
+    async def _hold_head(self, pull: PullRequestRef, delivery_id: str) -> None:
         """A review of the pull request's head is starting: automatic triggers for it
         need not start another (unless it fails)."""
         if pull.state.head_sha is None:
@@ -237,7 +254,7 @@ class InMemoryReviewQueue:
         if key not in self._heads:
             self._heads[key] = delivery_id
 
-    def _settle_heads(
+    async def _settle_heads(
         self, pull: PullRequestRef, delivery_id: str, *, completed: bool, learnt: str | None
     ) -> None:
         """The review `delivery_id` started ended: a completed one is remembered, a
@@ -264,14 +281,14 @@ class InMemoryReviewQueue:
         start, or once learnt) while it runs; a completed review then marks its head
         reviewed, and a failed or cancelled one (or a bug) releases it and leaves its
         delivery incomplete."""
-        self._hold_head(request.pull, request.delivery_id)
+        await self._hold_head(request.pull, request.delivery_id)
         result: ReviewResult | None = None
         try:
             result = await self._review_in_turn(request)
             return result
         finally:
             completed = result is not None and result.outcome.completed
-            self._settle_heads(
+            await self._settle_heads(
                 request.pull,
                 request.delivery_id,
                 completed=completed,
@@ -364,7 +381,45 @@ class InMemoryReviewQueue:
         if not isinstance(prepared, ReadyReview):
             return prepared
         if request.pull.state.head_sha is None:
-            self._hold_head(prepared.request.pull, prepared.request.delivery_id)
+            await self._hold_head(prepared.request.pull, prepared.request.delivery_id)
             if last is not None and last.answers(prepared.request):
                 return prepared.not_needed()
         return await prepared.finish()
+
+
+class DurableReviewQueue(InMemoryReviewQueue):
+    """`ReviewQueue` whose deliveries live in a `SqliteJobStore`: each is recorded,
+    with its payload, before it is acknowledged, and stays leased to this process
+    while its work runs, so that a process that dies leaves it for the next one
+    (see `ghapp.jobrunner`). Reviews run as in `InMemoryReviewQueue`."""
+
+    def __init__(
+        self, reviewer: Reviewer, store: SqliteJobStore, *, keep_results: int = KEEP_RESULTS
+    ) -> None:
+        super().__init__(reviewer, keep_results=keep_results)
+        self.store = store
+
+    async def start_delivery(
+        self, delivery_id: str, *, event: str = "", payload: bytes = b""
+    ) -> DeliveryState | None:
+        admission = await self.store.admit(delivery_id, event, payload)
+        if admission is Admission.HANDLED:
+            return DeliveryState.HANDLED
+        if admission is Admission.IN_FLIGHT:
+            return DeliveryState.IN_FLIGHT
+        return None
+
+    async def finish_delivery(self, delivery_id: str, *, returned: bool) -> bool:
+        completed = self._incomplete.pop(delivery_id, None) is None
+        handled = completed and returned
+        await self.store.finish(
+            delivery_id, handled=handled, reason="" if handled else "did not complete"
+        )
+        return handled
+
+    async def release(self, delivery_id: str) -> None:
+        self._incomplete.pop(delivery_id, None)
+        await self.store.release(delivery_id)
+
+    async def failed_before(self, delivery_id: str) -> bool:
+        return await self.store.failed_before(delivery_id)

@@ -11,9 +11,10 @@ Layers, lowest precedence first:
 
 API calls per load, through REST: the repository's file (1) + the organisation file
 (1, none when the repository is `.github` itself, none while cached) + one per
-`_extends` hop (none while cached). The review flow reads the repository's and the
-organisation's files ahead, in its one GraphQL request (`ghapp.prefetch`), and hands
-the loader a `PrefetchedReader`: files it holds cost no call here (and are fresher
+`_extends` hop (none while cached). The review flow (and the comment command, which
+makes the review's prefetch itself) reads the repository's and the organisation's
+files ahead, in its one GraphQL request (`ghapp.prefetch`), and hands the loader a
+`PrefetchedReader`: files it holds cost no call here (and are fresher
 than the cache, so they win over it); only `_extends` targets and files the
 prefetch could not give whole (truncated, binary) go through REST. Files outside
 the reviewed repository are cached for a short while; every parsed file is cached

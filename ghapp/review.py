@@ -5,27 +5,32 @@ Which changed files are reviewed is `checks.discovery`'s decision, with the
 repository's settings, as on the command line: the path decides when it can, and
 otherwise a Markdown file's content does.
 
-API calls per review, in order:
-  one GraphQL request for everything but the docs (1: the config file at the
-  default branch and at the head, the organisation's config, the earlier
-  reviews' bodies, the pull request's head, draft state and labels; see
-  ghapp.prefetch) · list files (1 per 100 files) · create the check (1) · one
-  GraphQL request for the texts of every file to read (1 per 100 files; none when
-  every doc was added, whose patch is the whole file) · post the review (1, +1 on a
-  422) · complete the check (1). 6 in all, whatever the number of docs up to 100
-  and whatever started the review: a `check_suite` (no draft state or labels in its
-  payload) and the comment command (no head) learn what they lack from the first
-  GraphQL request. REST reads only fill what GraphQL could not give: `_extends`
-  targets, a truncated or binary file, more than 100 earlier reviews or labels, or
-  a failed GraphQL request (one call per file then, said in the log).
-  The texts are asked for only once the files are listed and the settings loaded,
-  which decide which files need reading: hence a second GraphQL request.
-  A modified Markdown file whose path does not decide is read to decide by its
-  content (at most `CONTENT_READS_PER_REVIEW` of them, in the same request as the
-  docs), and a design doc among them is reviewed from that text. The check is
-  created before those reads, so that a failed read shows on it; when none of them
-  turns out to be a design doc, the "skipped" check costs two calls (created, then
-  completed) instead of one.
+API calls per review, in order (`prefetch`, then the review itself):
+  list files (1 per 100 files) · one GraphQL request for everything else it reads
+  (1: the config file at the default branch and at the head, the organisation's
+  config, the earlier reviews' bodies, the pull request's head, draft state and
+  labels, and the texts of the changed Markdown files that may need reading; see
+  ghapp.prefetch) · create the check (1) · post the review (1, +1 on a 422) ·
+  complete the check (1). 5 in all, whatever the number of docs up to 100 and
+  whatever started the review: a `check_suite` (no draft state or labels in its
+  payload) and the comment command (no head) learn what they lack from the same
+  GraphQL request, and the comment command hands the review the prefetch it made to
+  check who may run it (`Prefetched`).
+  Which texts a review needs depends on the settings, which come in that same
+  request: so it carries every changed Markdown file that any settings could need
+  (an added file's patch is its text: none of those), up to `BLOBS_PER_REQUEST`,
+  those most like design docs first; an unneeded text costs bytes, not a call.
+  More calls only fill what that request could not give, each said in the log:
+  more such files than it carries, or a design doc that is not Markdown (one more
+  GraphQL request per 100 of them), and through REST `_extends` targets, a
+  truncated or binary file, more than 100 earlier reviews or labels, or a failed
+  GraphQL request (one call per file then).
+  A modified Markdown file whose path does not decide is decided by its content
+  (at most `CONTENT_READS_PER_REVIEW` of them), and a design doc among them is
+  reviewed from that text. When a text the review needs is not in hand, the check
+  is created before it is read, so that a failed read shows on it; when none of the
+  files read then turns out to be a design doc, the "skipped" check costs two calls
+  (created, then completed) instead of one.
 
 A review runs in two steps (`Reviewer.prepare`, then `ReadyReview.finish`), so that
 the queue running it can act on the head the first step learnt before the second
@@ -38,14 +43,15 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import aiohttp
+from cachetools import TTLCache
 from gidgethub import HTTPException
 
-from checks.config import ConfigError, Settings
+from checks.config import DEFAULT_SETTINGS, ConfigError, Settings
 from checks.discovery import (
     Decision,
     decide_by_content,
@@ -56,6 +62,7 @@ from checks.discovery import (
 from checks.fingerprints import asked_fingerprints
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
+from ghapp import logcontext
 from ghapp.apitypes import CheckCompletion
 from ghapp.checkrun import (
     ANNOTATIONS_PER_REQUEST,
@@ -78,6 +85,7 @@ from ghapp.github import (
     PullFile,
     ResponseTooLarge,
 )
+from ghapp.metrics import Metrics
 from ghapp.prefetch import (
     BLOBS_PER_REQUEST,
     EMPTY_CONTEXT,
@@ -105,10 +113,54 @@ MIN_FINDINGS_PER_DOCUMENT = 20
 # An added file's patch is its text and costs no call: it does not count.
 CONTENT_READS_PER_REVIEW = 30
 _REASON_CHARS = 300
+# A prefetch handed to a review (the comment command's) older than this is read again.
+PREFETCH_MAX_AGE_SECONDS = 60.0
 
 log = logging.getLogger("ghapp.review")
 
 Engine = Callable[[str, str, ReviewOptions], DocumentReport]
+
+
+CheckStarted = Callable[[str, int, CheckRun], Awaitable[None]]
+"""Told (delivery id, installation id, check run) when a review creates its check in
+progress, before the review goes on: a durable queue records it, so a review its
+process never finished still gets its check completed."""
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """What a review reads before it decides anything (`prefetch`): the pull
+    request's files, and the one GraphQL request's answer."""
+
+    files: tuple[PullFile, ...]
+    context: ReviewContext
+    calls: int  # the API calls it took
+    taken_at: float  # `time.monotonic()` before the first of them
+    # The same moment on the wall clock, which processes on other machines share.
+    taken_at_wall: float = 0.0
+
+
+class _RecentReviews:
+    """When a review of each pull request last started or ended, to tell whether a
+    prefetch made before the review was submitted still holds: one made before
+    another review of the pull request posted misses that review's questions.
+
+    It knows the reviews of this process only: right for a queue that runs every
+    review of a pull request in one process (`ghapp.queue`)."""
+
+    def __init__(self) -> None:
+        self._last: TTLCache[tuple[str, int], float] = TTLCache(
+            maxsize=10_000, ttl=PREFETCH_MAX_AGE_SECONDS
+        )
+
+    def mark(self, pull: PullRequestRef) -> None:
+        self._last[(pull.full_name, pull.number)] = time.monotonic()
+
+    def still_holds(self, pull: PullRequestRef, prefetched: Prefetched) -> bool:
+        if time.monotonic() - prefetched.taken_at > PREFETCH_MAX_AGE_SECONDS:
+            return False
+        last = self._last.get((pull.full_name, pull.number))
+        return last is None or last < prefetched.taken_at
 
 
 @dataclass(frozen=True)
@@ -122,6 +174,10 @@ class ReviewRequest:
     explicit: bool = False
     # Ask every current question again, ignoring what was already asked.
     full: bool = False
+    # What was read for this review before it was submitted (the comment command
+    # reads its config so); the review reads it again when another review of the
+    # pull request ran since.
+    prefetched: Prefetched | None = field(default=None, compare=False, repr=False)
 
     @property
     def needs_state(self) -> bool:
@@ -269,10 +325,22 @@ class Reviewer:
     `ReadyReview` it returns reviews that head. Whoever runs the review (the queue)
     decides in between whether it goes on, without a callback into the review."""
 
-    def __init__(self, *, github: GitHubApp, engine: Engine, config: RepoConfigLoader) -> None:
+    def __init__(
+        self,
+        *,
+        github: GitHubApp,
+        engine: Engine,
+        config: RepoConfigLoader,
+        check_started: CheckStarted | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._github = github
         self._engine = engine
         self._config = config
+        self._check_started = check_started
+        # Where reviews are counted: by default, where the client counts its calls.
+        self._metrics = metrics if metrics is not None else github.metrics
+        self._recent = _RecentReviews()
 
     async def prepare(self, request: ReviewRequest) -> ReadyReview | ReviewResult:
         """The review's first step: the pull request's state, from the event or else
@@ -283,17 +351,47 @@ class Reviewer:
         (`SUPERSEDED`), automatic reviews are paused (`PAUSED`, after posting the
         check that says so), or a step failed."""
         # A client of its own: it counts this review's calls and nothing else.
-        run = _Run(request, self._github.installation(request.pull.installation_id))
+        run = _Run(
+            request,
+            self._github.installation(request.pull.installation_id),
+            self._metrics,
+            recent=self._recent,
+        )
+        pull = request.pull
+        logcontext.bind_review(
+            delivery=request.delivery_id, repo=pull.full_name, pr=pull.number, head=run.head_sha
+        )
+        prefetched = self._handed_over(request, run)
+        self._recent.mark(pull)
         try:
-            return await self._prepare(run, request)
+            return await self._prepare(run, request, prefetched)
         except (Exception, asyncio.CancelledError) as error:
             return await run.failed(error)
 
-    async def _prepare(self, run: _Run, request: ReviewRequest) -> ReadyReview | ReviewResult:
-        context: ReviewContext | None = None
+    def _handed_over(self, request: ReviewRequest, run: _Run) -> Prefetched | None:
+        """The prefetch the request came with, unless another review of the pull
+        request started or ended since it was made (or it is old)."""
+        prefetched = request.prefetched
+        if prefetched is None:
+            return None
+        run.earlier_calls = prefetched.calls  # made for this review: they count
+        if self._recent.still_holds(request.pull, prefetched):
+            return prefetched
+        log.info(
+            "reading the pull request again: another review of it ran since the prefetch "
+            "delivery=%s repo=%s pr=%d",
+            request.delivery_id,
+            request.pull.full_name,
+            request.pull.number,
+        )
+        return None
+
+    async def _prepare(
+        self, run: _Run, request: ReviewRequest, prefetched: Prefetched | None
+    ) -> ReadyReview | ReviewResult:
         if request.needs_state:
-            context = await _prefetch(run.client, request)
-            state = await _current_state(run.client, request, context)
+            prefetched = prefetched or await prefetch(run.client, request)
+            state = await _current_state(run.client, request, prefetched.context)
             named = request.pull.state.head_sha
             if named is not None and state.head_sha != named:
                 return run.result(ReviewOutcome.SUPERSEDED)
@@ -301,6 +399,7 @@ class Reviewer:
         head_sha = request.pull.state.head_sha
         assert head_sha is not None  # named by the event, or read from GitHub
         run.head_sha = head_sha
+        logcontext.bind_head(head_sha)
         if request.paused:
             paused = render_paused()
             await _create_check(
@@ -311,15 +410,16 @@ class Reviewer:
                 shows=paused,
             )
             return run.result(ReviewOutcome.PAUSED, conclusion=paused.conclusion)
-        if context is None:
-            context = await _prefetch(run.client, request)
+        if prefetched is None:
+            prefetched = await prefetch(run.client, request)
         return ReadyReview(
             run,
             request,
             head_sha=head_sha,
-            context=context,
+            prefetched=prefetched,
             engine=self._engine,
             config=self._config,
+            check_started=self._check_started,
         )
 
 
@@ -334,14 +434,16 @@ class ReadyReview:
         request: ReviewRequest,
         *,
         head_sha: str,
-        context: ReviewContext,
+        prefetched: Prefetched,
         engine: Engine,
         config: RepoConfigLoader,
+        check_started: CheckStarted | None = None,
     ) -> None:
         self.request = request  # with the pull request's state as GitHub has it
+        self._check_started = check_started
         self.head_sha = head_sha
         self._run = run
-        self._context = context
+        self._prefetched = prefetched
         self._engine = engine
         self._config = config
 
@@ -358,40 +460,44 @@ class ReadyReview:
     async def _finish(self) -> ReviewResult:
         request, run, engine = self.request, self._run, self._engine
         client, pull, head_sha = run.client, request.pull, self.head_sha
-        reader = PrefetchedReader(self._context.files, fallback=client)
+        context = self._prefetched.context
+        reader = PrefetchedReader(context.files, fallback=client)
         settings = await self._config.load(
             reader, owner=pull.owner, repo=pull.repo, default_branch=pull.default_branch
         )
         if pull.state.draft and not settings.drafts and not request.explicit:
             return run.result(ReviewOutcome.SKIPPED_DRAFT)
 
-        files = await client.list_pull_files(pull_url=pull.pull_url)
+        files = self._prefetched.files
         config_problems = await self._changed_config_problems(reader, files)
         _, runner = split_engine(engine)
         max_bytes = runner.budget.max_document_bytes
         found, known = discover_by_path(files, settings)
         await _decide_by_content(runner, found, known)
-        if not found.docs and not found.to_read:
-            skipped = with_config_problems(render_skipped(found.passed_over), config_problems)
-            await _create_check(
-                client, pull, head_sha=head_sha, delivery_id=request.delivery_id, shows=skipped
+        carried = _carried_texts(request, context, head_sha=head_sha)
+        read, unread = _texts_in_hand(_to_read(found), carried, max_bytes=max_bytes)
+        check_run: CheckRun | None = None
+        if unread:
+            # Reads that cost calls come after the check, so that a failure shows on it.
+            check_run = await self._start_check()
+            read |= await _read_texts(
+                client, request, unread, carried=carried, head_sha=head_sha, max_bytes=max_bytes
             )
-            return run.result(ReviewOutcome.NO_DESIGN_DOCS, conclusion=skipped.conclusion)
-
-        check_run = await _create_check(
-            client, pull, head_sha=head_sha, delivery_id=request.delivery_id
-        )
-        run.check_run = check_run
-        read = await _read_texts(
-            client, request, _to_read(found), head_sha=head_sha, max_bytes=max_bytes
-        )
+        _log_too_large(request, read, max_bytes)
         await _read_to_decide(runner, found, read)
         docs = _in_listed_order(found.docs, files)
         run.documents = len(docs)
         if not docs:
             skipped = with_config_problems(render_skipped(found.passed_over), config_problems)
-            await _complete_check(client, check_run, skipped)
+            if check_run is None:
+                await _create_check(
+                    client, pull, head_sha=head_sha, delivery_id=request.delivery_id, shows=skipped
+                )
+            else:
+                await _complete_check(client, check_run, skipped)
             return run.result(ReviewOutcome.NO_DESIGN_DOCS, conclusion=skipped.conclusion)
+        if check_run is None:
+            check_run = await self._start_check()
 
         documents = _documents(docs, known=found.texts, read=read)
         results = await _run_engine(engine, documents, settings)
@@ -452,7 +558,7 @@ class ReadyReview:
         )
         if plan is None or request.first_review or full:
             return plan
-        bodies: Sequence[str] | None = self._context.earlier_bodies
+        bodies: Sequence[str] | None = self._prefetched.context.earlier_bodies
         if bodies is None:  # the prefetch could not tell: read them through REST
             try:
                 client = self._run.client
@@ -461,6 +567,17 @@ class ReadyReview:
                 raise ReviewFailed("reading earlier reviews", error) from error
         asked = asked_fingerprints(bodies)
         return await _plan(runner, reports, patches=patches, asked=asked, settings=settings)
+
+    async def _start_check(self) -> CheckRun:
+        """The check, in progress until the review completes it."""
+        request, run = self.request, self._run
+        check_run = await _create_check(
+            run.client, request.pull, head_sha=self.head_sha, delivery_id=request.delivery_id
+        )
+        run.check_run = check_run
+        if self._check_started is not None:
+            await self._check_started(request.delivery_id, request.pull.installation_id, check_run)
+        return check_run
 
     async def _changed_config_problems(
         self, reader: FileReader, files: Sequence[PullFile]
@@ -480,6 +597,7 @@ class _Run:
 
     request: ReviewRequest  # as submitted: the log line names its delivery and trigger
     client: InstallationClient
+    metrics: Metrics
     started: float = field(default_factory=time.monotonic)
     head_sha: str | None = field(init=False)  # the head named, then the head learnt
     documents: int = 0
@@ -487,6 +605,10 @@ class _Run:
     inline_comments: int = 0
     review_posted: bool = False
     check_run: CheckRun | None = None
+    # Calls made for this review before it started (the comment command's prefetch).
+    earlier_calls: int = 0
+    # Told when the review ends, so that a prefetch made before then is not trusted.
+    recent: _RecentReviews | None = None
 
     def __post_init__(self) -> None:
         self.head_sha = self.request.pull.state.head_sha
@@ -494,7 +616,7 @@ class _Run:
     def result(
         self, outcome: ReviewOutcome, *, conclusion: str = "", reason: str = ""
     ) -> ReviewResult:
-        """The review's result, logged."""
+        """The review's result, logged and counted."""
         result = ReviewResult(
             outcome=outcome,
             head_sha=self.head_sha,
@@ -506,10 +628,16 @@ class _Run:
             conclusion=conclusion,
             reason=reason,
             # The client belongs to this review: everything it sent counts.
-            api_calls=self.client.calls,
+            api_calls=self.client.calls + self.earlier_calls,
             duration_ms=round((time.monotonic() - self.started) * 1000),
         )
+        if self.recent is not None:
+            self.recent.mark(self.request.pull)
         _log_result(self.request, result)
+        self.metrics.review_finished(outcome, duration_seconds=result.duration_ms / 1000)
+        if outcome is ReviewOutcome.REVIEWED:
+            self.metrics.documents_reviewed(documents=self.documents, findings=self.findings)
+        logcontext.unbind_review()
         return result
 
     async def failed(self, error: Exception | asyncio.CancelledError) -> ReviewResult:
@@ -606,31 +734,104 @@ async def _post_review(
             plan = plan.without(dropped)
 
 
-async def _prefetch(client: InstallationClient, request: ReviewRequest) -> ReviewContext:
-    """The review's one GraphQL request. Should it fail, the review carries on with
-    the REST reads it replaces (more calls, same result)."""
+async def prefetch(client: InstallationClient, request: ReviewRequest) -> Prefetched:
+    """What the review of `request` reads before it decides anything: the pull
+    request's files, then its one GraphQL request, which carries the texts of the
+    changed files that may need reading along with the rest."""
+    taken_at, taken_at_wall, calls = time.monotonic(), time.time(), client.calls
+    files = tuple(await client.list_pull_files(pull_url=request.pull.pull_url))
+    context = await _fetch_context(
+        client, request, documents=files, earlier_reviews=not (request.first_review or request.full)
+    )
+    return Prefetched(
+        files, context, calls=client.calls - calls, taken_at=taken_at, taken_at_wall=taken_at_wall
+    )
+
+
+async def prefetch_config(client: InstallationClient, request: ReviewRequest) -> ReviewContext:
+    """The GraphQL request without texts or earlier reviews: what a comment command
+    that reviews nothing needs (the config files)."""
+    return await _fetch_context(client, request, documents=(), earlier_reviews=False)
+
+
+def _reading_order(item: PullFile) -> tuple[int, int]:
+    """Lower first: the files most likely to need reading, when not all can come in
+    the GraphQL request. Those the default settings review by their path, then those
+    whose content would decide (named like design docs first), then the rest."""
+    decision = decide_by_path(item.filename, DEFAULT_SETTINGS)
+    rank = 1 if decision is None else 0 if decision.reviewed else 2
+    return rank, reading_priority(item.filename)
+
+
+def _documents_to_prefetch(files: Sequence[PullFile]) -> list[PullFile]:
+    """Every changed Markdown file whose text some settings could need: not removed,
+    and not an added file whose patch is its text. Which of them the review reads is
+    known only once the settings, in the same request, are."""
+    wanted = [
+        item
+        for item in files
+        if item.status != "removed"
+        and is_markdown(item.filename)
+        and not (item.status == "added" and text_from_added_patch(item.patch) is not None)
+    ]
+    return sorted(wanted, key=_reading_order)
+
+
+async def _fetch_context(
+    client: InstallationClient,
+    request: ReviewRequest,
+    *,
+    documents: Sequence[PullFile],
+    earlier_reviews: bool,
+) -> ReviewContext:
+    """The review's one GraphQL request, with the texts of up to `BLOBS_PER_REQUEST`
+    of `documents`. Should it fail, the review carries on with the REST reads it
+    replaces (more calls, same result)."""
     pull = request.pull
-    try:
-        context = await client.review_context(
-            ContextRequest(
-                owner=pull.owner,
-                repo=pull.repo,
-                number=pull.number,
-                default_branch=pull.default_branch,
-                head_sha=pull.state.head_sha,
-                earlier_reviews=not (request.first_review or request.full),
-            )
-        )
-    except (HTTPException, GraphQLFailed, aiohttp.ClientError, TimeoutError) as error:
-        # (A POST is not retried on a dropped connection; the REST reads are.)
-        log.warning(
-            "prefetch failed, reading through REST delivery=%s repo=%s pr=%d: %s",
+    wanted = _documents_to_prefetch(documents)
+    carried = wanted[:BLOBS_PER_REQUEST]
+    # At the head; when it is not known yet, at the commit the files were listed at
+    # (the review uses those texts only if that is the head it learns).
+    ref = pull.state.head_sha or next((item.ref for item in carried if item.ref), None)
+    if len(wanted) > len(carried):
+        log.info(
+            "%d changed Markdown files, the texts of %d in the review's GraphQL request; "
+            "any other one the review needs costs a request more delivery=%s repo=%s pr=%d",
+            len(wanted),
+            len(carried),
             request.delivery_id,
             pull.full_name,
             pull.number,
-            describe_error(error),
         )
-        return EMPTY_CONTEXT
+    context_request = ContextRequest(
+        owner=pull.owner,
+        repo=pull.repo,
+        number=pull.number,
+        default_branch=pull.default_branch,
+        head_sha=pull.state.head_sha,
+        earlier_reviews=earlier_reviews,
+        documents=tuple(item.filename for item in carried) if ref else (),
+        documents_ref=ref,
+    )
+    try:
+        context = await client.review_context(context_request)
+    except ResponseTooLarge as error:
+        if not context_request.documents:
+            return _prefetch_failed(request, error)
+        log.warning(
+            "the review's GraphQL answer with %d texts was too large, asking again without "
+            "them delivery=%s repo=%s pr=%d",
+            len(context_request.documents),
+            request.delivery_id,
+            pull.full_name,
+            pull.number,
+        )
+        return await _fetch_context(
+            client, request, documents=(), earlier_reviews=earlier_reviews
+        )
+    except (HTTPException, GraphQLFailed, aiohttp.ClientError, TimeoutError) as error:
+        # (A POST is not retried on a dropped connection; the REST reads are.)
+        return _prefetch_failed(request, error)
     if context.problems:
         log.warning(
             "prefetch incomplete, reading the rest through REST delivery=%s repo=%s pr=%d: %s",
@@ -640,6 +841,17 @@ async def _prefetch(client: InstallationClient, request: ReviewRequest) -> Revie
             describe(context.problems),
         )
     return context
+
+
+def _prefetch_failed(request: ReviewRequest, error: BaseException) -> ReviewContext:
+    log.warning(
+        "prefetch failed, reading through REST delivery=%s repo=%s pr=%d: %s",
+        request.delivery_id,
+        request.pull.full_name,
+        request.pull.number,
+        describe_error(error),
+    )
+    return EMPTY_CONTEXT
 
 
 async def _current_state(
@@ -741,28 +953,78 @@ def _to_read(found: Discovery) -> list[PullFile]:
     return [*found.to_read, *unknown]
 
 
+def _carried_texts(
+    request: ReviewRequest, context: ReviewContext, *, head_sha: str
+) -> Mapping[str, DocumentBlob | None]:
+    """The blobs the review's GraphQL request carried, by path, if they are at the
+    head reviewed (the head may have moved on since the files were listed)."""
+    if context.documents_ref == head_sha:
+        return context.documents
+    if context.documents:
+        log.info(
+            "the texts in the review's GraphQL request are at %s, not at the head: "
+            "reading the ones needed again delivery=%s repo=%s pr=%d",
+            (context.documents_ref or "")[:12],
+            request.delivery_id,
+            request.pull.full_name,
+            request.pull.number,
+        )
+    return {}
+
+
+def _text_of(blob: DocumentBlob | None, *, max_bytes: int) -> tuple[bool, str | None]:
+    """(known, text) for what GraphQL gave of a file: its text, or None when it is
+    larger than `max_bytes` (dropped: never decoded, never downloaded again); not
+    known when GraphQL gave nothing or not the whole text."""
+    if blob is not None and blob.byte_size > max_bytes:
+        return True, None
+    if blob is not None and blob.text is not None:
+        return True, blob.text
+    return False, None
+
+
+def _texts_in_hand(
+    items: Sequence[PullFile], carried: Mapping[str, DocumentBlob | None], *, max_bytes: int
+) -> tuple[dict[str, str | None], list[PullFile]]:
+    """The texts of `items` the GraphQL request carried (None: over `max_bytes`), and
+    the files whose text must still be read."""
+    texts: dict[str, str | None] = {}
+    unread: list[PullFile] = []
+    for item in items:
+        known, text = _text_of(carried.get(item.filename), max_bytes=max_bytes)
+        if known:
+            texts[item.filename] = text
+        else:
+            unread.append(item)
+    return texts, unread
+
+
 async def _read_texts(
     client: InstallationClient,
     request: ReviewRequest,
     items: Sequence[PullFile],
     *,
+    carried: Mapping[str, DocumentBlob | None],
     head_sha: str,
     max_bytes: int,
 ) -> dict[str, str | None]:
     """Each file's text at the head by file name, or None when it is larger than
-    `max_bytes`. They come in one GraphQL request per `BLOBS_PER_REQUEST` files; REST
-    reads only what GraphQL did not give (a truncated or binary blob, a failed
-    request), one call each, and the log says so."""
+    `max_bytes`, for files whose text the review's GraphQL request did not give. Those
+    it did not carry come in one more GraphQL request per `BLOBS_PER_REQUEST` files;
+    REST reads only what GraphQL did not give (a truncated or binary blob, a failed
+    request), one call each. The log says why each of those calls is made."""
     pull = request.pull
-    blobs: dict[str, DocumentBlob] = {}
+    blobs: dict[str, DocumentBlob | None] = dict(carried)
+    to_ask = [item for item in items if item.filename not in carried]
     batches = [
-        items[start : start + BLOBS_PER_REQUEST]
-        for start in range(0, len(items), BLOBS_PER_REQUEST)
+        to_ask[start : start + BLOBS_PER_REQUEST]
+        for start in range(0, len(to_ask), BLOBS_PER_REQUEST)
     ]
-    if len(batches) > 1:
+    if batches:
         log.info(
-            "reading %d files in %d GraphQL requests delivery=%s repo=%s pr=%d",
-            len(items),
+            "reading %d more files' texts in %d more GraphQL requests: the review's "
+            "GraphQL request did not carry them delivery=%s repo=%s pr=%d",
+            len(to_ask),
             len(batches),
             request.delivery_id,
             pull.full_name,
@@ -774,7 +1036,13 @@ async def _read_texts(
             blobs |= await client.document_blobs(
                 BlobsRequest(owner=pull.owner, repo=pull.repo, ref=head_sha, paths=paths)
             )
-        except (HTTPException, GraphQLFailed, aiohttp.ClientError, TimeoutError) as error:
+        except (
+            HTTPException,
+            GraphQLFailed,
+            ResponseTooLarge,
+            aiohttp.ClientError,
+            TimeoutError,
+        ) as error:
             log.warning(
                 "reading %d files through GraphQL failed, reading them through REST "
                 "delivery=%s repo=%s pr=%d: %s",
@@ -787,11 +1055,8 @@ async def _read_texts(
     texts: dict[str, str | None] = {}
     for item in items:
         blob = blobs.get(item.filename)
-        if blob is not None and blob.byte_size > max_bytes:
-            texts[item.filename] = None  # never downloaded again, never decoded
-        elif blob is not None and blob.text is not None:
-            texts[item.filename] = blob.text
-        else:
+        known, text = _text_of(blob, max_bytes=max_bytes)
+        if not known:
             log.info(
                 "reading a file through REST delivery=%s repo=%s pr=%d path=%r: %s",
                 request.delivery_id,
@@ -800,8 +1065,24 @@ async def _read_texts(
                 item.filename,
                 f"{blob.unreadable} in GraphQL" if blob is not None else "not in GraphQL's answer",
             )
-            texts[item.filename] = await _read_text(client, item, max_bytes=max_bytes)
+            text = await _read_text(client, item, max_bytes=max_bytes)
+        texts[item.filename] = text
     return texts
+
+
+def _log_too_large(request: ReviewRequest, texts: Mapping[str, str | None], max_bytes: int) -> None:
+    too_large = [path for path, text in texts.items() if text is None]
+    if too_large:
+        log.info(
+            "%d files larger than the document size limit (%d bytes), their texts dropped "
+            "delivery=%s repo=%s pr=%d: %s",
+            len(too_large),
+            max_bytes,
+            request.delivery_id,
+            request.pull.full_name,
+            request.pull.number,
+            ", ".join(repr(path) for path in too_large[:5]) + (" …" if len(too_large) > 5 else ""),
+        )
 
 
 def _in_listed_order(docs: Sequence[PullFile], files: Sequence[PullFile]) -> list[PullFile]:

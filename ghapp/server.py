@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -29,15 +30,27 @@ import aiohttp
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from gidgethub import routing, sansio
+from redis.exceptions import RedisError
 
 from checks import review_document
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
-from ghapp import payloads
-from ghapp.github import ApiScope, ForeignURL, GitHubApp, RetryPolicy, Sleep
-from ghapp.queue import DeliveryState, InMemoryReviewQueue
+from ghapp import logcontext, payloads
+from ghapp.github import ApiScope, CheckRun, ForeignURL, GitHubApp, RetryPolicy, Sleep
+from ghapp.jobrunner import JobRunner
+from ghapp.jobstore import Job, SqliteJobStore
+from ghapp.metrics import (
+    DELIVERY_OUTCOME,
+    METRICS_PATH,
+    AccessLogWithoutScrapes,
+    DeliveryOutcome,
+    Metrics,
+    counting_deliveries,
+)
+from ghapp.queue import DeliveryState, DurableReviewQueue, InMemoryReviewQueue
+from ghapp.redisqueue import RedisInstallationTokens, RedisReviewQueue, open_redis
 from ghapp.repoconfig import RepoConfigLoader
-from ghapp.review import Engine, Reviewer
+from ghapp.review import CheckStarted, Engine, Reviewer, describe_error
 from ghapp.routers import ROUTER
 from ghapp.routers.context import EventContext
 from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
@@ -74,16 +87,27 @@ class BackgroundTasks:
     """Reviews running after their webhook was answered."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Each task, with when it started on the loop's clock.
+        self._tasks: dict[asyncio.Task[None], float] = {}
 
     def __len__(self) -> int:
         return len(self._tasks)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(work, name=name)
-        self._tasks.add(task)  # a strong reference: the loop keeps only weak ones
-        task.add_done_callback(self._tasks.discard)
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(work, name=name)
+        self._tasks[task] = loop.time()  # a strong reference: the loop keeps only weak ones
+        task.add_done_callback(self._forget)
         return task
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+
+    def oldest_age(self) -> float:
+        """Seconds since the oldest running task started; 0 when none runs."""
+        if not self._tasks:
+            return 0.0
+        return asyncio.get_running_loop().time() - min(self._tasks.values())
 
     async def join(self) -> None:
         """Wait until every task (including ones spawned meanwhile) has finished."""
@@ -112,6 +136,29 @@ ROUTER_KEY = web.AppKey("router", routing.Router)
 ENGINE_KEY = web.AppKey("engine", BudgetedEngine)
 READ_SLOTS_KEY = web.AppKey("read_slots", asyncio.Semaphore)
 API_SCOPE_KEY = web.AppKey("api_scope", ApiScope)
+JOB_RUNNER_KEY = web.AppKey("job_runner", JobRunner)
+METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+def _recorder(store: SqliteJobStore) -> CheckStarted:
+    async def record(delivery_id: str, installation_id: int, check_run: CheckRun) -> None:
+        try:
+            await store.note_check_run(
+                delivery_id, installation_id, url=check_run.url, check_run_id=check_run.id
+            )
+        except Exception:
+            # The review goes on; only its recovery after a crash is at stake.
+            log.exception("could not record check run delivery=%s", delivery_id)
+
+    return record
+
+
+def _spawn_stored(
+    background: BackgroundTasks, router: routing.Router, job: Job, context: EventContext
+) -> None:
+    background.spawn(
+        _dispatch_stored(router, job, context), name=f"delivery-{job.delivery_id}"
+    )
 
 
 def default_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
@@ -179,6 +226,7 @@ async def _read_signed_body(
     except ConnectionError:
         # Nobody is left to answer; not the server's error.
         log.info("client went away after %d bytes of the body delivery=%s", size, delivery)
+        request[DELIVERY_OUTCOME] = DeliveryOutcome.CLIENT_GONE
         return _reply(400, "connection lost", close=True)
     except asyncio.CancelledError:
         # A runner with `handler_cancellation` cancels the handler when the client
@@ -282,15 +330,38 @@ async def handle_webhook(request: web.Request) -> web.Response:
             event_name,
             foreign,
         )
+        request[DELIVERY_OUTCOME] = DeliveryOutcome.FOREIGN_URL
         return _reply(400, foreign)
     context = app[CONTEXT_KEY]
-    state = await context.queue.start_delivery(delivery_id)
+    # A durable queue has the delivery on disk when this returns: only then is it
+    # acknowledged, so a crash from here on loses nothing.
+    try:
+        state = await context.queue.start_delivery(delivery_id, event=event_name, payload=body)
+    except (OSError, sqlite3.Error, RedisError) as error:
+        # Not recorded, so not acknowledged: GitHub shows the delivery as failed,
+        # to be redelivered once the store is back.
+        log.error(
+            "could not record delivery=%s event=%s: %s: answered 503",
+            delivery_id,
+            event_name,
+            describe_error(error),
+        )
+        request[DELIVERY_OUTCOME] = DeliveryOutcome.BUSY
+        response = _reply(503, "could not record the delivery, retry later")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    if state is DeliveryState.QUEUED:
+        log.debug("queued delivery=%s event=%s.%s for a worker", delivery_id, event_name, action)
+        return _reply(202, "accepted")
     if state is not None:
         log.info("duplicate delivery=%s event=%s (%s) acknowledged", delivery_id, event_name, state)
+        request[DELIVERY_OUTCOME] = DeliveryOutcome.DUPLICATE
         if state is DeliveryState.IN_FLIGHT:
             return _reply(200, "duplicate delivery, being handled")
         return _reply(200, "duplicate delivery, already handled")
-    app[BACKGROUND_KEY].spawn(_dispatch(router, event, context), name=f"delivery-{delivery_id}")
+    app[BACKGROUND_KEY].spawn(
+        dispatch_event(router, event, context), name=f"delivery-{delivery_id}"
+    )
     log.debug("accepted delivery=%s event=%s.%s", delivery_id, event_name, action)
     return _reply(202, "accepted")
 
@@ -307,31 +378,75 @@ def _first_foreign_url(scope: ApiScope, event_name: str, data: dict[str, Any]) -
     return None
 
 
-async def _dispatch(router: routing.Router, event: sansio.Event, context: EventContext) -> None:
-    returned = False
+async def dispatch_event(
+    router: routing.Router, event: sansio.Event, context: EventContext
+) -> None:
+    """Run the handlers of one delivery, then settle it with the queue."""
+    returned = cancelled = False
     try:
         await router.dispatch(event, context)
         returned = True
     except asyncio.CancelledError:
+        cancelled = True
+        raise
+    except (RedisError, sqlite3.Error):
+        # The queue's store is unreachable: the caller decides (a worker retries).
         raise
     except Exception:
         # Reviews report their own failures and payloads were checked: this is a bug.
         log.exception("event handling failed delivery=%s event=%s", event.delivery_id, event.event)
     finally:
-        # Remembered only once its work completed: a failed one may be redelivered.
-        handled = await context.queue.finish_delivery(event.delivery_id, returned=returned)
-        if not handled:
-            log.info(
-                "delivery=%s event=%s did not complete: a redelivery will be handled",
-                event.delivery_id,
-                event.event,
-            )
+        if cancelled:
+            # Shutting down: a durable queue keeps the delivery for the next process.
+            await context.queue.release(event.delivery_id)
+        else:
+            # Remembered only once its work completed: a failed one may be redelivered.
+            handled = await context.queue.finish_delivery(event.delivery_id, returned=returned)
+            if not handled:
+                log.info(
+                    "delivery=%s event=%s did not complete: a redelivery will be handled",
+                    event.delivery_id,
+                    event.event,
+                )
+
+
+async def _dispatch_stored(router: routing.Router, job: Job, context: EventContext) -> None:
+    """Run a job taken up from the store: its delivery, as it was received."""
+    try:
+        data = json.loads(job.payload)
+    except (ValueError, UnicodeDecodeError):
+        # Written only after it parsed: the database was damaged.
+        log.error("stored delivery=%s is not JSON any more: dropped", job.delivery_id)
+        await context.queue.finish_delivery(job.delivery_id, returned=False)
+        return
+    event = sansio.Event(data, event=job.event, delivery_id=job.delivery_id)
+    await dispatch_event(router, event, context)
 
 
 async def handle_health(request: web.Request) -> web.Response:
     return web.json_response(
         {"status": "ok", "reviews_in_flight": len(request.app[BACKGROUND_KEY])}
     )
+
+
+async def handle_metrics(request: web.Request) -> web.Response:
+    """The app's metrics, in Prometheus' text format. Not for the internet: the proxy
+    in front should route only the webhook path there."""
+    metrics = request.app[METRICS_KEY]
+    queue = request.app[CONTEXT_KEY].queue
+    try:
+        if isinstance(queue, DurableReviewQueue):
+            backlog = await queue.store.backlog()
+            metrics.set_queue_depth(backlog.depth, backlog.oldest_age_seconds)
+        elif isinstance(queue, RedisReviewQueue):
+            metrics.set_queue_depth(*await queue.backlog())
+        else:
+            background = request.app[BACKGROUND_KEY]
+            metrics.set_queue_depth(len(background), background.oldest_age())
+    except (RedisError, sqlite3.Error) as error:
+        # The rest still says something; the gauges keep their last values.
+        log.warning("queue depth unavailable for /metrics: %s", describe_error(error))
+    return web.Response(body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 def create_app(
@@ -366,6 +481,8 @@ def create_app(
         },
     )
     app[SETTINGS_KEY] = settings
+    # Counted per app: several apps in one process (tests) do not share counts.
+    app[METRICS_KEY] = Metrics()
     app[API_SCOPE_KEY] = ApiScope.of(settings.github_api_url)
     app[BACKGROUND_KEY] = BackgroundTasks()
     # Each app reads repositories' config files with caches of its own.
@@ -375,6 +492,9 @@ def create_app(
 
     async def github_session(app: web.Application) -> AsyncIterator[None]:
         session = http_session or aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
+        # Scaled out, this process only accepts: deliveries queue on Redis for the
+        # workers (`product-review worker`), which share its token cache.
+        redis = None if settings.redis_url is None else await open_redis(settings.redis_url)
         github = GitHubApp(
             session=session,
             app_id=settings.app_id,
@@ -383,20 +503,57 @@ def create_app(
             retry=retry,
             sleep=sleep,
             clock=clock,
+            metrics=app[METRICS_KEY],
+            tokens=None if redis is None else RedisInstallationTokens(redis, clock=clock),
         )
         config = app[CONFIG_LOADER_KEY]
-        reviewer = Reviewer(github=github, engine=app[ENGINE_KEY], config=config)
-        app[CONTEXT_KEY] = EventContext(
-            github=github, queue=InMemoryReviewQueue(reviewer), config=config
+        store: SqliteJobStore | None = None
+        check_started: CheckStarted | None = None
+        if redis is None and settings.state_dir is not None:
+            store = SqliteJobStore(settings.state_dir, lease_seconds=settings.job_lease_seconds)
+            await store.open()
+            check_started = _recorder(store)
+        reviewer = Reviewer(
+            github=github, engine=app[ENGINE_KEY], config=config, check_started=check_started
         )
+        queue: InMemoryReviewQueue
+        if redis is not None:
+            queue = RedisReviewQueue(reviewer, redis)
+        elif store is not None:
+            queue = DurableReviewQueue(reviewer, store)
+        else:
+            queue = InMemoryReviewQueue(reviewer)
+        context = EventContext(github=github, queue=queue, config=config)
+        app[CONTEXT_KEY] = context
+        if store is not None:
+            background = app[BACKGROUND_KEY]
+            app[JOB_RUNNER_KEY] = JobRunner(
+                store,
+                github,
+                lambda job: _spawn_stored(background, router, job, context),
+                jobs_recovered=app[METRICS_KEY].note_recovered,
+            )
         try:
             yield
         finally:
-            if http_session is None:
-                await session.close()
+            try:
+                if store is not None:
+                    await store.close()
+                if redis is not None:
+                    await redis.aclose()
+            finally:
+                if http_session is None:
+                    await session.close()
 
     async def drain_reviews(app: web.Application) -> AsyncIterator[None]:
+        runner = app.get(JOB_RUNNER_KEY)
+        if runner is not None:
+            # Jobs a process that died left behind, taken up now and then every beat.
+            await runner.run_once()
+            runner.start()
         yield
+        if runner is not None:
+            await runner.stop()
         # Registered after the session, so this runs before the session closes.
         log.info("shutting down: %d review(s) in flight", len(app[BACKGROUND_KEY]))
         cancelled = await app[BACKGROUND_KEY].drain(drain_seconds)
@@ -430,8 +587,21 @@ def create_app(
     app.cleanup_ctx.append(github_session)
     app.cleanup_ctx.append(drain_reviews)
     app.router.add_get("/healthz", handle_health)
-    app.router.add_post(settings.webhook_path, handle_webhook)
+    app.router.add_get(METRICS_PATH, handle_metrics)
+    app.router.add_post(
+        settings.webhook_path, counting_deliveries(handle_webhook, app[METRICS_KEY])
+    )
     return app
+
+
+def configure_logging(settings: ServerSettings) -> None:
+    logging.basicConfig(
+        level=settings.log_level_number,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # Lines logged during a review name its delivery, repository, pull request and head.
+    logcontext.install(logging.getLogger())
 
 
 def main() -> int:
@@ -447,24 +617,35 @@ def main() -> int:
         for problem in error.problems:
             print(f"product-review serve: {problem}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level_number,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    if settings.state_dir is not None:
+        try:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            probe = settings.state_dir / ".writable"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            print(
+                f"product-review serve: STATE_DIR: cannot write {settings.state_dir}: "
+                f"{error.strerror or error.__class__.__name__}",
+                file=sys.stderr,
+            )
+            return 2
+    configure_logging(settings)
     log.info(
-        "serving app_id=%s on %s:%d%s api=%s",
+        "serving app_id=%s on %s:%d%s api=%s state=%s",
         settings.app_id,
         settings.host,
         settings.port,
         settings.webhook_path,
         settings.github_api_url,
+        settings.state_dir or "memory",
     )
     web.run_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         print=None,
+        access_log_class=AccessLogWithoutScrapes,
         # Requests in flight get a moment; reviews are drained by the app itself.
         shutdown_timeout=5,
     )

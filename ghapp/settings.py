@@ -34,6 +34,12 @@ DEFAULT_LOG_LEVEL = "INFO"
 # previous answer), and a webhook then this long to send its body.
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_BODY_TIMEOUT_SECONDS = 20.0
+# Where the durable queue keeps its SQLite database, relative to the working directory.
+DEFAULT_STATE_DIR = ".product-review"
+DEFAULT_JOB_LEASE_SECONDS = 30.0
+# Scaled out (REDIS_URL): a review's job gets this long; a dead worker's job is taken
+# again this long (plus 10 s) after it started.
+DEFAULT_JOB_TIMEOUT_SECONDS = 300.0
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # Probot's level names, so a Probot `.env` works as is.
 _LOG_LEVEL_ALIASES = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}
@@ -67,6 +73,12 @@ class ServerSettings:
     document_timeout_seconds: float = DEFAULT_DOCUMENT_TIMEOUT_SECONDS
     document_memory_mb: int = DEFAULT_DOCUMENT_MEMORY_MB
     review_workers: int = field(default_factory=default_workers)
+    # The durable queue's folder; None keeps deliveries in memory only (embedding, tests).
+    state_dir: Path | None = None
+    job_lease_seconds: float = DEFAULT_JOB_LEASE_SECONDS
+    # Probot's name: with it, deliveries are queued on Redis for `product-review worker`.
+    redis_url: str | None = field(default=None, repr=False)
+    job_timeout_seconds: float = DEFAULT_JOB_TIMEOUT_SECONDS
 
     @property
     def log_level_number(self) -> int:
@@ -216,6 +228,16 @@ def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
         env, "REVIEW_WORKERS", default_workers(), problems, maximum=_MAX_WORKERS
     )
 
+    state_dir = Path(env.get("STATE_DIR", "").strip() or DEFAULT_STATE_DIR).absolute()
+    job_lease = _seconds(env, "JOB_LEASE_SECONDS", DEFAULT_JOB_LEASE_SECONDS, problems)
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        problems.append(
+            "REDIS_URL: malformed (expected redis://[[user]:password@]host[:port][/db], "
+            "rediss:// or unix://)"
+        )
+    job_timeout = _seconds(env, "JOB_TIMEOUT_SECONDS", DEFAULT_JOB_TIMEOUT_SECONDS, problems)
+
     if problems:
         raise SettingsError(problems)
     return ServerSettings(
@@ -233,4 +255,8 @@ def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
         document_timeout_seconds=document_timeout,
         document_memory_mb=document_memory_mb,
         review_workers=review_workers,
+        state_dir=state_dir,
+        job_lease_seconds=job_lease,
+        redis_url=redis_url,
+        job_timeout_seconds=job_timeout,
     )

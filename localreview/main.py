@@ -199,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("serve", help="run the GitHub App server (settings from env/.env)")
+    commands.add_parser(
+        "worker",
+        help="run reviews queued on Redis by `serve` (REDIS_URL; settings from env/.env)",
+    )
 
     config = commands.add_parser("config", help="validate the config file or print its schema")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
@@ -239,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ghapp.server import main as serve
 
             return serve()
+        if args.command == "worker":
+            from ghapp.worker import main as work
+
+            return work()
         if args.command == "config":
             if args.config_command == "validate":
                 return run_config_validate(args.file)

@@ -1,9 +1,16 @@
-"""`issue_comment` events: the `/product-review` command."""
+"""`issue_comment` events: the `/product-review` command.
+
+Who may run it is decided by the default branch's config, read in the same GraphQL
+request as the review's (`ghapp.review.prefetch`): a command that reviews hands
+that prefetch to its review, so that the config is read once and the review costs
+no call more than any other.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 
 from gidgethub import routing, sansio
 
@@ -21,10 +28,13 @@ from ghapp.commands import (
 )
 from ghapp.github import InstallationClient
 from ghapp.pulls import PullRequestRef
-from ghapp.review import ReviewRequest
+from ghapp.repoconfig import PrefetchedReader
+from ghapp.review import Prefetched, ReviewRequest, prefetch, prefetch_config
 from ghapp.routers.context import EventContext
 
 log = logging.getLogger("ghapp.routers")
+
+_REVIEWING = frozenset({Action.REVIEW, Action.FULL, Action.RESUME})
 
 router = routing.Router()
 
@@ -74,9 +84,31 @@ async def _run_command(
     """Carry out a command. Returns the closing reaction: "rocket" when done,
     "confused" when the review failed (its check says why), None after a reply."""
     repository = payload.repository
+    assert payload.pull_url is not None  # checked by the caller
+    request = ReviewRequest(
+        # No state: "review now" means the head the pull request has when it starts.
+        pull=PullRequestRef.in_repository(
+            repository,
+            client.installation_id,
+            number=payload.issue_number,
+            pull_url=payload.pull_url,
+        ),
+        delivery_id=event.delivery_id,
+        trigger=f"issue_comment.{command.action.value}",
+        explicit=True,
+        full=command.action is Action.FULL,
+    )
+    # What the review would read first, its config among it; a command that reviews
+    # nothing needs only the config.
+    prefetched: Prefetched | None = None
+    if command.action in _REVIEWING:
+        prefetched = await prefetch(client, request)
+        found = prefetched.context
+    else:
+        found = await prefetch_config(client, request)
     # The default branch's config decides who may: a PR cannot widen that itself.
     settings = await context.config.load(
-        client,
+        PrefetchedReader(found.files, fallback=client),
         owner=repository.owner,
         repo=repository.name,
         default_branch=repository.default_branch,
@@ -108,20 +140,5 @@ async def _run_command(
         return "rocket"
     if command.action is Action.RESUME:
         await client.remove_label(issue_url=payload.issue_url, name=PAUSED_LABEL)
-    assert payload.pull_url is not None  # checked by the caller
-    result = await context.queue.submit(
-        ReviewRequest(
-            # No state: "review now" means the head the pull request has when it starts.
-            pull=PullRequestRef.in_repository(
-                repository,
-                client.installation_id,
-                number=payload.issue_number,
-                pull_url=payload.pull_url,
-            ),
-            delivery_id=event.delivery_id,
-            trigger=f"issue_comment.{command.action.value}",
-            explicit=True,
-            full=command.action is Action.FULL,
-        )
-    )
+    result = await context.queue.submit(replace(request, prefetched=prefetched))
     return "rocket" if result.outcome.completed else "confused"

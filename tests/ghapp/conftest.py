@@ -4,6 +4,7 @@ loopback, and the real aiohttp app wired to it."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,12 +44,16 @@ async def fake_github(aiohttp_server: Any, key_pair: KeyPair) -> FakeGitHub:
 
 
 @pytest.fixture
-def server_settings(fake_github: FakeGitHub, key_pair: KeyPair) -> ServerSettings:
+def server_settings(
+    fake_github: FakeGitHub, key_pair: KeyPair, tmp_path: Path
+) -> ServerSettings:
+    """As `serve` runs it: deliveries go through the durable queue."""
     return ServerSettings(
         app_id=APP_ID,
         private_key=key_pair.private_pem,
         webhook_secret=WEBHOOK_SECRET,
         github_api_url=fake_github.url,
+        state_dir=tmp_path / "state",
     )
 
 

@@ -413,7 +413,7 @@ async def test_a_check_suite_on_a_paused_pr_gets_the_paused_check(
     await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
     # The suite's payload has no labels: the review's GraphQL prefetch reads them.
     calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in non_token_calls(fake_github)]
-    assert calls == [("POST", "graphql"), ("POST", "check-runs")]
+    assert calls == [("GET", "files"), ("POST", "graphql"), ("POST", "check-runs")]
     assert outcomes(client)[-1].outcome == "paused"
     (run,) = repo.check_runs.values()
     assert "paused" in run["output"]["title"]
@@ -429,7 +429,12 @@ async def test_a_paused_label_beyond_the_first_hundred_is_found_through_rest(
     # GraphQL reads 100 labels and says there are more: the pull request is read
     # through REST (one call over the usual) rather than reviewed by mistake.
     calls = [(r.method, r.path.rsplit("/", 1)[-1]) for r in non_token_calls(fake_github)]
-    assert calls == [("POST", "graphql"), ("GET", str(pull.number)), ("POST", "check-runs")]
+    assert calls == [
+        ("GET", "files"),
+        ("POST", "graphql"),
+        ("GET", str(pull.number)),
+        ("POST", "check-runs"),
+    ]
     (run,) = repo.check_runs.values()
     assert "paused" in run["output"]["title"]
     assert pull.reviews == []
@@ -479,9 +484,9 @@ async def test_two_commands_racing_produce_one_review(
 ) -> None:
     repo, pull = make_pr(fake_github)
     queue = client.app[CONTEXT_KEY].queue
-    gate = fake_github.stall("GET", r"/pulls/\d+/files$")
+    gate = fake_github.stall("POST", r"/check-runs$")
     first = await comment(client, fake_github, repo, pull, "/product-review", settle=False)
-    await wait_until(lambda: bool(fake_github.calls("GET", "/files")))  # reviewing
+    await wait_until(lambda: bool(fake_github.calls("POST", "/check-runs")))  # reviewing
     second = await comment(client, fake_github, repo, pull, "/product-review", settle=False)
     await wait_until(lambda: queue.has_waiting_review(repo.full_name, pull.number))
     gate.set()
@@ -489,7 +494,11 @@ async def test_two_commands_racing_produce_one_review(
 
     assert len(repo.check_runs) == 1
     assert len(pull.reviews) == 1
-    assert len(fake_github.calls("GET", "/files")) == 1
+    # Each command read the pull request to check who may run it; the second read
+    # it again when its turn came, the first review having run since: the head it
+    # then learnt was the one just reviewed.
+    assert len(fake_github.calls("GET", "/files")) == 3
+    assert [o.outcome for o in outcomes(client)] == ["reviewed"]
     assert reactions(pull, first) == ["eyes", "rocket"]
     assert reactions(pull, second) == ["eyes", "rocket"]
 
@@ -500,11 +509,11 @@ async def test_requests_waiting_behind_a_review_collapse_into_one_full_review(
     repo, pull = make_pr(fake_github)
     opened_head = pull.head_sha
     queue = client.app[CONTEXT_KEY].queue
-    gate = fake_github.stall("GET", r"/pulls/\d+/files$")
+    gate = fake_github.stall("POST", r"/check-runs$")
     await deliver(
         client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"), settle=False
     )
-    await wait_until(lambda: bool(fake_github.calls("GET", "/files")))
+    await wait_until(lambda: bool(fake_github.calls("POST", "/check-runs")))
     full = await comment(client, fake_github, repo, pull, "/product-review full", settle=False)
     await wait_until(lambda: queue.has_waiting_review(repo.full_name, pull.number))
     plain = await comment(client, fake_github, repo, pull, "/product-review", settle=False)
@@ -521,18 +530,21 @@ async def test_requests_waiting_behind_a_review_collapse_into_one_full_review(
     gate.set()
     await settled(client)
 
-    # The opened review, then one more for everything that waited (not three).
-    assert len(fake_github.calls("GET", "/files")) == 2
+    # The opened review, then one more for everything that waited (not three): the
+    # commands' own reads (who may run them) were made before the opened review
+    # ended, so the collapsed review read the pull request again.
+    assert len(fake_github.calls("POST", "/check-runs")) == 2
+    assert len(fake_github.calls("GET", "/files")) == 1 + 2 + 1
     first_run, second_run = repo.check_runs.values()
     assert first_run["head_sha"] == opened_head
     assert second_run["head_sha"] == new_head
-    # It was `full`: every question is asked again. (The fake lists the files as they
-    # are when asked, so the first review, released after the push, saw them too; a
-    # plain review would have had nothing new to ask.)
+    # It was `full`: every question is asked again, the first review's as well as the
+    # push's new one (a plain review would have asked only the new one).
     assert len(pull.reviews) == 2
     first_asked = asked_fingerprints([pull.reviews[0]["body"]])
-    assert len(first_asked) == 4
-    assert asked_fingerprints([pull.reviews[1]["body"]]) == first_asked
+    assert len(first_asked) == 3
+    second_asked = asked_fingerprints([pull.reviews[1]["body"]])
+    assert len(second_asked) == 4 and first_asked < second_asked
     assert reactions(pull, full) == ["eyes", "rocket"]
     assert reactions(pull, plain) == ["eyes", "rocket"]
     assert [outcome.outcome for outcome in outcomes(client)] == ["reviewed", "reviewed"]

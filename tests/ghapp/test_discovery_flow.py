@@ -1,8 +1,9 @@
 """Which files of a pull request the App reviews, end to end against the fake GitHub:
 the path decides when it can, otherwise a Markdown file's content does, exactly as
 `checks.discovery` decides for the command line; the Check Run says, in one line,
-which Markdown files were not reviewed and why; and reading to decide reads at most
-`CONTENT_READS_PER_REVIEW` files, each once, in the review's GraphQL request for texts."""
+which Markdown files were not reviewed and why; and deciding by content judges at
+most `CONTENT_READS_PER_REVIEW` files, each read once, in the review's one GraphQL
+request."""
 
 from __future__ import annotations
 
@@ -117,12 +118,13 @@ async def test_an_added_rfc_in_text_is_reviewed_by_its_content_without_a_read(
     run, calls = await open_pr(client, fake_github, repo, pull)
 
     assert calls == [
-        ("POST", "graphql"),
         ("GET", "files"),
+        ("POST", "graphql"),
         ("POST", "check-runs"),
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
+    assert fake_github.texts_requested() == []  # an added file's patch is its text
     assert run["conclusion"] == "neutral"
     assert RFC in run["output"]["summary"]
     assert "not reviewed" not in run["output"]["summary"]
@@ -136,19 +138,13 @@ async def test_an_added_rfc_in_text_is_reviewed_by_its_content_without_a_read(
         # Both added: the patches are the texts, nothing to read; one call for the check.
         (
             {"added": {"README.md": README_TEXT, HOWTO: HOWTO_TEXT}},
-            [("POST", "graphql"), ("GET", "files"), ("POST", "check-runs")],
+            [("GET", "files"), ("POST", "graphql"), ("POST", "check-runs")],
         ),
-        # The how-to page modified: read once to decide, in the texts' GraphQL request
-        # after the check is created, which is then completed as skipped.
+        # The how-to page modified: read once to decide, in the review's GraphQL
+        # request, so the check is created already completed as skipped.
         (
             {"added": {"README.md": README_TEXT}, "modified": {HOWTO: modified(HOWTO_TEXT)}},
-            [
-                ("POST", "graphql"),
-                ("GET", "files"),
-                ("POST", "check-runs"),
-                ("POST", "graphql"),  # the how-to page's text
-                ("PATCH", "check-run"),
-            ],
+            [("GET", "files"), ("POST", "graphql"), ("POST", "check-runs")],
         ),
     ],
     ids=["added", "modified"],
@@ -192,7 +188,7 @@ async def test_a_design_doc_and_a_readme_get_the_review_and_the_one_line(
 
     run, calls = await open_pr(client, fake_github, repo, pull)
 
-    assert len(calls) == 5  # N + 5, N = 0 reads (an added doc)
+    assert len(calls) == 5  # an added doc: nothing to read
     assert run["conclusion"] == "neutral"
     summary = run["output"]["summary"]
     assert DESIGN_DOC in summary
@@ -213,7 +209,7 @@ async def test_paths_exclude_keeps_a_design_doc_out_and_the_line_names_it(
 
     run, calls = await open_pr(client, fake_github, repo, pull)
 
-    assert calls == [("POST", "graphql"), ("GET", "files"), ("POST", "check-runs")]
+    assert calls == [("GET", "files"), ("POST", "graphql"), ("POST", "check-runs")]
     assert run["conclusion"] == "skipped"
     assert f"- `{RFC}`: excluded by config" in run["output"]["summary"]
     assert last_line(run) == (
@@ -231,10 +227,11 @@ async def test_paths_include_forces_a_readme_in(
     run, calls = await open_pr(client, fake_github, repo, pull)
 
     assert calls == [
-        ("POST", "graphql"),
         ("GET", "files"),
+        # The design doc's own text with the config that makes it one: a well-known
+        # file's text comes too, since a config may include it.
+        ("POST", "graphql"),
         ("POST", "check-runs"),
-        ("POST", "graphql"),  # the design doc's own text: the path decided
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
@@ -256,16 +253,16 @@ async def test_a_modified_rfc_is_read_once_to_decide_and_reviewed_from_that_text
     run, calls = await open_pr(client, fake_github, repo, pull)
 
     assert calls == [
-        ("POST", "graphql"),
         ("GET", "files"),
-        ("POST", "check-runs"),
         # Both texts, read to decide: the RFC is reviewed from its text, the how-to
         # page is not a design doc.
         ("POST", "graphql"),
+        ("POST", "check-runs"),
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
-    # Read once: in that one request, never again, not through REST either.
+    # Read once: in that one request, never again, not through REST either; the one
+    # named like a design doc first.
     head = pull.head_sha
     assert fake_github.texts_requested() == [[f"{head}:{RFC}", f"{head}:{HOWTO}"]]
     assert [e for _, e in fake_github.graphql.objects_read].count(f"{head}:{RFC}") == 1
@@ -290,20 +287,16 @@ async def test_reading_to_decide_stops_at_the_cap_and_the_rest_are_not_inspected
 
     run, calls = await open_pr(client, fake_github, repo, pull)
 
-    # Exactly CONTENT_READS_PER_REVIEW files, in the one texts request: the one named
-    # like a design doc first, then the pages in the listed order.
+    # Every modified page's text comes in the review's one request (a config could
+    # make any of them a design doc), the one named like a design doc first, then
+    # the pages in the listed order; an added page's patch is its text.
     (read,) = fake_github.texts_requested()
     head = pull.head_sha
-    assert read == [f"{head}:{rfc_named}"] + [f"{head}:site/page-{n:03d}.md" for n in range(29)]
-    assert len(read) == CONTENT_READS_PER_REVIEW
+    assert read == [f"{head}:{rfc_named}"] + [f"{head}:site/page-{n:03d}.md" for n in range(pages)]
     assert fake_github.calls("GET", "/contents/") == []
-    assert calls == [
-        ("POST", "graphql"),
-        ("GET", "files"),
-        ("POST", "check-runs"),
-        ("POST", "graphql"),
-        ("PATCH", "check-run"),
-    ]
+    assert calls == [("GET", "files"), ("POST", "graphql"), ("POST", "check-runs")]
+    # Exactly CONTENT_READS_PER_REVIEW of them are judged by their content (the
+    # counts below: 30 of those and the 10 added pages; the other 6 not inspected).
     assert run["conclusion"] == "skipped"
     summary = run["output"]["summary"]
     assert "- `site/page-029.md`: not inspected (too many files to read to decide)" in summary

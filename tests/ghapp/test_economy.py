@@ -1,19 +1,21 @@
-"""The call budget end to end: per review at most 6 API calls whatever the number of
-changed design docs (up to 100), with the organisation's and the repository's config applied and the
-questions already asked left out, all through the one GraphQL prefetch."""
+"""The call budget end to end: per review at most 5 API calls whatever the number of
+changed design docs (up to 100), with the organisation's and the repository's config
+applied and the questions already asked left out: the list of files, then one GraphQL
+request for everything else the review reads, the docs' texts included."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from checks.fingerprints import asked_fingerprints
-from ghapp import repoconfig
+from ghapp import github, repoconfig
 from ghapp.repoconfig import CONFIG_PATH
 from localreview.budget import Budget
-from tests.support.apptools import deliver, outcomes
+from tests.support.apptools import deliver, outcomes, settled, wait_until
 from tests.support.fakegithub import BOT_USER, FakeGitHub, FakePull, FakeRepo, Recorded
 
 # Lines: 1 "# Idea N", 2 "", 3 "## Problem", 4 "Sync must be real-time.", 5 "", 6 "TBD"
@@ -61,8 +63,17 @@ def shape(requests: list[Recorded]) -> list[tuple[str, str]]:
     return named
 
 
+def calls_made(fake: FakeGitHub) -> list[tuple[str, str]]:
+    """The shape of every call so far but the installation token's."""
+    return shape([r for r in fake.requests if "/access_tokens" not in r.path])
+
+
+# What a review reads before it decides anything: the files, then one GraphQL request.
+PREFETCH = [("GET", "files"), ("POST", "graphql")]
+
+
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_a_synchronize_costs_six_calls(
+async def test_a_synchronize_costs_five_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -80,16 +91,16 @@ async def test_a_synchronize_costs_six_calls(
     requests = fake_github.requests[before:]
 
     assert shape(requests) == [
-        ("POST", "graphql"),  # both config files, the earlier reviews
         ("GET", "files"),
-        ("POST", "check-runs"),
-        # Every modified doc's text in one request, no longer one REST read each.
+        # Both config files, the earlier reviews, and every modified doc's text: no
+        # longer a request of their own after the check is created.
         ("POST", "graphql"),
+        ("POST", "check-runs"),
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
-    assert len(requests) == 6
-    assert outcomes(client)[-1].api_calls == 6
+    assert len(requests) == 5
+    assert outcomes(client)[-1].api_calls == 5
     assert all(r.status in (200, 201) for r in requests)
 
     # The organisation's config applies (questions fail the check) and so does the
@@ -106,7 +117,7 @@ async def test_a_synchronize_costs_six_calls(
     assert len(pull.reviews) == 2
 
 
-async def test_nothing_new_to_ask_costs_five_calls_and_posts_nothing(
+async def test_nothing_new_to_ask_costs_four_calls_and_posts_nothing(
     client: TestClient[Any, Any], fake_github: FakeGitHub
 ) -> None:
     repo, pull = configured_pr(fake_github, 1)
@@ -117,10 +128,9 @@ async def test_nothing_new_to_ask_costs_five_calls_and_posts_nothing(
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
 
     assert shape(fake_github.requests[before:]) == [
-        ("POST", "graphql"),
         ("GET", "files"),
+        ("POST", "graphql"),  # the doc's text among the rest
         ("POST", "check-runs"),
-        ("POST", "graphql"),  # the doc's text (was its REST read)
         ("PATCH", "check-run"),
     ]
     assert len(pull.reviews) == 1
@@ -131,7 +141,7 @@ async def test_opened_does_not_ask_for_earlier_reviews(
 ) -> None:
     repo, pull = configured_pr(fake_github, 1)
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
-    prefetch, _ = fake_github.calls("POST", "/graphql")  # the context, then the doc's text
+    (prefetch,) = fake_github.calls("POST", "/graphql")  # the context and the doc's text
     assert prefetch.body["variables"]["withReviews"] is False
     assert fake_github.calls("GET", "/reviews") == []
 
@@ -145,8 +155,9 @@ async def test_a_missing_organisation_repository_is_no_config_and_no_extra_call(
 
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
-    (prefetch, texts) = fake_github.calls("POST", "/graphql")
-    assert prefetch.status == texts.status == 200
+    (prefetch,) = fake_github.calls("POST", "/graphql")
+    assert prefetch.status == 200
+    assert fake_github.texts_requested() == [[f"{pull.head_sha}:{doc(1)}"]]
     assert fake_github.calls("GET", "/contents/.github/") == []
     (run,) = repo.check_runs.values()
     assert run["conclusion"] == "neutral"  # questions, and the default fail_on: never
@@ -185,7 +196,7 @@ async def test_extends_targets_are_still_read_through_rest(
     (extends,) = fake_github.calls("GET", "/contents/")[:1]
     assert extends.path == "/repos/acme/review-settings/contents/configs/notes.yml"
     assert len(fake_github.calls("GET", "/contents/.github/")) == 0
-    assert len(fake_github.requests) == 1 + 1 + 6  # token, _extends, the review's 6
+    assert len(fake_github.requests) == 1 + 1 + 5  # token, _extends, the review's 5
 
 
 async def test_a_truncated_config_blob_is_read_through_rest(
@@ -217,13 +228,13 @@ async def test_a_failed_prefetch_falls_back_to_rest_and_still_skips_asked_questi
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
 
     assert shape(fake_github.requests[before:]) == [
+        ("GET", "files"),
         ("POST", "graphql"),
         # The repository's file; the organisation's is still in the loader's
         # minute-long cache, filled by the first review's prefetch.
         ("GET", f"contents/{CONFIG_PATH}"),
-        ("GET", "files"),
         ("POST", "check-runs"),
-        # The doc's text, in the review's second GraphQL request (only the first failed).
+        # The doc's text, in a GraphQL request of its own (only the first failed).
         ("POST", "graphql"),
         ("GET", "reviews"),
         ("POST", "reviews"),
@@ -256,13 +267,15 @@ async def test_more_than_a_hundred_reviews_are_read_through_rest(
     assert [c["line"] for c in second["comments"]] == [9]
 
 
-async def test_a_draft_that_is_skipped_costs_one_call(
+async def test_a_draft_that_is_skipped_costs_two_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub
 ) -> None:
     repo = fake_github.add_repo()
     pull = fake_github.add_pull(repo, draft=True, modified={doc(1): (TEXT.format(n=1), PATCH)})
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
-    assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == ["/graphql"]
+    # The config decides whether drafts are reviewed; it comes with the texts, which
+    # need the files listed first.
+    assert calls_made(fake_github) == PREFETCH
     assert outcomes(client)[-1].outcome == "skipped-draft"
 
 
@@ -315,10 +328,8 @@ async def test_prefetched_config_files_are_parsed_once_per_blob(
 
 def review_shape() -> list[tuple[str, str]]:
     return [
-        ("POST", "graphql"),
-        ("GET", "files"),
+        *PREFETCH,  # the GraphQL request: config, state, earlier reviews, the docs' texts
         ("POST", "check-runs"),
-        ("POST", "graphql"),  # the modified docs' texts, however many
         ("POST", "reviews"),
         ("PATCH", "check-run"),
     ]
@@ -342,7 +353,7 @@ def assert_asked_only_the_new_question(fake: FakeGitHub, repo: FakeRepo, docs: i
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_a_check_suite_before_its_synchronize_costs_six_calls(
+async def test_a_check_suite_before_its_synchronize_costs_five_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -354,10 +365,10 @@ async def test_a_check_suite_before_its_synchronize_costs_six_calls(
 
     requests = fake_github.requests[before:]
     assert shape(requests) == review_shape()
-    assert len(requests) == 6
-    assert outcomes(client)[-1].api_calls == 6
+    assert len(requests) == 5
+    assert outcomes(client)[-1].api_calls == 5
     assert outcomes(client)[-1].outcome == "reviewed"
-    (prefetch, _) = fake_github.calls("POST", "/graphql")[-2:]
+    prefetch = fake_github.calls("POST", "/graphql")[-1]
     assert prefetch.body["variables"]["headKnown"] is True
     assert max(repo.check_runs.values(), key=lambda run: int(run["id"]))["head_sha"] == head
     assert_asked_only_the_new_question(fake_github, repo, docs)
@@ -369,7 +380,7 @@ async def test_a_check_suite_before_its_synchronize_costs_six_calls(
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_the_review_command_costs_six_calls(
+async def test_the_review_command_reads_its_config_once_and_costs_five_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -381,20 +392,19 @@ async def test_the_review_command_costs_six_calls(
     await deliver(client, "issue_comment", payload)
 
     requests = fake_github.requests[before:]
-    # The command's own calls: the two reactions, and the default branch's config it
-    # checks permissions against (the organisation's is still cached from `opened`).
-    own = [
-        ("POST", "reactions"),
-        ("GET", f"contents/{CONFIG_PATH}"),
-        ("POST", "reactions"),
-    ]
-    assert shape(requests) == [*own[:2], *review_shape(), own[2]]
-    assert outcomes(client)[-1].api_calls == 6
+    # The command's own calls are its two reactions: the default branch's config it
+    # checks permissions against comes in the review's GraphQL request, which the
+    # command makes and hands to the review.
+    assert shape(requests) == [("POST", "reactions"), *review_shape(), ("POST", "reactions")]
+    assert outcomes(client)[-1].api_calls == 5
     assert outcomes(client)[-1].outcome == "reviewed"
-    # The pull request itself is never read through REST.
+    # The pull request itself is never read through REST, nor the config.
     assert not [r for r in requests if r.path.endswith(f"/pulls/{pull.number}")]
-    (prefetch, _) = fake_github.calls("POST", "/graphql")[-2:]
+    assert fake_github.calls("GET", "/contents/") == []
+    prefetch = fake_github.calls("POST", "/graphql")[-1]
     assert prefetch.body["variables"]["headKnown"] is False
+    # Its texts are at the commit the files were listed at: the head.
+    assert fake_github.texts_requested()[-1] == [f"{head}:{doc(n)}" for n in range(1, docs + 1)]
     # Reviewed at the head the pull request has now, which the comment did not name.
     latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
     assert latest["head_sha"] == head
@@ -404,7 +414,7 @@ async def test_the_review_command_costs_six_calls(
 
 
 @pytest.mark.parametrize("docs", [1, 5])
-async def test_a_rerun_costs_six_calls(
+async def test_a_rerun_costs_five_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = configured_pr(fake_github, docs)
@@ -415,11 +425,11 @@ async def test_a_rerun_costs_six_calls(
     await deliver(client, "check_run", fake_github.check_run_event(repo, pull, "rerequested"))
 
     assert shape(fake_github.requests[before:]) == review_shape()
-    assert outcomes(client)[-1].api_calls == 6
+    assert outcomes(client)[-1].api_calls == 5
     assert_asked_only_the_new_question(fake_github, repo, docs)
 
 
-async def test_a_check_suite_on_a_draft_costs_one_call(
+async def test_a_check_suite_on_a_draft_costs_two_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub
 ) -> None:
     repo = fake_github.add_repo()
@@ -428,7 +438,7 @@ async def test_a_check_suite_on_a_draft_costs_one_call(
 
     await deliver(client, "check_suite", fake_github.check_suite_event(repo, pull, "requested"))
 
-    assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == ["/graphql"]
+    assert calls_made(fake_github) == PREFETCH
     assert outcomes(client)[-1].outcome == "skipped-draft"
     assert repo.check_runs == {}
 
@@ -442,7 +452,7 @@ async def test_a_check_suite_for_a_head_the_branch_moved_on_from_reviews_nothing
 
     await deliver(client, "check_suite", stale)
 
-    assert [r.path for r in fake_github.requests if "/access_tokens" not in r.path] == ["/graphql"]
+    assert calls_made(fake_github) == PREFETCH
     assert outcomes(client)[-1].outcome == "superseded"
     assert repo.check_runs == {}
     assert pull.reviews == []
@@ -468,16 +478,12 @@ async def test_the_command_reads_the_changed_config_at_the_current_head_through_
         client, "issue_comment", fake_github.issue_comment_event(repo, pull, "/product-review")
     )
 
-    review = [
-        r
-        for r in fake_github.requests[before:]
-        if "/reactions" not in r.path and f"/contents/{CONFIG_PATH}" not in r.path
-    ]
+    review = [r for r in fake_github.requests[before:] if "/reactions" not in r.path]
     assert shape(review) == review_shape()
-    # Not even the head's config file was read through REST: the prefetch had it.
-    config_reads = [r for r in fake_github.requests[before:] if r.path.endswith(CONFIG_PATH)]
-    assert [r.query.get("ref") for r in config_reads] == ["main"]  # the permission check
-    assert outcomes(client)[-1].api_calls == 6
+    # Neither config file was read through REST: the prefetch had both, the default
+    # branch's for the permission check and the head's for its problems.
+    assert fake_github.calls("GET", "/contents/") == []
+    assert outcomes(client)[-1].api_calls == 5
     latest = max(repo.check_runs.values(), key=lambda run: int(run["id"]))
     assert latest["head_sha"] == head
     assert "fail_on" in latest["output"]["summary"]
@@ -505,8 +511,9 @@ async def test_a_failed_prefetch_on_the_command_path_reads_the_pull_request_thro
 
 
 # --------------------------------------------------------------------------- documents' texts
-# The changed docs' texts come in one GraphQL request after the files are listed:
-# the cost of a review does not grow with the number of docs (up to 100).
+# The changed docs' texts come in the review's one GraphQL request, made once the
+# files are listed: the cost of a review does not grow with the number of docs (up
+# to 100).
 
 
 def many_docs_pr(fake: FakeGitHub, docs: int) -> tuple[FakeRepo, FakePull]:
@@ -518,22 +525,21 @@ def many_docs_pr(fake: FakeGitHub, docs: int) -> tuple[FakeRepo, FakePull]:
     return repo, pull
 
 
-@pytest.mark.parametrize("docs", [1, 10, 50])
-async def test_one_ten_or_fifty_modified_docs_cost_the_same_calls(
+@pytest.mark.parametrize("docs", [1, 10, 50, 100])
+async def test_up_to_a_hundred_modified_docs_cost_five_calls(
     client: TestClient[Any, Any], fake_github: FakeGitHub, docs: int
 ) -> None:
     repo, pull = many_docs_pr(fake_github, docs)
 
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
-    review = [r for r in fake_github.requests if "/access_tokens" not in r.path]
-    assert shape(review) == review_shape()
-    assert outcomes(client)[-1].api_calls == 6 + 1  # and the installation token
+    assert calls_made(fake_github) == review_shape()
+    assert outcomes(client)[-1].api_calls == 5 + 1  # and the installation token
     assert outcomes(client)[-1].documents == docs
     assert fake_github.calls("GET", "/contents/") == []
-    texts = fake_github.calls("POST", "/graphql")[-1]
-    expressions = {v for k, v in texts.body["variables"].items() if k.startswith("e")}
-    assert expressions == {f"{pull.head_sha}:{doc(n)}" for n in range(1, docs + 1)}
+    assert fake_github.texts_requested() == [
+        [f"{pull.head_sha}:{doc(n)}" for n in range(1, docs + 1)]
+    ]
     assert len(pull.reviews) == 1
 
 
@@ -545,10 +551,27 @@ async def test_more_than_a_hundred_docs_take_one_more_graphql_request_per_hundre
     with caplog.at_level("INFO", logger="ghapp.review"):
         await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
-    assert len(fake_github.calls("POST", "/graphql")) == 1 + 2
+    assert calls_made(fake_github) == [
+        ("GET", "files"),
+        ("GET", "files"),  # 100 files a page
+        ("POST", "graphql"),  # with 100 of the texts
+        ("POST", "check-runs"),  # before a read that costs a call
+        ("POST", "graphql"),  # the 101st
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+    ]
+    head = pull.head_sha
+    assert fake_github.texts_requested() == [
+        [f"{head}:{doc(n)}" for n in range(1, 101)],
+        [f"{head}:{doc(101)}"],
+    ]
     assert fake_github.calls("GET", "/contents/") == []
     assert outcomes(client)[-1].documents == 101
-    assert "reading 101 files in 2 GraphQL requests" in caplog.text
+    assert outcomes(client)[-1].api_calls == 7 + 1
+    assert "101 changed Markdown files, the texts of 100 in the review's GraphQL request" in (
+        caplog.text
+    )
+    assert "reading 1 more files' texts in 1 more GraphQL requests" in caplog.text
 
 
 async def test_a_truncated_doc_blob_is_read_through_rest(
@@ -566,16 +589,21 @@ async def test_a_truncated_doc_blob_is_read_through_rest(
     with caplog.at_level("INFO", logger="ghapp.review"):
         await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
-    assert [r.path.split("/contents/", 1)[1] for r in fake_github.calls("GET", "/contents/")] == [
-        doc(2)
+    assert calls_made(fake_github) == [
+        ("GET", "files"),
+        ("POST", "graphql"),
+        ("POST", "check-runs"),  # before a read that costs a call
+        ("GET", f"contents/{doc(2)}"),  # straight to REST: GraphQL cannot give it whole
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
     ]
-    assert outcomes(client)[-1].api_calls == 6 + 1 + 1  # the review, the REST read, the token
+    assert outcomes(client)[-1].api_calls == 5 + 1 + 1  # the review, the REST read, the token
     assert f"path='{doc(2)}': truncated in GraphQL" in caplog.text
     assert {c["path"] for c in pull.review_comments} == {doc(1), doc(2)}
 
 
 async def test_a_doc_blob_over_the_size_limit_is_not_read(
-    make_client: Any, fake_github: FakeGitHub
+    make_client: Any, fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = await make_client(budget=Budget(max_document_kb=1))
     repo = fake_github.add_repo()
@@ -585,10 +613,125 @@ async def test_a_doc_blob_over_the_size_limit_is_not_read(
         repo, modified={doc(1): (TEXT.format(n=1), PATCH), doc(2): (big, PATCH)}
     )
 
-    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    with caplog.at_level("INFO", logger="ghapp.review"):
+        await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
     assert fake_github.calls("GET", "/contents/") == []
-    assert outcomes(client)[-1].api_calls == 6 + 1
+    assert outcomes(client)[-1].api_calls == 5 + 1
+    assert "1 files larger than the document size limit (1024 bytes), their texts dropped" in (
+        caplog.text
+    )
     (run,) = repo.check_runs.values()
     assert f"`{doc(2)}`: larger than 1 KB" in run["output"]["summary"]
     assert {c["path"] for c in pull.review_comments} == {doc(1)}
+
+
+async def test_texts_at_a_commit_the_head_moved_on_from_are_read_again(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo, pull = many_docs_pr(fake_github, 1)
+    listed_at = pull.head_sha
+    gate = fake_github.stall("POST", r"/graphql$")
+    payload = fake_github.issue_comment_event(repo, pull, "/product-review")
+    with caplog.at_level("INFO", logger="ghapp.review"):
+        await deliver(client, "issue_comment", payload, settle=False)
+        await wait_until(lambda: bool(fake_github.calls("POST", "/graphql")))
+        # A push lands between the files' listing and the GraphQL request's answer.
+        head = push_new_question(fake_github, repo, pull, 1)
+        gate.set()
+        await settled(client)
+
+    assert calls_made(fake_github) == [
+        ("POST", "reactions"),
+        ("GET", "files"),
+        ("POST", "graphql"),  # texts at the commit the files were listed at
+        ("POST", "check-runs"),
+        ("POST", "graphql"),  # the doc's text at the head the review learnt
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+        ("POST", "reactions"),
+    ]
+    assert fake_github.texts_requested() == [[f"{listed_at}:{doc(1)}"], [f"{head}:{doc(1)}"]]
+    assert "not at the head: reading the ones needed again" in caplog.text
+    posted = fake_github.calls("POST", "/reviews")[-1].body
+    assert posted["commit_id"] == head
+    # The text reviewed is the head's: its new question is asked.
+    assert "TBD later" in posted["body"] + "".join(c["body"] for c in posted["comments"])
+
+
+async def test_a_command_behind_a_running_review_reads_the_pull_request_again(
+    client: TestClient[Any, Any], fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo, pull = configured_pr(fake_github, 1)
+    gate = fake_github.stall("POST", r"/check-runs$")
+    await deliver(
+        client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"), settle=False
+    )
+    await wait_until(lambda: bool(fake_github.calls("POST", "/check-runs")))
+    push_new_question(fake_github, repo, pull, 1)
+    with caplog.at_level("INFO", logger="ghapp.review"):
+        # Its prefetch misses the questions the running review is about to post.
+        await deliver(
+            client,
+            "issue_comment",
+            fake_github.issue_comment_event(repo, pull, "/product-review"),
+            settle=False,
+        )
+        await wait_until(lambda: len(fake_github.calls("POST", "/graphql")) == 2)
+        gate.set()
+        await settled(client)
+
+    assert "another review of it ran since the prefetch" in caplog.text
+    requests = calls_made(fake_github)
+    assert requests[:3] == [*PREFETCH, ("POST", "check-runs")]  # the opened review's
+    assert requests[3:] == [
+        ("POST", "reactions"),
+        ("GET", "files"),  # the command's prefetch, for who may run it
+        ("POST", "graphql"),
+        # (the opened review completes meanwhile)
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+        ("GET", "files"),  # read again once the opened review had run
+        ("POST", "graphql"),
+        *review_shape()[2:],
+        ("POST", "reactions"),
+    ]
+    assert outcomes(client)[-1].api_calls == 2 + 5
+    # The opened review's questions are not asked again: only the push's new one.
+    assert [c["line"] for c in fake_github.calls("POST", "/reviews")[-1].body["comments"]] == [9]
+
+
+async def test_an_answer_too_large_with_the_texts_is_asked_again_without_them(
+    client: TestClient[Any, Any],
+    fake_github: FakeGitHub,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    filler = "".join(f"\nParagraph {n} of words about the idea.\n" for n in range(600))
+    repo = fake_github.add_repo()
+    repo.contents[("main", CONFIG_PATH)] = REPO_CONFIG
+    pull = fake_github.add_pull(
+        repo, modified={doc(n): (TEXT.format(n=n) + filler, PATCH) for n in (1, 2)}
+    )
+    # Every answer is capped (32 MB in production): here above the file list and a
+    # text, below both texts together.
+    size = len((TEXT + filler).encode())
+    monkeypatch.setattr(github, "_RESPONSE_LIMIT", ContextVar("limit", default=size * 3 // 2))
+
+    with caplog.at_level("INFO", logger="ghapp.review"):
+        await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+
+    assert calls_made(fake_github) == [
+        ("GET", "files"),
+        ("POST", "graphql"),  # too large
+        ("POST", "graphql"),  # the same without the texts
+        ("POST", "check-runs"),
+        ("POST", "graphql"),  # the texts alone: too large still
+        ("GET", f"contents/{doc(1)}"),
+        ("GET", f"contents/{doc(2)}"),
+        ("POST", "reviews"),
+        ("PATCH", "check-run"),
+    ]
+    assert "answer with 2 texts was too large, asking again without them" in caplog.text
+    assert outcomes(client)[-1].outcome == "reviewed"
+    assert {c["path"] for c in pull.review_comments} == {doc(1), doc(2)}

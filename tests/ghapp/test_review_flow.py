@@ -128,10 +128,10 @@ async def test_synchronize_asks_only_new_questions(
     assert len(repo.check_runs) == 3
     assert list(repo.check_runs.values())[-1]["status"] == "completed"
     third = fake_github.requests[before:]
-    # config and earlier reviews (one GraphQL request), files, check create, check complete
+    # files, config and earlier reviews (one GraphQL request), check create, check complete
     assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in third] == [
-        ("POST", "graphql"),
         ("GET", "files"),
+        ("POST", "graphql"),
         ("POST", "check-runs"),
         ("PATCH", str(list(repo.check_runs)[-1])),
     ]
@@ -151,7 +151,7 @@ async def test_modified_docs_are_read_at_the_head_and_economy_holds_for_five(
     (reads,) = fake_github.texts_requested()
     assert sorted(reads) == [f"{pull.head_sha}:{path}" for path in sorted(modified)]
     assert fake_github.calls("GET", "/contents/") == []
-    assert len(review_calls(fake_github)) == 6
+    assert len(review_calls(fake_github)) == 5
     (review,) = pull.reviews
     post = fake_github.calls("POST", "/reviews")[0]
     # Only line 10 (TBD) is in each diff; "real-time" on line 7 goes to the body.

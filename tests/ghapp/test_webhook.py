@@ -199,16 +199,13 @@ async def test_shutdown_bound_cancels_the_review_and_still_completes_the_check(
     pull = fake_github.add_pull(
         repo, modified={"docs/rfcs/0001-x.md": (text, added_file_patch(text))}
     )
-    # The document's text comes in a GraphQL request after the check is created: held
-    # at the check's creation, the review then hangs on that request (and only on it).
-    created = fake_github.stall("POST", r"/check-runs$")
+    # The review hangs on posting its review, after the check was created.
+    gate = fake_github.stall("POST", r"/pulls/\d+/reviews$")
     await deliver(
         client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"), settle=False
     )
-    await wait_until(lambda: bool(fake_github.calls("POST", "/check-runs")))
-    gate = fake_github.stall("POST", r"/graphql$")  # the document read hangs
-    created.set()
-    await wait_until(lambda: bool(fake_github.texts_requested()))
+    await wait_until(lambda: bool(fake_github.calls("POST", "/reviews")))
+    assert len(fake_github.calls("POST", "/check-runs")) == 1
     await client.close()
     gate.set()
     assert fake_github.calls("GET", "/contents/") == []

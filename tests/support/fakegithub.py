@@ -277,14 +277,15 @@ class FakeGitHub:
         ]
 
     def texts_requested(self) -> list[list[str]]:
-        """Per GraphQL request for documents' texts, the `REF:PATH` expressions it
-        asked for, in the order the request named them."""
+        """Per GraphQL request that asked for documents' texts (the review's context
+        request, or one for texts alone), the `REF:PATH` expressions it asked for, in
+        the order the request named them."""
         asked: list[list[str]] = []
         for r in self.calls("POST", "/graphql"):
-            if "ProductReviewDocuments" not in r.body["query"]:
-                continue
             variables = r.body["variables"]
             names = [k for k in variables if k[:1] == "e" and k[1:].isdigit()]
+            if not names:
+                continue
             names.sort(key=lambda name: int(name[1:]))
             asked.append([variables[name] for name in names])
         return asked

@@ -1,0 +1,239 @@
+"""`product-review worker`: runs the reviews that web processes queued on Redis.
+
+Any number of workers, on any machine, take deliveries from the arq queue that
+`product-review serve` fills when `REDIS_URL` is set. Each worker reviews with
+the same router, reviewer and per-document budget as a server running alone
+(engine, rendering and planning in its own process pool), and shares with the
+other processes everything that keeps work from being done twice
+(`ghapp.redisqueue`).
+
+A job taken again after its worker died first completes the check runs that
+attempt left in progress; a job taken more than `MAX_ATTEMPTS` times is given
+up the same way, so a delivery that kills its worker cannot loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from arq.connections import ArqRedis
+from arq.worker import Retry, Worker, func
+from gidgethub import sansio
+from redis.exceptions import RedisError
+
+from checks import review_document
+from ghapp.github import CheckRun, GitHubApp
+from ghapp.jobstore import MAX_ATTEMPTS
+from ghapp.metrics import Metrics
+from ghapp.redisqueue import (
+    JOB_FUNCTION,
+    RedisInstallationTokens,
+    RedisReviewQueue,
+    json_deserializer,
+    json_serializer,
+    open_redis,
+)
+from ghapp.repoconfig import RepoConfigLoader
+from ghapp.review import Reviewer, describe_error
+from ghapp.routers import ROUTER
+from ghapp.routers.context import EventContext
+from ghapp.server import DEFAULT_DRAIN_SECONDS, HTTP_TIMEOUT, configure_logging, dispatch_event
+from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
+from localreview.budget import BudgetedEngine, PoolRunner, WorkerPool
+
+log = logging.getLogger("ghapp.worker")
+
+# Reviews one worker process runs at once (each waits on GitHub most of the time).
+DEFAULT_JOBS_PER_WORKER = 10
+REDIS_RETRY_SECONDS = 1
+_STATE = "product_review"
+
+
+@dataclass
+class _WorkerState:
+    """What every job of this process shares; it outlives a lost Redis connection."""
+
+    settings: ServerSettings
+    redis: ArqRedis
+    session: aiohttp.ClientSession
+    runner: PoolRunner
+    github: GitHubApp
+    queue: RedisReviewQueue
+    context: EventContext
+
+    @classmethod
+    async def open(cls, settings: ServerSettings) -> _WorkerState:
+        assert settings.redis_url is not None
+        redis = await open_redis(settings.redis_url)
+        session = aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
+        runner = PoolRunner(WorkerPool(settings.budget, workers=settings.review_workers))
+        await runner.warm_up()
+        github = GitHubApp(
+            session=session,
+            app_id=settings.app_id,
+            private_key=settings.private_key,
+            api_url=settings.github_api_url,
+            metrics=Metrics(),
+            tokens=RedisInstallationTokens(redis),
+        )
+        config = RepoConfigLoader()
+        queue_holder: list[RedisReviewQueue] = []
+
+        async def check_started(delivery_id: str, installation_id: int, check: CheckRun) -> None:
+            try:
+                await queue_holder[0].note_check_run(delivery_id, installation_id, check)
+            except Exception:
+                log.exception("could not record check run delivery=%s", delivery_id)
+
+        reviewer = Reviewer(
+            github=github,
+            engine=BudgetedEngine(review_document, runner),
+            config=config,
+            check_started=check_started,
+        )
+        queue = RedisReviewQueue(reviewer, redis, pull_lock_seconds=settings.job_lease_seconds)
+        queue_holder.append(queue)
+        context = EventContext(github=github, queue=queue, config=config)
+        return cls(settings, redis, session, runner, github, queue, context)
+
+    async def close(self) -> None:
+        try:
+            await self.session.close()
+        finally:
+            try:
+                await self.runner.close()
+            finally:
+                await self.redis.aclose()
+
+
+async def handle_delivery(ctx: dict[str, Any], event: str, delivery_id: str, payload: str) -> None:
+    """The arq job: one delivery, as the web process received it."""
+    state: _WorkerState = ctx[_STATE]
+    attempt = int(ctx["job_try"])
+    try:
+        await _handle(state, attempt, event, delivery_id, payload)
+    except (RedisError, OSError) as error:
+        # Redis went away mid-job: arq runs it again once Redis is back (this try
+        # counts as one of its attempts).
+        log.warning(
+            "delivery=%s attempt=%d stopped, Redis unavailable (%s): retried",
+            delivery_id,
+            attempt,
+            describe_error(error),
+        )
+        raise Retry(defer=REDIS_RETRY_SECONDS * attempt) from error
+
+
+async def _handle(
+    state: _WorkerState, attempt: int, event: str, delivery_id: str, payload: str
+) -> None:
+    queue = state.queue
+    if attempt > 1:
+        again = attempt <= MAX_ATTEMPTS
+        left = await queue.complete_left_checks(delivery_id, state.github, again=again)
+        log.warning(
+            "taking up delivery=%s event=%s attempt=%d: its earlier attempt did not finish"
+            " (%d check run(s) completed as interrupted)%s",
+            delivery_id,
+            event,
+            attempt,
+            left,
+            "" if again else f"; giving up after {MAX_ATTEMPTS} attempts",
+        )
+        state.github.metrics.note_recovered(1)
+        if not again:
+            await queue.finish_delivery(delivery_id, returned=False)
+            return
+    queue.running(delivery_id, attempt=attempt)
+    data = json.loads(payload)
+    await dispatch_event(
+        ROUTER, sansio.Event(data, event=event, delivery_id=delivery_id), state.context
+    )
+
+
+def build_worker(state: _WorkerState, *, jobs: int = DEFAULT_JOBS_PER_WORKER) -> Worker:
+    """An arq worker taking jobs with `state`. Call from a running event loop."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx[_STATE] = state
+
+    return Worker(
+        functions=[
+            func(
+                handle_delivery,
+                name=JOB_FUNCTION,
+                # One more than ours: the last try completes the checks and gives up.
+                max_tries=MAX_ATTEMPTS + 1,
+                keep_result=0,
+            )
+        ],
+        redis_pool=state.redis,
+        job_serializer=json_serializer,
+        job_deserializer=json_deserializer,
+        on_startup=startup,
+        job_timeout=state.settings.job_timeout_seconds,
+        # On SIGTERM: stop taking jobs, let running ones finish this long, then
+        # cancel them (arq queues them again).
+        job_completion_wait=int(DEFAULT_DRAIN_SECONDS),
+        keep_result=0,
+        max_jobs=jobs,
+        poll_delay=0.2,
+    )
+
+
+async def run_worker(settings: ServerSettings) -> None:
+    """Take jobs until a signal stops the worker. arq's loop stops when Redis is
+    unreachable for a moment; it is started again (the jobs it held are taken
+    again by arq once their time is up) rather than the process exiting."""
+    state = await _WorkerState.open(settings)
+    try:
+        while True:
+            worker = build_worker(state)
+            try:
+                await worker.async_run()
+                return
+            except (RedisError, OSError) as error:
+                log.warning(
+                    "lost Redis (%s): taking jobs again in %d s",
+                    describe_error(error),
+                    REDIS_RETRY_SECONDS,
+                )
+                # Its jobs end on their own (each retries what Redis refused).
+                await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+            await asyncio.sleep(REDIS_RETRY_SECONDS)
+    finally:
+        await state.close()
+
+
+def main() -> int:
+    """Read the environment (and ./.env), then run reviews until SIGINT/SIGTERM."""
+    env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
+    try:
+        settings = load_server_settings(env)
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"product-review worker: {problem}", file=sys.stderr)
+        return 2
+    if settings.redis_url is None:
+        print(
+            "product-review worker: REDIS_URL: missing (workers take their jobs from Redis; "
+            "without it, `product-review serve` reviews by itself)",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(settings)
+    log.info("worker for app_id=%s api=%s", settings.app_id, settings.github_api_url)
+
+    # The signal handler cancels the main task: a normal stop.
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(run_worker(settings))
+    return 0

@@ -1,0 +1,177 @@
+"""The durable delivery store: admission, leases, take-up after a process died,
+redeliveries recognised across restarts, rows forgotten after their time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ghapp.jobstore import (
+    FAILED_TTL_SECONDS,
+    HANDLED_TTL_SECONDS,
+    Admission,
+    JobState,
+    SqliteJobStore,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteJobStore]:
+    opened = SqliteJobStore(tmp_path, lease_seconds=30, clock=clock)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def other_store(tmp_path: Path, clock: Clock) -> SqliteJobStore:
+    opened = SqliteJobStore(tmp_path, lease_seconds=30, clock=clock)
+    await opened.open()
+    return opened
+
+
+async def test_a_delivery_is_admitted_once_then_known_as_in_flight_or_handled(
+    store: SqliteJobStore,
+) -> None:
+    assert await store.admit("d1", "pull_request", b"{}") is Admission.NEW
+    assert await store.admit("d1", "pull_request", b"{}") is Admission.IN_FLIGHT
+    await store.finish("d1", handled=True)
+    assert await store.admit("d1", "pull_request", b"{}") is Admission.HANDLED
+    assert await store.failed_before("d1") is False
+
+
+async def test_a_failed_delivery_is_taken_again_and_known_to_have_failed(
+    store: SqliteJobStore,
+) -> None:
+    await store.admit("d1", "pull_request", b"{}")
+    await store.finish("d1", handled=False, reason="did not complete")
+    assert await store.failed_before("d1") is False  # its first attempt
+    assert await store.admit("d1", "pull_request", b'{"a": 1}') is Admission.REDELIVERED
+    assert await store.failed_before("d1") is True
+    assert await store.state_of("d1") is JobState.RUNNING
+
+
+async def test_a_restarted_process_takes_up_the_jobs_of_the_one_that_died_at_once(
+    tmp_path: Path, clock: Clock
+) -> None:
+    dead = await other_store(tmp_path, clock)
+    await dead.admit("d1", "pull_request", b'{"n": 1}')
+    await dead.note_check_run("d1", 5, url="https://api/check-runs/9", check_run_id=9)
+    alive = await other_store(tmp_path, clock)
+    try:
+        # Its owner still holds its lock: the lease is valid, nothing to take.
+        assert await alive.claim(10) == []
+        await dead.close()  # what the kernel does when the process is killed
+        (job,) = await alive.claim(10)
+        assert (job.delivery_id, job.event, job.payload) == ("d1", "pull_request", b'{"n": 1}')
+        assert job.attempts == 2 and job.ran_before
+        assert [
+            (c.url, c.check_run_id, c.installation_id) for c in await alive.open_check_runs("d1")
+        ] == [("https://api/check-runs/9", 9, 5)]
+        assert await alive.failed_before("d1") is True
+        assert await alive.claim(10) == []  # now leased to `alive`
+    finally:
+        await alive.close()
+
+
+async def test_an_expired_lease_is_taken_even_when_its_owner_lives(
+    tmp_path: Path, clock: Clock
+) -> None:
+    stuck = await other_store(tmp_path, clock)  # alive, but no longer beating
+    other = await other_store(tmp_path, clock)
+    try:
+        await stuck.admit("d1", "pull_request", b"{}")
+        clock.now += 29
+        assert await other.claim(10) == []
+        clock.now += 2
+        assert [job.delivery_id for job in await other.claim(10)] == ["d1"]
+    finally:
+        await stuck.close()
+        await other.close()
+
+
+async def test_the_heartbeat_keeps_a_long_job_leased(tmp_path: Path, clock: Clock) -> None:
+    runner = await other_store(tmp_path, clock)
+    other = await other_store(tmp_path, clock)
+    try:
+        await runner.admit("d1", "pull_request", b"{}")
+        for _ in range(10):
+            clock.now += 20
+            assert await runner.heartbeat() == 1
+            assert await other.claim(10) == []
+    finally:
+        await runner.close()
+        await other.close()
+
+
+async def test_a_released_job_is_queued_for_the_next_process_without_using_an_attempt(
+    tmp_path: Path, clock: Clock
+) -> None:
+    first = await other_store(tmp_path, clock)
+    await first.admit("d1", "check_suite", b"{}")
+    await first.note_check_run("d1", 5, url="u", check_run_id=1)
+    await first.release("d1")
+    assert await first.state_of("d1") is JobState.QUEUED
+    await first.close()
+    second = await other_store(tmp_path, clock)
+    try:
+        (job,) = await second.claim(10)
+        # The cancelled review completed its own check; what it may have posted counts.
+        assert job.attempts == 1 and job.ran_before
+        assert await second.open_check_runs("d1") == []
+    finally:
+        await second.close()
+
+
+async def test_finished_rows_are_forgotten_after_their_time(
+    store: SqliteJobStore, clock: Clock
+) -> None:
+    await store.admit("handled", "pull_request", b"{}")
+    await store.finish("handled", handled=True)
+    await store.admit("failed", "pull_request", b"{}")
+    await store.finish("failed", handled=False)
+    clock.now += HANDLED_TTL_SECONDS + 1
+    await store.heartbeat()
+    assert await store.state_of("handled") is None
+    assert await store.state_of("failed") is JobState.FAILED
+    clock.now += FAILED_TTL_SECONDS
+    await store.heartbeat()
+    assert await store.state_of("failed") is None
+
+
+async def test_the_backlog_counts_unfinished_jobs_and_the_oldest_age(
+    store: SqliteJobStore, clock: Clock
+) -> None:
+    await store.admit("a", "pull_request", b"{}")
+    clock.now += 5
+    await store.admit("b", "pull_request", b"{}")
+    await store.finish("b", handled=True)
+    clock.now += 1
+    backlog = await store.backlog()
+    assert (backlog.depth, backlog.oldest_age_seconds) == (1, 6.0)
+
+
+async def test_state_survives_reopening(tmp_path: Path, clock: Clock) -> None:
+    first = await other_store(tmp_path, clock)
+    await first.admit("d1", "pull_request", b"{}")
+    await first.finish("d1", handled=True)
+    await first.close()
+    second = await other_store(tmp_path, clock)
+    try:
+        assert await second.admit("d1", "pull_request", b"{}") is Admission.HANDLED
+    finally:
+        await second.close()

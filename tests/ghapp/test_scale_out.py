@@ -1,0 +1,247 @@
+"""Scaled out for real: a Redis server (Debian's `redis-server`, started by
+pytest-redis's executor, with its append-only file on), two web processes
+(`python -m ghapp` with REDIS_URL) and two workers (`product-review worker`),
+against the fake GitHub. 200 deliveries for 20 pull requests, spread over both
+web processes, each redelivered once to the other, with Redis restarted in the
+middle of the run: each head gets one completed check, each pull request one
+review, no question is asked twice, and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pytest_redis.executor import RedisExecutor
+
+from tests.ghapp.test_server_process import free_port
+from tests.support.apptools import WEBHOOK_SECRET, KeyPair, sign
+from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo
+
+PULLS = 20
+WATCHDOG_SECONDS = 120.0
+DOC_TEXT = (
+    "# Offline mode {n}\n\n## Problem\nField staff lose work when the network drops.\n\n"
+    "## Proposal\nSync must be real-time across all devices.\n\n## Rollout\nTBD\n"
+)
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisExecutor]:
+    executable = shutil.which("redis-server") or "/usr/bin/redis-server"
+    # A short path: the executor's unix socket lives in it.
+    datadir = Path(tmp_path_factory.mktemp("redis", numbered=True))
+    server = RedisExecutor(
+        executable,
+        databases=1,
+        redis_timeout=30,
+        loglevel="notice",
+        host="127.0.0.1",
+        port=free_port(),
+        # Durable across a restart: what the README asks of a production Redis.
+        appendonly="yes",
+        datadir=datadir,
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    env: dict[str, str]
+    web_ports: list[int] = field(default_factory=list)
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        log = (self.workdir / f"{name}.log").open("wb")
+        with log:
+            process = subprocess.Popen(
+                command, cwd=self.workdir, env={**self.env, **env}, stderr=log
+            )
+        self.processes.append((name, process))
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {name}\n" + (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
+            for name, _ in self.processes
+        )
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + WATCHDOG_SECONDS
+        async with aiohttp.ClientSession() as session:
+            for port in self.web_ports:
+                while True:
+                    for _, process in self.processes:
+                        assert process.poll() is None, self.logs()
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                            if answer.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    assert time.monotonic() < deadline, self.logs()
+                    await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        for _, process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for _, process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+async def cluster(
+    redis_server: RedisExecutor, fake_github: FakeGitHub, key_pair: KeyPair, tmp_path: Path
+) -> AsyncIterator[Cluster]:
+    env = {
+        **os.environ,
+        "APP_ID": "4242",
+        "PRIVATE_KEY": key_pair.private_pem,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "HOST": "127.0.0.1",
+        "GITHUB_API_URL": fake_github.url,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "LOG_LEVEL": "info",
+        "REVIEW_WORKERS": "1",
+        # A job whose worker lost it is taken again this long (plus 10 s) after it started.
+        "JOB_TIMEOUT_SECONDS": "20",
+    }
+    running = Cluster(tmp_path, env)
+    for index in range(2):
+        port = free_port()
+        running.web_ports.append(port)
+        running.start(f"web-{index}", [sys.executable, "-m", "ghapp"], {"PORT": str(port)})
+    for index in range(2):
+        running.start(f"worker-{index}", [sys.executable, "-m", "localreview", "worker"], {})
+    try:
+        await running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+async def post(
+    session: aiohttp.ClientSession, port: int, event: str, body: bytes, delivery: str
+) -> int:
+    """Deliver as GitHub does, redelivering what was not accepted (a 5xx or a
+    dropped connection while Redis restarts)."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": sign(body),
+    }
+    deadline = time.monotonic() + WATCHDOG_SECONDS
+    while True:
+        try:
+            async with session.post(
+                f"http://127.0.0.1:{port}/api/github/webhooks", data=body, headers=headers
+            ) as answer:
+                if answer.status < 500:
+                    return answer.status
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        assert time.monotonic() < deadline, "never accepted"
+        await asyncio.sleep(0.2)
+
+
+def deliveries_for(
+    fake: FakeGitHub, repo: FakeRepo, pull: FakePull
+) -> list[tuple[str, dict[str, Any]]]:
+    """Five deliveries that all name the pull request's one head."""
+    return [
+        ("pull_request", fake.pull_request_event(repo, pull, "opened")),
+        ("pull_request", fake.pull_request_event(repo, pull, "synchronize")),
+        ("pull_request", fake.pull_request_event(repo, pull, "synchronize")),
+        ("check_suite", fake.check_suite_event(repo, pull, "requested")),
+        ("check_suite", fake.check_suite_event(repo, pull, "requested")),
+    ]
+
+
+async def test_two_web_processes_and_two_workers_review_each_head_once_across_a_redis_restart(
+    cluster: Cluster, redis_server: RedisExecutor, fake_github: FakeGitHub
+) -> None:
+    repo = fake_github.add_repo()
+    pulls = [
+        fake_github.add_pull(
+            repo, number=100 + n, added={f"docs/rfcs/{n:04d}-offline.md": DOC_TEXT.format(n=n)}
+        )
+        for n in range(PULLS)
+    ]
+    sends: list[tuple[int, str, bytes, str]] = []
+    ports = itertools.cycle(cluster.web_ports)
+    for pull in pulls:
+        for event, payload in deliveries_for(fake_github, repo, pull):
+            body, delivery = json.dumps(payload).encode(), str(uuid.uuid4())
+            first = next(ports)
+            second = cluster.web_ports[1 - cluster.web_ports.index(first)]
+            sends.append((first, event, body, delivery))
+            sends.append((second, event, body, delivery))  # the redelivery
+    assert len(sends) == 10 * PULLS
+
+    statuses: list[int] = []
+    async with aiohttp.ClientSession() as session:
+
+        async def send(batch: list[tuple[int, str, bytes, str]]) -> None:
+            for port, event, body, delivery in batch:
+                statuses.append(await post(session, port, event, body, delivery))
+                await asyncio.sleep(0.005)
+
+        half = len(sends) // 2
+        senders = [asyncio.create_task(send(sends[i:half:4])) for i in range(4)]
+        await asyncio.gather(*senders)
+        # Mid-run: Redis goes down and comes back (its append-only file keeps the queue).
+        redis_server.stop()
+        restarting = asyncio.create_task(asyncio.to_thread(redis_server.start))
+        senders = [asyncio.create_task(send(sends[half + i :: 4])) for i in range(4)]
+        await asyncio.gather(restarting, *senders)
+
+    assert len(statuses) == 10 * PULLS
+    assert set(statuses) <= {200, 202}, statuses
+
+    def settled() -> bool:
+        return all(
+            len(pull.reviews) >= 1
+            and [run["status"] for run in runs_of(repo, pull)] == ["completed"]
+            for pull in pulls
+        )
+
+    deadline = time.monotonic() + WATCHDOG_SECONDS
+    while not settled():
+        assert time.monotonic() < deadline, cluster.logs()
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)  # anything late or duplicated would arrive by now
+
+    for pull in pulls:
+        runs = runs_of(repo, pull)
+        assert len(runs) == 1, (pull.number, runs)
+        assert runs[0]["conclusion"] == "neutral" and "question" in runs[0]["output"]["title"]
+        assert len(pull.reviews) == 1, (pull.number, len(pull.reviews))
+        posted = [comment["body"] for comment in pull.review_comments]
+        assert posted and len(posted) == len(set(posted)), (pull.number, posted)
+    assert "Traceback" not in cluster.logs(), cluster.logs()
+
+
+def runs_of(repo: FakeRepo, pull: FakePull) -> list[dict[str, Any]]:
+    return [run for run in repo.check_runs.values() if run["head_sha"] == pull.head_sha]

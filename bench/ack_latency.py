@@ -58,6 +58,7 @@ import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from perf import wait_for_idle
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 APP_ID = "4242"
@@ -870,6 +871,13 @@ def main() -> int:
     parser.add_argument(
         "--only", metavar="TEXT", help="run only the configurations whose label contains TEXT"
     )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each configuration, wait up to this long for other work to stop",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -898,6 +906,8 @@ def main() -> int:
         for configuration in configurations(with_redis):
             if args.only and args.only.lower() not in configuration.label.lower():
                 continue
+            if args.wait_idle > 0 and not wait_for_idle(args.wait_idle):
+                print(f"note: other work still running after {args.wait_idle:g} s of waiting")
             print(f"measuring: {configuration.label} ...", flush=True)
             figures.append(
                 asyncio.run(

@@ -273,8 +273,15 @@ class InMemoryReviewQueue:
 
     def has_waiting_review(self, full_name: str, number: int) -> bool:
         """Whether requests wait behind a running review of this pull request."""
+        return bool(self.waiting_triggers(full_name, number))
+
+    def waiting_triggers(self, full_name: str, number: int) -> list[str]:
+        """The triggers of the requests collapsed behind a running review of this
+        pull request, in arrival order (for tests and the log)."""
         pull_queue = self._pulls.get((full_name, number))
-        return pull_queue is not None and pull_queue.waiting is not None
+        if pull_queue is None or pull_queue.waiting is None:
+            return []
+        return pull_queue.waiting.request.trigger.split("+")
 
     async def submit(self, request: ReviewRequest) -> ReviewResult:
         """See `ReviewQueue.submit`. The review holds the head it knows (from the

@@ -212,7 +212,10 @@ class RedisReviewQueue(InMemoryReviewQueue):
         if await self.redis.set(key, request.delivery_id, nx=True, ex=RECENT_HEADS_TTL_SECONDS):
             return True
         holder = await self.redis.get(key)
-        if holder is not None and holder.decode() not in (_HEAD_REVIEWED, request.delivery_id):
+        if holder is not None and holder.decode() == request.delivery_id:
+            # Claimed by an earlier attempt at this delivery, whose worker died.
+            return True
+        if holder is not None and holder.decode() != _HEAD_REVIEWED:
             # Deferred to a review in flight elsewhere, which may yet fail.
             self._incomplete[request.delivery_id] = True
         return False

@@ -37,8 +37,8 @@ DEFAULT_BODY_TIMEOUT_SECONDS = 20.0
 # Where the durable queue keeps its SQLite database, relative to the working directory.
 DEFAULT_STATE_DIR = ".product-review"
 DEFAULT_JOB_LEASE_SECONDS = 30.0
-# Scaled out (REDIS_URL): a review's job gets this long; a dead worker's job is taken
-# again this long (plus 10 s) after it started.
+# Scaled out (REDIS_URL): a review's job gets this long, then is tried again; a dead
+# worker's job is taken again this long (plus 15 s) after it started.
 DEFAULT_JOB_TIMEOUT_SECONDS = 300.0
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # Probot's level names, so a Probot `.env` works as is.

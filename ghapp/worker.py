@@ -55,6 +55,7 @@ log = logging.getLogger("ghapp.worker")
 # Reviews one worker process runs at once (each waits on GitHub most of the time).
 DEFAULT_JOBS_PER_WORKER = 10
 REDIS_RETRY_SECONDS = 1
+ARQ_TIMEOUT_MARGIN_SECONDS = 5
 _STATE = "product_review"
 
 
@@ -120,7 +121,18 @@ async def handle_delivery(ctx: dict[str, Any], event: str, delivery_id: str, pay
     state: _WorkerState = ctx[_STATE]
     attempt = int(ctx["job_try"])
     try:
-        await _handle(state, attempt, event, delivery_id, payload)
+        async with asyncio.timeout(state.settings.job_timeout_seconds):
+            await _handle(state, attempt, event, delivery_id, payload)
+    except TimeoutError as error:
+        # Its check was completed by the cancelled review; the next try reviews again
+        # (arq's own, later timeout would drop the job instead).
+        log.warning(
+            "delivery=%s attempt=%d took over JOB_TIMEOUT_SECONDS=%s: retried",
+            delivery_id,
+            attempt,
+            state.settings.job_timeout_seconds,
+        )
+        raise Retry(defer=REDIS_RETRY_SECONDS) from error
     except (RedisError, OSError) as error:
         # Redis went away mid-job: arq runs it again once Redis is back (this try
         # counts as one of its attempts).
@@ -180,7 +192,8 @@ def build_worker(state: _WorkerState, *, jobs: int = DEFAULT_JOBS_PER_WORKER) ->
         job_serializer=json_serializer,
         job_deserializer=json_deserializer,
         on_startup=startup,
-        job_timeout=state.settings.job_timeout_seconds,
+        # Ours (in `handle_delivery`) runs out first and retries; arq's drops the job.
+        job_timeout=state.settings.job_timeout_seconds + ARQ_TIMEOUT_MARGIN_SECONDS,
         # On SIGTERM: stop taking jobs, let running ones finish this long, then
         # cancel them (arq queues them again).
         job_completion_wait=int(DEFAULT_DRAIN_SECONDS),

@@ -526,7 +526,8 @@ async def test_requests_waiting_behind_a_review_collapse_into_one_full_review(
         fake_github.pull_request_event(repo, pull, "synchronize"),
         settle=False,
     )
-    await wait_until(lambda: len(fake_github.calls("POST", "/reactions")) == 2)
+    # Both commands and the push wait behind the opened review, collapsed into one.
+    await wait_until(lambda: len(queue.waiting_triggers(repo.full_name, pull.number)) == 3)
     gate.set()
     await settled(client)
 

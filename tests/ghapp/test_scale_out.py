@@ -110,11 +110,15 @@ class Cluster:
                 process.wait()
 
 
-@pytest.fixture
-async def cluster(
-    redis_server: RedisExecutor, fake_github: FakeGitHub, key_pair: KeyPair, tmp_path: Path
-) -> AsyncIterator[Cluster]:
-    env = {
+def cluster_env(
+    redis_server: RedisExecutor,
+    fake_github: FakeGitHub,
+    key_pair: KeyPair,
+    *,
+    job_timeout: int,
+    lease: int = 30,
+) -> dict[str, str]:
+    return {
         **os.environ,
         "APP_ID": "4242",
         "PRIVATE_KEY": key_pair.private_pem,
@@ -125,9 +129,17 @@ async def cluster(
         "LOG_LEVEL": "info",
         "REVIEW_WORKERS": "1",
         # A job whose worker lost it is taken again this long (plus 10 s) after it started.
-        "JOB_TIMEOUT_SECONDS": "20",
+        "JOB_TIMEOUT_SECONDS": str(job_timeout),
+        # How long a dead worker's pull-request lock outlives it.
+        "JOB_LEASE_SECONDS": str(lease),
     }
-    running = Cluster(tmp_path, env)
+
+
+@pytest.fixture
+async def cluster(
+    redis_server: RedisExecutor, fake_github: FakeGitHub, key_pair: KeyPair, tmp_path: Path
+) -> AsyncIterator[Cluster]:
+    running = Cluster(tmp_path, cluster_env(redis_server, fake_github, key_pair, job_timeout=20))
     for index in range(2):
         port = free_port()
         running.web_ports.append(port)
@@ -245,3 +257,49 @@ async def test_two_web_processes_and_two_workers_review_each_head_once_across_a_
 
 def runs_of(repo: FakeRepo, pull: FakePull) -> list[dict[str, Any]]:
     return [run for run in repo.check_runs.values() if run["head_sha"] == pull.head_sha]
+
+
+async def test_a_worker_killed_mid_review_leaves_its_job_to_another_which_completes_the_check(
+    redis_server: RedisExecutor, fake_github: FakeGitHub, key_pair: KeyPair, tmp_path: Path
+) -> None:
+    running = Cluster(
+        tmp_path, cluster_env(redis_server, fake_github, key_pair, job_timeout=5, lease=2)
+    )
+    port = free_port()
+    running.web_ports.append(port)
+    running.start("web", [sys.executable, "-m", "ghapp"], {"PORT": str(port)})
+    running.start("worker-killed", [sys.executable, "-m", "localreview", "worker"], {})
+    try:
+        await running.wait_ready()
+        repo = fake_github.add_repo()
+        pull = fake_github.add_pull(repo, added={"docs/rfcs/0001-offline.md": DOC_TEXT.format(n=1)})
+        gate = fake_github.stall("POST", r"/reviews$")  # the review is held mid-way
+        body = json.dumps(fake_github.pull_request_event(repo, pull, "opened")).encode()
+        async with aiohttp.ClientSession() as session:
+            assert await post(session, port, "pull_request", body, str(uuid.uuid4())) == 202
+        deadline = time.monotonic() + WATCHDOG_SECONDS
+        while not fake_github.calls("POST", "/reviews"):
+            assert time.monotonic() < deadline, running.logs()
+            await asyncio.sleep(0.05)
+        (held,) = repo.check_runs.values()
+        assert held["status"] == "in_progress"
+        _, killed = running.processes[-1]
+        killed.kill()
+        killed.wait()
+        gate.set()  # GitHub may still act on a request whose sender died
+
+        running.start("worker-new", [sys.executable, "-m", "localreview", "worker"], {})
+        while not (
+            len(repo.check_runs) == 2
+            and all(run["status"] == "completed" for run in repo.check_runs.values())
+        ):
+            assert time.monotonic() < deadline, running.logs()
+            await asyncio.sleep(0.2)
+        assert held["conclusion"] == "neutral"
+        assert held["output"]["title"] == "Product review was interrupted"
+        newest = repo.check_runs[max(repo.check_runs)]
+        assert "question" in newest["output"]["title"]
+        await asyncio.sleep(1.0)  # a duplicate would arrive by now
+        assert len(pull.reviews) == 1
+    finally:
+        running.stop()

@@ -146,9 +146,11 @@ def _recorder(store: SqliteJobStore) -> CheckStarted:
             await store.note_check_run(
                 delivery_id, installation_id, url=check_run.url, check_run_id=check_run.id
             )
-        except Exception:
+        except (sqlite3.Error, OSError) as error:
             # The review goes on; only its recovery after a crash is at stake.
-            log.exception("could not record check run delivery=%s", delivery_id)
+            log.warning(
+                "could not record check run delivery=%s: %s", delivery_id, describe_error(error)
+            )
 
     return record
 
@@ -156,9 +158,7 @@ def _recorder(store: SqliteJobStore) -> CheckStarted:
 def _spawn_stored(
     background: BackgroundTasks, router: routing.Router, job: Job, context: EventContext
 ) -> None:
-    background.spawn(
-        _dispatch_stored(router, job, context), name=f"delivery-{job.delivery_id}"
-    )
+    background.spawn(_dispatch_stored(router, job, context), name=f"delivery-{job.delivery_id}")
 
 
 def default_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:

@@ -92,8 +92,11 @@ class _WorkerState:
         async def check_started(delivery_id: str, installation_id: int, check: CheckRun) -> None:
             try:
                 await queue_holder[0].note_check_run(delivery_id, installation_id, check)
-            except Exception:
-                log.exception("could not record check run delivery=%s", delivery_id)
+            except (RedisError, OSError) as error:
+                # The review goes on; only its recovery after a crash is at stake.
+                log.warning(
+                    "could not record check run delivery=%s: %s", delivery_id, describe_error(error)
+                )
 
         reviewer = Reviewer(
             github=github,

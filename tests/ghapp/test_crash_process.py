@@ -143,25 +143,37 @@ async def handled(state_dir: Path, delivery_id: str) -> None:
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.parametrize(
+    ("method", "held_request", "held_path"),
+    [
+        # Killed while posting the review: nothing of it reached the pull request.
+        ("POST", r"/reviews$", "/reviews"),
+        # Killed after the review was posted, while completing the check: the
+        # review done again finds its questions asked (fingerprints), posts none.
+        ("PATCH", r"/check-runs/\d+$", "/check-runs/"),
+    ],
+    ids=["posting-the-review", "review-posted"],
+)
 async def test_killed_mid_review_then_restarted_the_check_completes_and_one_review_is_posted(
-    servers: Servers, fake_github: FakeGitHub
+    servers: Servers, fake_github: FakeGitHub, method: str, held_request: str, held_path: str
 ) -> None:
     repo = fake_github.add_repo()
     pull = fake_github.add_pull(repo, added={DOC: DOC_TEXT})
     first = await servers.start()
-    gate = fake_github.stall("POST", r"/reviews$")  # the review is held mid-way
+    gate = fake_github.stall(method, held_request)  # the review is held mid-way
     delivery = str(uuid.uuid4())
     status = await servers.deliver(
         "pull_request", fake_github.pull_request_event(repo, pull, "opened"), delivery
     )
     assert status == 202
-    await wait_for(lambda: bool(fake_github.calls("POST", "/reviews")))
+    await wait_for(lambda: bool(fake_github.calls(method, held_path)))
     (held,) = repo.check_runs.values()
     assert held["status"] == "in_progress"
+    posted_before_the_crash = len(pull.reviews)
+    assert posted_before_the_crash == (1 if method == "PATCH" else 0)
 
     first.send_signal(signal.SIGKILL)
     first.wait()
-    # GitHub may still act on a request whose sender died: here it does.
     gate.set()
     await asyncio.sleep(0.1)
 

@@ -54,7 +54,14 @@ from ghapp.review import CheckStarted, Engine, Reviewer, describe_error
 from ghapp.routers import ROUTER
 from ghapp.routers.context import EventContext
 from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
-from localreview.budget import Budget, BudgetedEngine, PoolRunner, ThreadRunner, WorkerPool
+from localreview.budget import (
+    REVIEW_NICENESS,
+    Budget,
+    BudgetedEngine,
+    PoolRunner,
+    ThreadRunner,
+    WorkerPool,
+)
 
 log = logging.getLogger("ghapp.server")
 
@@ -570,7 +577,13 @@ def create_app(
             app[ENGINE_KEY] = BudgetedEngine(engine, ThreadRunner(document_budget))
             yield
             return
-        runner = PoolRunner(WorkerPool(document_budget, workers=settings.review_workers))
+        runner = PoolRunner(
+            WorkerPool(
+                document_budget,
+                workers=settings.review_workers,
+                niceness=REVIEW_NICENESS,
+            )
+        )
         # Workers start now, off the event loop, rather than on the first review.
         await runner.warm_up()
         # The engine itself rather than this module's wrapper: workers import less.

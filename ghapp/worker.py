@@ -48,7 +48,7 @@ from ghapp.routers import ROUTER
 from ghapp.routers.context import EventContext
 from ghapp.server import DEFAULT_DRAIN_SECONDS, HTTP_TIMEOUT, configure_logging, dispatch_event
 from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
-from localreview.budget import BudgetedEngine, PoolRunner, WorkerPool
+from localreview.budget import REVIEW_NICENESS, BudgetedEngine, PoolRunner, WorkerPool
 
 log = logging.getLogger("ghapp.worker")
 
@@ -76,7 +76,13 @@ class _WorkerState:
         assert settings.redis_url is not None
         redis = await open_redis(settings.redis_url)
         session = aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
-        runner = PoolRunner(WorkerPool(settings.budget, workers=settings.review_workers))
+        runner = PoolRunner(
+            WorkerPool(
+                settings.budget,
+                workers=settings.review_workers,
+                niceness=REVIEW_NICENESS,
+            )
+        )
         await runner.warm_up()
         github = GitHubApp(
             session=session,

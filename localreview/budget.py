@@ -144,11 +144,15 @@ def _limit_address_space(extra_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _worker_started() -> None:
+def _worker_started(niceness: int = 0) -> None:
     # pebble stops a worker with SIGTERM and a Python-level handler, which cannot
     # run while a regex or the Markdown parser is inside C code: the default
     # action ends the worker at once.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if niceness:
+        # Behind the server's event loop for the CPU: webhooks are answered at once
+        # while reviews take what is left.
+        os.nice(niceness)
 
 
 def _run_within(
@@ -174,6 +178,10 @@ def _run_within(
 # --- the pool -----------------------------------------------------------------------
 
 
+# How much lower than the server's a review worker's CPU priority is (nice(2)).
+REVIEW_NICENESS = 10
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -190,8 +198,16 @@ class WorkerPool:
     a worker starts in about a millisecond instead of half a second.
     """
 
-    def __init__(self, budget: Budget, *, workers: int, start_method: str = "forkserver") -> None:
+    def __init__(
+        self,
+        budget: Budget,
+        *,
+        workers: int,
+        start_method: str = "forkserver",
+        niceness: int = 0,
+    ) -> None:
         self.budget = budget
+        self._niceness = niceness
         self._workers = max(1, workers)
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
@@ -204,6 +220,7 @@ class WorkerPool:
             max_workers=self._workers,
             max_tasks=TASKS_PER_WORKER,
             initializer=_worker_started,
+            initargs=(self._niceness,),
             context=self._context,
         )
 

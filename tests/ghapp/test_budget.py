@@ -27,7 +27,14 @@ from ghapp.checkrun import render_check
 from ghapp.github import _RESPONSE_LIMIT as RESPONSE_LIMIT
 from ghapp.github import GitHubApp, InstallationClient, ResponseTooLarge
 from ghapp.settings import SettingsError, load_server_settings
-from localreview.budget import Budget, Limit, NotReviewed, PoolRunner, WorkerPool
+from localreview.budget import (
+    REVIEW_NICENESS,
+    Budget,
+    Limit,
+    NotReviewed,
+    PoolRunner,
+    WorkerPool,
+)
 from tests.support.apptools import deliver, outcomes, settled, wait_until
 from tests.support.builders import stub_engine
 from tests.support.fakegithub import FakeGitHub
@@ -344,3 +351,18 @@ async def test_an_answer_over_the_limit_stops_being_read(aiohttp_server: Any) ->
         finally:
             RESPONSE_LIMIT.reset(limit)
     assert len(sent) < 256  # the 16 MB answer was not read to its end
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+async def test_review_workers_run_behind_the_server_for_the_cpu() -> None:
+    # The server's pool is started niced: under load the event loop answering
+    # webhooks gets the CPU first.
+    runner = PoolRunner(WorkerPool(Budget(), workers=1, niceness=REVIEW_NICENESS))
+    try:
+        in_worker = await runner.run(_niceness)
+    finally:
+        await runner.close()
+    assert in_worker == min(19, os.nice(0) + REVIEW_NICENESS)

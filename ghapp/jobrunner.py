@@ -88,6 +88,7 @@ class JobRunner:
     async def run_once(self) -> int:
         """One round: heartbeat, then take up what waits. Returns the jobs taken."""
         await self._store.heartbeat()
+        await self._store.checkpoint()
         taken = 0
         while True:
             jobs = await self._store.claim(CLAIM_BATCH)

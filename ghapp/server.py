@@ -88,6 +88,7 @@ _LOGGED_HEADER_CHARS = 80
 # How long a shutdown waits for in-flight reviews (Docker's default stop grace is 10 s).
 DEFAULT_DRAIN_SECONDS = 8.0
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 class BackgroundTasks:
@@ -644,6 +645,9 @@ def main() -> int:
             )
             return 2
     configure_logging(settings)
+    # The pool's result threads share the GIL with the event loop: hand it back
+    # sooner than the default 5 ms, so a webhook waits less behind a big result.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     log.info(
         "serving app_id=%s on %s:%d%s api=%s state=%s",
         settings.app_id,

@@ -1,6 +1,7 @@
 """Webhook acknowledgement latency while large reviews run, on the real server process.
 
-    python bench/ack_latency.py [--seconds N] [--rate 200] [--json FILE] [--no-redis]
+    python bench/ack_latency.py [--seconds N] [--rate 200] [--in-flight 2] [--wait-idle SECONDS]
+                                [--no-redis] [--only TEXT] [--json FILE]
 
 The fake GitHub of the test suite serves on loopback from this process, and the
 real server (`python -m ghapp`) runs as a child process with a temporary
@@ -17,10 +18,11 @@ advance at `--rate` per second, and each latency is measured from its
 scheduled send time, so a stall of the server (or of the sender) counts in
 full. The latency from the actual send is shown too, and the sender's own lag.
 
-Configurations: the server alone with REVIEW_WORKERS=1 and =2 (reviews in its
-process pool, deliveries recorded in SQLite); then, when `redis-server` is on
-PATH, scaled out: one web process with REDIS_URL that only enqueues, and 1 or 2
-`python -m localreview worker` processes (REVIEW_WORKERS=1 each) that review.
+Configurations: the server alone without reviews (the baseline), then with
+REVIEW_WORKERS=1 and =2 (reviews in its process pool, deliveries recorded in
+SQLite); then, when `redis-server` is on PATH, scaled out: one web process
+with REDIS_URL that only enqueues, and 1 or 2 `python -m localreview worker`
+processes (REVIEW_WORKERS=1 each) that review.
 
 The target to compare against: acknowledgement p99 <= 5 ms at 200 deliveries/s.
 The script reports whether it is met and always exits 0 when it could measure.
@@ -382,6 +384,7 @@ def run_load(url: str, deliveries: list[Delivery], rate: float) -> LoadResult:
 
 
 def _ready() -> bool:
+    """A no-op job: the load process starts before the first measurement, not in it."""
     return True
 
 

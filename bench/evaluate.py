@@ -37,6 +37,7 @@ from labelset import FAMILIES, Label, document_file, load_labels
 
 from checks import DIMENSIONS, FindingKind, ReviewOptions, review_document
 from checks.report import DocumentReport
+from localreview.training import TrainingDocument
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
@@ -86,17 +87,26 @@ def rules_method(train: Sequence[Example]) -> Predictor:
 
 def learned_method(train: Sequence[Example]) -> Predictor:
     from checks.learned import LearnedModel
-    from localreview.training import TrainingDocument, train_model
+    from localreview.training import train_model
 
-    model = LearnedModel.from_json(
-        train_model([TrainingDocument(e.label, e.text) for e in train])
-    )
+    model = LearnedModel.from_json(train_model([training_document(e) for e in train]))
     options = ReviewOptions(model=model)
 
     def predict(text: str, path: str) -> Prediction:
         return _prediction(review_document(text, path, options))
 
     return predict
+
+
+def training_document(example: Example) -> TrainingDocument:
+    label = example.label
+    return TrainingDocument(
+        path=label.path,
+        text=example.text,
+        category=label.category,
+        statuses={key: value.status for key, value in label.dimensions.items()},
+        lines={key: value.lines for key, value in label.dimensions.items()},
+    )
 
 
 METHODS: dict[str, Method] = {"rules": rules_method, "learned": learned_method}
@@ -297,7 +307,8 @@ def _merge(into: Scores, scores: Scores) -> None:
     ):
         setattr(into, name, getattr(into, name) + getattr(scores, name))
     for key, counts in scores.per_dimension.items():
-        into.per_dimension[key] = [a + b for a, b in zip(into.per_dimension[key], counts, strict=True)]
+        summed = zip(into.per_dimension[key], counts, strict=True)
+        into.per_dimension[key] = [a + b for a, b in summed]
 
 
 if __name__ == "__main__":

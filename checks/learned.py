@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
-from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from checks.dimensions import heading_dimensions, is_hollow
@@ -39,11 +40,20 @@ WEIGHT_SCALE = 1000  # weights are stored as integers, in thousandths
 STATUSES: tuple[Status, ...] = (Status.PRESENT, Status.WEAK, Status.MISSING)
 _NO_SCORE = -8.0  # the block score of a document with no prose block
 _BIGRAM_MIX = 0x01000193
+_DIGIT_RE = re.compile(r"\d")
 
 
 @lru_cache(maxsize=1 << 16)
 def _word_hash(word: str) -> int:
     return zlib.crc32(word.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_hash(token: str) -> int:
+    """The hash of a token as a word: numbers stand for themselves only as a kind."""
+    if _DIGIT_RE.search(token):
+        return _word_hash("#pct" if token.endswith("%") else "#num")
+    return _word_hash(token)
 
 
 def feature_index(parts: Sequence[str], bits: int = FEATURE_BITS) -> int:
@@ -54,40 +64,35 @@ def feature_index(parts: Sequence[str], bits: int = FEATURE_BITS) -> int:
     return value & ((1 << bits) - 1)
 
 
-def _normal_word(token: str) -> str:
-    if any(ch.isdigit() for ch in token):
-        return "#pct" if token.endswith("%") else "#num"
-    return token
+@lru_cache(maxsize=1 << 12)
+def _heading_features(norm_title: str, bits: int = FEATURE_BITS) -> tuple[int, ...]:
+    return tuple(feature_index(("§h", w), bits) for w in norm_title.split())
 
 
-def words_of(block: Block) -> list[str]:
-    return [_normal_word(t) for t in block.tokens if t not in SENTENCE_END]
-
-
-def text_features(words: Sequence[str], bits: int = FEATURE_BITS) -> list[int]:
-    """Unigram and bigram features of a sequence of words (repeats kept)."""
+def text_features(tokens: Sequence[str], bits: int = FEATURE_BITS) -> list[int]:
+    """Unigram and bigram features of a block's tokens (sentence ends left out, repeats
+    kept)."""
     mask = (1 << bits) - 1
-    hashed = [_word_hash(w) for w in words]
+    hashed = [_token_hash(t) for t in tokens if t not in SENTENCE_END]
     features = [h & mask for h in hashed]
     features.extend(
-        (((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in zip(hashed, hashed[1:])
+        (((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)
     )
     return features
 
 
-def block_features(block: Block, heading_words: Sequence[str], bits: int = FEATURE_BITS) -> list[int]:
+def block_features(block: Block, heading: str, bits: int = FEATURE_BITS) -> list[int]:
     """A block's features: its words and word pairs, its section heading's words, and
     a few marks of its shape (a list item, a quote, a link, a number)."""
-    features = text_features(words_of(block), bits)
-    features.extend(feature_index(("§h", w), bits) for w in heading_words)
-    marks = [f"§kind:{block.kind}"]
+    features = text_features(block.tokens, bits)
+    features.extend(_heading_features(heading, bits))
+    features.append(feature_index((f"§kind:{block.kind}",), bits))
     if block.quoted:
-        marks.append("§quoted")
+        features.append(feature_index(("§quoted",), bits))
     if block.links or "http" in block.text:
-        marks.append("§link")
+        features.append(feature_index(("§link",), bits))
     if block.has_number:
-        marks.append("§number")
-    features.extend(feature_index((m,), bits) for m in marks)
+        features.append(feature_index(("§number",), bits))
     return features
 
 
@@ -102,11 +107,10 @@ class DocumentView:
     line_count: int
 
 
-def document_view(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]] | None = None) -> DocumentView:
+def document_view(
+    doc: Document, extra_aliases: Mapping[str, tuple[str, ...]] | None = None
+) -> DocumentView:
     aliases = extra_aliases or {}
-    heading_words = [
-        [w for w in section.norm_title.split() if w] for section in doc.sections
-    ]
     hollow_blocks: set[int] = set()
     seen: dict[str, list[bool]] = {}
     for index, section in enumerate(doc.sections):
@@ -127,9 +131,9 @@ def document_view(doc: Document, extra_aliases: Mapping[str, tuple[str, ...]] | 
             continue
         if index in hollow_blocks:
             hollow_positions.add(len(blocks))
-        words = heading_words[block.section] if block.section >= 0 else []
+        heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
         blocks.append(block)
-        features.append(block_features(block, words))
+        features.append(block_features(block, heading))
     return DocumentView(
         blocks=blocks,
         features=features,
@@ -191,7 +195,10 @@ class LinearScorer:
     """A hashed linear model: weights in thousandths, dense, and an intercept."""
 
     def __init__(self, weights: Sequence[int], intercept: float) -> None:
-        self.weights = array("d", (w / WEIGHT_SCALE for w in weights))
+        # A list, not an array: indexing it hands out the stored floats, unboxed once;
+        # equal weights share one float.
+        shared: dict[int, float] = {}
+        self.weights = [shared.setdefault(w, w / WEIGHT_SCALE) for w in weights]
         self.intercept = intercept
 
     def score(self, features: Sequence[int]) -> float:
@@ -294,13 +301,16 @@ def _best_line(view: DocumentView, scores: Sequence[float]) -> int | None:
 def category_features(doc: Document, rule_category: Category) -> list[int]:
     """Unigrams of every prose block and heading (headings marked), and the rules' guess:
     each distinct feature once, valued 1/sqrt(how many there are)."""
+    mask = (1 << FEATURE_BITS) - 1
     features: list[int] = []
     for block in doc.blocks:
-        words = words_of(block)
         if block.kind == "heading":
-            features.extend(feature_index(("§h", w)) for w in words)
+            words = (t for t in block.tokens if t not in SENTENCE_END)
+            features.extend(_heading_features(" ".join(words)))
         else:
-            features.extend(feature_index((w,)) for w in words)
+            features.extend(
+                _token_hash(t) & mask for t in block.tokens if t not in SENTENCE_END
+            )
     features.append(feature_index((f"§rule:{rule_category.value}",)))
     return sorted(set(features))
 

@@ -19,7 +19,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from checks.category import infer_category
 from checks.dimensions import assess
@@ -44,6 +47,7 @@ INNER_FOLDS = 3
 BLOCK_C = 0.5
 DECISION_C = 1.0
 CATEGORY_C = 20.0
+CLASS_BALANCE = 0.5
 _ABSENT = -1000.0  # the intercept of a class no training document has
 
 
@@ -131,7 +135,22 @@ def _scorer_json(scorer: LinearScorer) -> tuple[list[int], float]:
     return [round(w * WEIGHT_SCALE) for w in scorer.weights], scorer.intercept
 
 
-def _fit_decision(inputs: Sequence[Sequence[float]], statuses: Sequence[Status]) -> list[list[float]]:
+def _class_weights(statuses: Sequence[Status]) -> dict[str, float]:
+    """Halfway (geometrically) between equal weights and balanced classes: rare
+    statuses count more, without trading away the precision of a gap."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status.value] = counts.get(status.value, 0) + 1
+    total, classes = len(statuses), len(counts)
+    return {
+        value: _rounded((total / (classes * count)) ** CLASS_BALANCE)
+        for value, count in sorted(counts.items())
+    }
+
+
+def _fit_decision(
+    inputs: Sequence[Sequence[float]], statuses: Sequence[Status]
+) -> list[list[float]]:
     """Rows of a multinomial model over DECISION_FEATURES (its last input is the bias),
     one per STATUSES entry; a status nobody has gets a row that never wins."""
     present = sorted({s.value for s in statuses})
@@ -142,7 +161,8 @@ def _fit_decision(inputs: Sequence[Sequence[float]], statuses: Sequence[Status])
         ]
     linear, _ = _sklearn()
     model = linear.LogisticRegression(
-        C=DECISION_C, max_iter=2000, random_state=SEED, fit_intercept=False
+        C=DECISION_C, max_iter=2000, random_state=SEED, fit_intercept=False,
+        class_weight=_class_weights(statuses),
     )
     model.fit([list(x) for x in inputs], [s.value for s in statuses])
     classes = list(model.classes_)
@@ -237,3 +257,60 @@ def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
 def model_bytes(model: Mapping[str, Any]) -> bytes:
     """The model file's exact bytes: compact, keys sorted, one trailing newline."""
     return (json.dumps(model, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+# --- label files ------------------------------------------------------------------
+
+RESERVED_LIST = "RESERVED.md"
+SYNTHETIC = "synthetic/"
+
+
+class LabelFileError(ValueError):
+    """A label file that cannot be trained on: unreadable, malformed, or naming a
+    document the corpus reserves."""
+
+
+def _reserved(corpus: Path) -> frozenset[str]:
+    listing = corpus / RESERVED_LIST
+    if not listing.is_file():
+        return frozenset()
+    return frozenset(
+        line.strip()
+        for line in listing.read_text(encoding="utf-8").splitlines()
+        if line.strip().endswith((".md", ".markdown")) and not line.startswith("#")
+    )
+
+
+def read_labels(labels_dir: Path, corpus: Path, synthetic_root: Path) -> list[TrainingDocument]:
+    """The primary label files under `labels_dir` (<family>/<stem>.yaml; a second
+    labeller's <stem>.<letter>.yaml is left out) with their documents' text. A label on
+    a reserved document is refused before the document is read."""
+    reserved = _reserved(corpus)
+    documents: list[TrainingDocument] = []
+    for source in sorted(labels_dir.rglob("*.yaml")):
+        try:
+            data = yaml.safe_load(source.read_text(encoding="utf-8"))
+            path = str(data["path"])
+            if source.name != Path(path).stem + ".yaml":
+                continue  # a second labeller's file
+            if path in reserved:
+                raise LabelFileError(f"{source}: {path} is reserved for independent measurement")
+            root = synthetic_root if path.startswith(SYNTHETIC) else corpus
+            text = (root / path).read_text(encoding="utf-8")
+            statuses: dict[str, Status] = {}
+            lines: dict[str, tuple[int, ...]] = {}
+            for key, entry in data["dimensions"].items():
+                statuses[str(key)] = Status(entry["status"])
+                listed = entry["lines"] if "lines" in entry else [entry.get("line")]
+                lines[str(key)] = tuple(int(n) for n in listed if n is not None)
+            if set(statuses) != set(DIMENSIONS):
+                raise LabelFileError(f"{source}: needs all nine dimensions")
+            category = Category(data["category"])
+        except LabelFileError:
+            raise
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            raise LabelFileError(f"{source}: cannot read: {error}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise LabelFileError(f"{source}: malformed label: {error!r}") from None
+        documents.append(TrainingDocument(path, text, category, statuses, lines))
+    return documents

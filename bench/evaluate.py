@@ -125,6 +125,8 @@ class Scores:
         default_factory=lambda: {key: [0, 0, 0] for key in DIMENSIONS}  # tp, fp, fn
     )
     category_right: int = 0
+    # Per labelled category: [documents, called right].
+    per_category: dict[str, list[int]] = field(default_factory=dict)
     documents: int = 0
     antipatterns: int = 0
     antipatterns_found: int = 0
@@ -135,6 +137,9 @@ class Scores:
     def add(self, label: Label, predicted: Prediction) -> None:
         self.documents += 1
         self.category_right += predicted.category == label.category.value
+        tally = self.per_category.setdefault(label.category.value, [0, 0])
+        tally[0] += 1
+        tally[1] += predicted.category == label.category.value
         self.line_findings += len(predicted.findings)
         for key, labelled in label.dimensions.items():
             want, got = labelled.status.value, predicted.statuses[key]
@@ -175,6 +180,10 @@ class Scores:
             values.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
         return sum(values) / len(values)
 
+    def category_macro_recall(self) -> float:
+        recalls = [right / total for total, right in self.per_category.values() if total]
+        return sum(recalls) / len(recalls) if recalls else 0.0
+
     def row(self, name: str) -> str:
         return (
             f"{name:22} {_pct(self.true_pos, self.true_pos + self.false_pos)}"
@@ -183,6 +192,7 @@ class Scores:
             f" {_pct(self.exact, self.total)}"
             f" {self.macro_f1():6.1%}"
             f" {_pct(self.category_right, self.documents)}"
+            f" {self.category_macro_recall():6.1%}"
             f" {_pct(self.antipatterns_found, self.antipatterns)}"
             f" {_pct(self.near_misses_flagged, self.near_misses)}"
             f" {self.line_findings / max(self.documents, 1):6.2f}"
@@ -192,7 +202,7 @@ class Scores:
 
 HEADER = (
     f"{'':22} {'g.prec':>6} {'g.rec':>6} {'P->M':>6} {'exact':>6} {'mF1':>6} {'categ':>6}"
-    f" {'ap.rec':>6} {'nm.fl':>6} {'lines':>6}  docs"
+    f" {'cat.mR':>6} {'ap.rec':>6} {'nm.fl':>6} {'lines':>6}  docs"
 )
 
 
@@ -272,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "g.prec/g.rec: gap precision/recall; P->M: present called missing; exact: three-way "
         "agreement; mF1: macro F1 of the gap class over dimensions; categ: category "
-        "accuracy; ap.rec: anti-pattern recall (kind, line ±1); nm.fl: near-misses "
+        "accuracy; cat.mR: category recall averaged over the labelled categories; "
+        "ap.rec: anti-pattern recall (kind, line ±1); nm.fl: near-misses "
         "flagged; lines: line findings per document"
     )
     fold_of = folds_by_document(examples, args.folds, args.seed)
@@ -306,6 +317,10 @@ def _merge(into: Scores, scores: Scores) -> None:
         "antipatterns_found", "near_misses", "near_misses_flagged", "line_findings",
     ):
         setattr(into, name, getattr(into, name) + getattr(scores, name))
+    for name, (total, right) in scores.per_category.items():
+        tally = into.per_category.setdefault(name, [0, 0])
+        tally[0] += total
+        tally[1] += right
     for key, counts in scores.per_dimension.items():
         summed = zip(into.per_dimension[key], counts, strict=True)
         into.per_dimension[key] = [a + b for a, b in summed]

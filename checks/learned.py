@@ -278,11 +278,13 @@ class LearnedModel:
         return judged
 
     def category(self, doc: Document, rule_category: Category) -> Category:
-        features = category_features(doc, rule_category)
+        features = category_features(doc)
         norm = 1.0 / math.sqrt(len(features)) if features else 0.0
+        rule = rule_category_feature(rule_category)
         scored = {
             category: scorer.intercept
             + norm * sum(map(scorer.weights.__getitem__, features))
+            + scorer.weights[rule]
             for category, scorer in self.category_rows.items()
         }
         return max(sorted(scored, key=lambda c: c.value), key=lambda c: scored[c])
@@ -298,9 +300,9 @@ def _best_line(view: DocumentView, scores: Sequence[float]) -> int | None:
     return view.blocks[-max(usable)[1]].line
 
 
-def category_features(doc: Document, rule_category: Category) -> list[int]:
-    """Unigrams of every prose block and heading (headings marked), and the rules' guess:
-    each distinct feature once, valued 1/sqrt(how many there are)."""
+def category_features(doc: Document) -> list[int]:
+    """Unigrams of every prose block and heading (headings marked): each distinct
+    feature once, valued 1/sqrt(how many there are)."""
     mask = (1 << FEATURE_BITS) - 1
     features: list[int] = []
     for block in doc.blocks:
@@ -311,8 +313,12 @@ def category_features(doc: Document, rule_category: Category) -> list[int]:
             features.extend(
                 _token_hash(t) & mask for t in block.tokens if t not in SENTENCE_END
             )
-    features.append(feature_index((f"§rule:{rule_category.value}",)))
     return sorted(set(features))
+
+
+def rule_category_feature(rule_category: Category) -> int:
+    """The feature of the rules' own guess at the category, valued 1."""
+    return feature_index((f"§rule:{rule_category.value}",))
 
 
 @lru_cache(maxsize=1)

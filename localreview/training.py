@@ -39,6 +39,7 @@ from checks.learned import (
     category_features,
     decision_features,
     document_view,
+    rule_category_feature,
 )
 from checks.report import DIMENSIONS
 
@@ -181,8 +182,9 @@ def _fit_decision(
 
 
 def _fit_category(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
-    rows = [category_features(p.doc, p.rule_category) for p in prepared]
+    rows = [category_features(p.doc) for p in prepared]
     values = [1.0 / math.sqrt(len(row)) if row else 0.0 for row in rows]
+    rules = [rule_category_feature(p.rule_category) for p in prepared]
     targets = [p.source.category.value for p in prepared]
     classes = sorted(set(targets))
     width = 1 << FEATURE_BITS
@@ -192,8 +194,12 @@ def _fit_category(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
             for c in Category
         }
     linear, _ = _sklearn()
-    model = linear.LogisticRegression(C=CATEGORY_C, max_iter=2000, random_state=SEED)
-    model.fit(_matrix(rows, values), targets)
+    model = linear.LogisticRegression(
+        C=CATEGORY_C, max_iter=2000, random_state=SEED, class_weight="balanced"
+    )
+    _, sparse = _sklearn()
+    matrix = _matrix(rows, values) + _matrix([[r] for r in rules])
+    model.fit(sparse.csr_matrix(matrix), targets)
     fitted = list(model.classes_)
     result: dict[str, dict[str, Any]] = {}
     for category in Category:

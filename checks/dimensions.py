@@ -25,7 +25,7 @@ from checks.rules.judging import Assessment, SectionView, TextEvidence
 from checks.rules.types import DimensionRule
 from checks.vocabulary import hits
 
-__all__ = ["Assessment", "assess", "heading_dimensions"]
+__all__ = ["Assessment", "assess", "heading_dimensions", "is_hollow"]
 
 # Phrases that mean a section is hollow: "None.", "TBD", "N/A".
 HOLLOW_TEXTS: frozenset[str] = frozenset(
@@ -130,7 +130,7 @@ def _heading_dimensions(
     return tuple(found.items())
 
 
-def _is_hollow(blocks: Sequence[Block]) -> bool:
+def is_hollow(blocks: Sequence[Block]) -> bool:
     text_blocks = [b for b in blocks if b.kind != "heading"]
     if not text_blocks:
         return True
@@ -197,7 +197,7 @@ def assess(
         title = section.title.strip()
         first_line = next((b.line for b in blocks if b.kind != "heading"), section.line)
         words = sum(b.word_count for b in blocks if b.kind != "heading")
-        hollow = _is_hollow(blocks)
+        hollow = is_hollow(blocks)
         for key, primary in mapped.items():
             sections[key].append(
                 SectionView(

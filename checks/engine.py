@@ -12,6 +12,7 @@ from checks.category import detect_category, detect_kind
 from checks.dimensions import assess
 from checks.document import Document, FrontMatter, parse
 from checks.findings import find
+from checks.learned import document_view
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import (
     DIMENSIONS,
@@ -41,9 +42,14 @@ def review_document(
 ) -> DocumentReport:
     doc = parse(text, path)
     category, category_source = detect_category(doc, options.category)
+    model = options.model
+    if model is not None and category_source == "text":
+        category = model.category(doc, category)
     kind = detect_kind(doc, doc.front_matter)
     settings = _front_matter_settings(doc)
     assessed = assess(doc, category, options.aliases)
+    if model is not None:
+        assessed = model.judge(document_view(doc, options.aliases), assessed)
 
     dimensions = tuple(
         DimensionResult(

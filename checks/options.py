@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from checks.report import Category, Requirement, Severity
+
+if TYPE_CHECKING:
+    from checks.learned import LearnedModel
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class ReviewOptions:
     # can raise one on every line, and nobody reads (or GitHub shows) past a few
     # hundred. The report counts the rest.
     max_findings: int = 1000
+    # The learned layer (`checks.learned`): when set, it decides each dimension's
+    # status, and the category when the text is what gives it. None: the rules alone.
+    model: LearnedModel | None = None
 
 
 DEFAULT_OPTIONS = ReviewOptions()

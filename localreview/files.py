@@ -51,6 +51,9 @@ class SettingsSource:
 
     config_path: str | None = None
     category: Category | None = None
+    # The learned layer: a model file (`product-review train`), or SHIPPED_MODEL for
+    # the one in the package; None reviews with the rules alone.
+    model_path: str | None = None
 
     def load(self) -> Settings:
         return _load_settings(self)
@@ -65,6 +68,11 @@ def _load_settings(source: SettingsSource) -> Settings:
         settings = load_settings_file(source.config_path)
     if source.category is not None:
         settings = replace(settings, review=replace(settings.review, category=source.category))
+    if source.model_path is not None:
+        from localreview.model import load_model
+
+        model = load_model(source.model_path)
+        settings = replace(settings, review=replace(settings.review, model=model))
     return settings
 
 

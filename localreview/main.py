@@ -42,6 +42,7 @@ from localreview.files import (
     progress_wanted,
     review_files,
 )
+from localreview.model import SHIPPED_MODEL, ModelFileError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -198,6 +199,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress on stderr (default: only for large folders on a terminal)",
     )
 
+    learned = check.add_mutually_exclusive_group()
+    learned.add_argument(
+        "--model",
+        metavar="FILE",
+        help="judge dimensions and category with a learned model (`product-review train`)",
+    )
+    learned.add_argument(
+        "--learned",
+        action="store_true",
+        help="judge dimensions and category with the learned model shipped in the package",
+    )
+
+    train = commands.add_parser(
+        "train",
+        help="train the learned layer from hand labels (needs scikit-learn)",
+        description=(
+            "Train the learned layer from label files (format 2 of bench/LABELLING.md) and "
+            "write the model as JSON. Second labels (<stem>.<letter>.yaml) are left out; "
+            "documents the corpus's RESERVED.md lists are refused. The same labels give "
+            "the same file, byte for byte."
+        ),
+    )
+    train.add_argument("labels", metavar="LABELS_DIR", help="folder of label files")
+    train.add_argument(
+        "--corpus", required=True, metavar="DIR", help="the corpus the labels' paths name"
+    )
+    train.add_argument(
+        "--synthetic-root",
+        metavar="DIR",
+        help="where synthetic/<file>.md documents live (default: the labels folder's parent)",
+    )
+    train.add_argument("-o", "--output", required=True, metavar="FILE", help="model file")
+
     commands.add_parser("serve", help="run the GitHub App server (settings from env/.env)")
     commands.add_parser(
         "worker",
@@ -238,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "train":
+            return run_train(args)
         if args.command == "serve":
             # Imported here: `check` never loads the server (aiohttp, gidgethub).
             from ghapp.server import main as serve
@@ -305,6 +341,9 @@ def _load_settings(source: SettingsSource) -> Settings | None:
         return None
     try:
         settings = source.load()
+    except ModelFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
     except OSError as error:
         print(f"{source.config_path}: error: cannot read: {error.strerror}", file=sys.stderr)
         return None
@@ -331,7 +370,9 @@ def run_check(args: argparse.Namespace) -> int:
         os.path.dirname(args.stdin_filename) if reads_stdin and args.stdin_filename else "."
     )
     source = SettingsSource(
-        config_path=_config_path(args.config, config_start or "."), category=category
+        config_path=_config_path(args.config, config_start or "."),
+        category=category,
+        model_path=SHIPPED_MODEL if args.learned else args.model,
     )
     settings = _load_settings(source)
     if settings is None:
@@ -462,6 +503,30 @@ def _globs(globs: Sequence[str]) -> str:
 
 
 # --- config -------------------------------------------------------------------------
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from localreview.training import LabelFileError, model_bytes, read_labels, train_model
+
+    labels = Path(args.labels)
+    synthetic_root = Path(args.synthetic_root) if args.synthetic_root else labels.parent
+    try:
+        documents = read_labels(labels, Path(args.corpus), synthetic_root)
+    except LabelFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not documents:
+        print(f"error: {labels}: no label files", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        model = train_model(documents)
+    except ModuleNotFoundError as error:
+        print(f"error: training needs scikit-learn ({error}); pip install scikit-learn",
+              file=sys.stderr)
+        return EXIT_USAGE
+    Path(args.output).write_bytes(model_bytes(model))
+    print(f"{args.output}: trained on {len(documents)} documents", file=sys.stderr)
+    return 0
 
 
 def run_config_validate(file: str | None) -> int:

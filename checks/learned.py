@@ -1,0 +1,328 @@
+"""The learned layer: dimension statuses and the category from a trained model.
+
+Per dimension, a linear classifier scores each prose block as evidence of the
+dimension (hashed word unigrams and bigrams of the block and of its section's
+heading); a small multinomial model then decides present / weak / missing from
+those scores and from what the rules already computed (an alias heading, a hollow
+section, the rule's own status, where the best block sits, its links and numbers).
+A document classifier scores the category from the words of the whole document.
+
+Training lives outside this package (`localreview.training`, with scikit-learn);
+this module only reads the weights (a JSON mapping, see `LearnedModel.from_json`)
+and scores in pure Python, deterministically. Hashing is `feature_index` below, the
+one function training and inference share. The precise rules stay in charge where
+they are exact: blocks of a hollow section never count as evidence, and the
+engine still applies suppression comments and placeholders itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+from typing import Any
+
+from checks.dimensions import heading_dimensions, is_hollow
+from checks.document import SENTENCE_END, Block, Document
+from checks.enums import Category, Status
+from checks.rules.judging import Assessment
+
+FORMAT = 1
+MODEL_RESOURCE = "model.json"
+FEATURE_BITS = 15
+WEIGHT_SCALE = 1000  # weights are stored as integers, in thousandths
+STATUSES: tuple[Status, ...] = (Status.PRESENT, Status.WEAK, Status.MISSING)
+_NO_SCORE = -8.0  # the block score of a document with no prose block
+_BIGRAM_MIX = 0x01000193
+_DIGIT_RE = re.compile(r"\d")
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_hash(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_hash(token: str) -> int:
+    """The hash of a token as a word: numbers stand for themselves only as a kind."""
+    if _DIGIT_RE.search(token):
+        return _word_hash("#pct" if token.endswith("%") else "#num")
+    return _word_hash(token)
+
+
+def feature_index(parts: Sequence[str], bits: int = FEATURE_BITS) -> int:
+    """The hashed feature of a word (one part) or a word pair (two parts)."""
+    value = _word_hash(parts[0])
+    for part in parts[1:]:
+        value = ((value * _BIGRAM_MIX) ^ _word_hash(part)) & 0xFFFFFFFF
+    return value & ((1 << bits) - 1)
+
+
+@lru_cache(maxsize=1 << 12)
+def _heading_features(norm_title: str, bits: int = FEATURE_BITS) -> tuple[int, ...]:
+    return tuple(feature_index(("§h", w), bits) for w in norm_title.split())
+
+
+def text_features(tokens: Sequence[str], bits: int = FEATURE_BITS) -> list[int]:
+    """Unigram and bigram features of a block's tokens (sentence ends left out, repeats
+    kept)."""
+    mask = (1 << bits) - 1
+    hashed = [_token_hash(t) for t in tokens if t not in SENTENCE_END]
+    features = [h & mask for h in hashed]
+    features.extend(
+        (((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)
+    )
+    return features
+
+
+def block_features(block: Block, heading: str, bits: int = FEATURE_BITS) -> list[int]:
+    """A block's features: its words and word pairs, its section heading's words, and
+    a few marks of its shape (a list item, a quote, a link, a number)."""
+    features = text_features(block.tokens, bits)
+    features.extend(_heading_features(heading, bits))
+    features.append(feature_index((f"§kind:{block.kind}",), bits))
+    if block.quoted:
+        features.append(feature_index(("§quoted",), bits))
+    if block.links or "http" in block.text:
+        features.append(feature_index(("§link",), bits))
+    if block.has_number:
+        features.append(feature_index(("§number",), bits))
+    return features
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """What the learned layer reads of a parsed document, computed once."""
+
+    blocks: list[Block]  # prose blocks (headings left out)
+    features: list[list[int]]  # per prose block
+    hollow: frozenset[int]  # positions in `blocks` under a hollow alias heading
+    aliases: dict[str, tuple[bool, bool]]  # dimension -> (alias heading, only hollow ones)
+    line_count: int
+
+
+def document_view(
+    doc: Document, extra_aliases: Mapping[str, tuple[str, ...]] | None = None
+) -> DocumentView:
+    aliases = extra_aliases or {}
+    hollow_blocks: set[int] = set()
+    seen: dict[str, list[bool]] = {}
+    for index, section in enumerate(doc.sections):
+        mapped = heading_dimensions(section.norm_title, aliases)
+        if not mapped:
+            continue
+        hollow = is_hollow(doc.section_blocks(index))
+        if hollow:
+            hollow_blocks.update(section.content_range)
+        for key, primary in mapped.items():
+            if primary:
+                seen.setdefault(key, []).append(hollow)
+    blocks: list[Block] = []
+    features: list[list[int]] = []
+    hollow_positions: set[int] = set()
+    for index, block in enumerate(doc.blocks):
+        if block.kind == "heading" or block.navigation:
+            continue
+        if index in hollow_blocks:
+            hollow_positions.add(len(blocks))
+        heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
+        blocks.append(block)
+        features.append(block_features(block, heading))
+    return DocumentView(
+        blocks=blocks,
+        features=features,
+        hollow=frozenset(hollow_positions),
+        aliases={key: (True, all(flags)) for key, flags in seen.items()},
+        line_count=doc.line_count,
+    )
+
+
+DECISION_FEATURES: tuple[str, ...] = (
+    "max_score",
+    "top3_score",
+    "evidence_blocks",
+    "rule_present",
+    "rule_weak",
+    "alias_heading",
+    "alias_hollow",
+    "best_position",
+    "best_link",
+    "best_number",
+    "length",
+    "bias",
+)
+
+
+def decision_features(
+    view: DocumentView, scores: Sequence[float], rule_status: Status, key: str
+) -> list[float]:
+    """The document-level inputs of one dimension's decision, in DECISION_FEATURES order."""
+    usable = [(s, i) for i, s in enumerate(scores) if i not in view.hollow]
+    usable.sort(reverse=True)
+    if usable:
+        best_score, best = usable[0]
+        top = [s for s, _ in usable[:3]]
+        block = view.blocks[best]
+        position = block.line / max(view.line_count, 1)
+        link = 1.0 if block.links or "http" in block.text else 0.0
+        number = 1.0 if block.has_number else 0.0
+    else:
+        best_score, top, position, link, number = _NO_SCORE, [_NO_SCORE], 0.0, 0.0, 0.0
+    alias, alias_hollow = view.aliases.get(key, (False, False))
+    return [
+        best_score,
+        sum(top) / len(top),
+        math.log1p(sum(1 for s, _ in usable if s > 0.0)),
+        1.0 if rule_status is Status.PRESENT else 0.0,
+        1.0 if rule_status is Status.WEAK else 0.0,
+        1.0 if alias else 0.0,
+        1.0 if alias_hollow else 0.0,
+        position,
+        link,
+        number,
+        math.log1p(view.line_count) / 5.0,
+        1.0,
+    ]
+
+
+class LinearScorer:
+    """A hashed linear model: weights in thousandths, dense, and an intercept."""
+
+    def __init__(self, weights: Sequence[int], intercept: float) -> None:
+        # A list, not an array: indexing it hands out the stored floats, unboxed once;
+        # equal weights share one float.
+        shared: dict[int, float] = {}
+        self.weights = [shared.setdefault(w, w / WEIGHT_SCALE) for w in weights]
+        self.intercept = intercept
+
+    def score(self, features: Sequence[int]) -> float:
+        return self.intercept + sum(map(self.weights.__getitem__, features))
+
+
+def _softmax_argmax(rows: Sequence[Sequence[float]], inputs: Sequence[float]) -> int:
+    totals = [sum(w * x for w, x in zip(row, inputs, strict=True)) for row in rows]
+    return max(range(len(totals)), key=lambda i: (totals[i], -i))
+
+
+@dataclass(frozen=True)
+class DimensionModel:
+    blocks: LinearScorer
+    decision: tuple[tuple[float, ...], ...]  # one row per STATUSES entry
+
+
+class LearnedModel:
+    """The trained layer, read from its JSON mapping; scoring is pure and deterministic."""
+
+    def __init__(
+        self,
+        dimensions: Mapping[str, DimensionModel],
+        category_rows: Mapping[Category, LinearScorer],
+        bits: int,
+    ) -> None:
+        self.dimensions = dict(dimensions)
+        self.category_rows = dict(category_rows)
+        self.bits = bits
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LearnedModel:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"model format {data.get('format')!r} is not {FORMAT}")
+        bits = int(data["feature_bits"])
+        if bits != FEATURE_BITS:
+            raise ValueError(f"model feature_bits {bits} is not {FEATURE_BITS}")
+        if list(data["decision_features"]) != list(DECISION_FEATURES):
+            raise ValueError("model decision features do not match this version")
+        dimensions = {
+            key: DimensionModel(
+                LinearScorer(entry["block_weights"], float(entry["block_intercept"])),
+                tuple(tuple(float(x) for x in row) for row in entry["decision"]),
+            )
+            for key, entry in data["dimensions"].items()
+        }
+        category = {
+            Category(name): LinearScorer(entry["weights"], float(entry["intercept"]))
+            for name, entry in data["category"].items()
+        }
+        return cls(dimensions, category, bits)
+
+    def block_scores(self, view: DocumentView, key: str) -> list[float]:
+        scorer = self.dimensions[key].blocks
+        return [scorer.score(features) for features in view.features]
+
+    def judge(
+        self, view: DocumentView, assessed: Mapping[str, Assessment]
+    ) -> dict[str, Assessment]:
+        """Each dimension's status from its block scores and the rules' assessment;
+        the rules' line and note stay when the status agrees with theirs."""
+        judged: dict[str, Assessment] = {}
+        for key, rule in assessed.items():
+            model = self.dimensions.get(key)
+            if model is None:
+                judged[key] = rule
+                continue
+            scores = self.block_scores(view, key)
+            inputs = decision_features(view, scores, rule.status, key)
+            status = STATUSES[_softmax_argmax(model.decision, inputs)]
+            if status is rule.status:
+                judged[key] = rule
+            elif status is Status.MISSING:
+                judged[key] = Assessment(status, None, "")
+            else:
+                judged[key] = Assessment(status, _best_line(view, scores) or rule.line, _NOTE)
+        return judged
+
+    def category(self, doc: Document, rule_category: Category) -> Category:
+        features = category_features(doc)
+        norm = 1.0 / math.sqrt(len(features)) if features else 0.0
+        rule = rule_category_feature(rule_category)
+        scored = {
+            category: scorer.intercept
+            + norm * sum(map(scorer.weights.__getitem__, features))
+            + scorer.weights[rule]
+            for category, scorer in self.category_rows.items()
+        }
+        return max(sorted(scored, key=lambda c: c.value), key=lambda c: scored[c])
+
+
+_NOTE = "judged by the learned model"
+
+
+def _best_line(view: DocumentView, scores: Sequence[float]) -> int | None:
+    usable = [(s, -i) for i, s in enumerate(scores) if i not in view.hollow]
+    if not usable:
+        return None
+    return view.blocks[-max(usable)[1]].line
+
+
+def category_features(doc: Document) -> list[int]:
+    """Unigrams of every prose block and heading (headings marked): each distinct
+    feature once, valued 1/sqrt(how many there are)."""
+    mask = (1 << FEATURE_BITS) - 1
+    features: list[int] = []
+    for block in doc.blocks:
+        if block.kind == "heading":
+            words = (t for t in block.tokens if t not in SENTENCE_END)
+            features.extend(_heading_features(" ".join(words)))
+        else:
+            features.extend(
+                _token_hash(t) & mask for t in block.tokens if t not in SENTENCE_END
+            )
+    return sorted(set(features))
+
+
+def rule_category_feature(rule_category: Category) -> int:
+    """The feature of the rules' own guess at the category, valued 1."""
+    return feature_index((f"§rule:{rule_category.value}",))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> LearnedModel:
+    """The model shipped in the package, read once."""
+    text = resources.files("checks").joinpath(MODEL_RESOURCE).read_text(encoding="utf-8")
+    return LearnedModel.from_json(json.loads(text))

@@ -1,0 +1,322 @@
+"""Train the learned layer (`checks.learned`) from hand-labelled documents.
+
+Needs scikit-learn (`pip install -e ".[bench]"`); the engine never does. Training is
+deterministic: documents are taken in path order, every solver is seeded, and the
+weights are rounded before they are written, so the same labels give the same file
+byte for byte (`model_bytes`).
+
+Per dimension, the block classifier learns from the label's `lines`: a prose block
+holding a line cited for the dimension is a positive, every other prose block a
+negative. The decision model learns present / weak / missing from block scores the
+block classifier gave *without* seeing that document (inner folds by document), so
+it is trained on scores like those it will meet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checks.category import infer_category
+from checks.dimensions import assess
+from checks.document import Document, parse
+from checks.enums import Category, Status
+from checks.learned import (
+    DECISION_FEATURES,
+    FEATURE_BITS,
+    FORMAT,
+    STATUSES,
+    WEIGHT_SCALE,
+    DocumentView,
+    LinearScorer,
+    category_features,
+    decision_features,
+    document_view,
+    rule_category_feature,
+)
+from checks.report import DIMENSIONS
+
+SEED = 7
+INNER_FOLDS = 3
+BLOCK_C = 0.5
+DECISION_C = 1.0
+CATEGORY_C = 20.0
+CLASS_BALANCE = 0.5
+_ABSENT = -1000.0  # the intercept of a class no training document has
+
+
+@dataclass(frozen=True)
+class TrainingDocument:
+    path: str
+    text: str
+    category: Category
+    statuses: Mapping[str, Status]
+    lines: Mapping[str, tuple[int, ...]]  # per dimension, the lines that establish it
+
+
+@dataclass
+class _Prepared:
+    source: TrainingDocument
+    doc: Document
+    view: DocumentView
+    rule_status: dict[str, Status]
+    rule_category: Category
+
+
+def _sklearn() -> tuple[Any, Any]:
+    linear: Any = importlib.import_module("sklearn.linear_model")
+    sparse: Any = importlib.import_module("scipy.sparse")
+    return linear, sparse
+
+
+def _prepare(source: TrainingDocument) -> _Prepared:
+    doc = parse(source.text, source.path)
+    assessed = assess(doc, source.category)
+    return _Prepared(
+        source=source,
+        doc=doc,
+        view=document_view(doc),
+        rule_status={key: assessed[key].status for key in DIMENSIONS},
+        rule_category=infer_category(doc),
+    )
+
+
+def _matrix(rows: Sequence[Sequence[int]], values: Sequence[float] | None = None) -> Any:
+    _, sparse = _sklearn()
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for position, row in enumerate(rows):
+        indices.extend(row)
+        value = 1.0 if values is None else values[position]
+        data.extend([value] * len(row))
+        indptr.append(len(indices))
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), 1 << FEATURE_BITS))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _quantized(values: Any) -> list[int]:
+    return [round(float(v) * WEIGHT_SCALE) for v in values]
+
+
+def _rounded(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def _fit_blocks(matrix: Any, targets: Sequence[int]) -> LinearScorer:
+    """A block classifier; with one class only, a constant score of that class."""
+    if len(set(targets)) < 2:
+        constant = 4.0 if targets and targets[0] else -4.0
+        return LinearScorer([0] * (1 << FEATURE_BITS), constant)
+    linear, _ = _sklearn()
+    model = linear.LogisticRegression(
+        C=BLOCK_C, max_iter=300, tol=1e-4, random_state=SEED, solver="liblinear"
+    )
+    model.fit(matrix, list(targets))
+    return LinearScorer(_quantized(model.coef_[0]), _rounded(float(model.intercept_[0])))
+
+
+def _block_targets(prepared: _Prepared, key: str) -> list[int]:
+    wanted = set(prepared.source.lines.get(key, ()))
+    return [
+        int(any(line in wanted for line in range(block.line, block.end_line + 1)))
+        for block in prepared.view.blocks
+    ]
+
+
+def _scorer_json(scorer: LinearScorer) -> tuple[list[int], float]:
+    return [round(w * WEIGHT_SCALE) for w in scorer.weights], scorer.intercept
+
+
+def _class_weights(statuses: Sequence[Status]) -> dict[str, float]:
+    """Halfway (geometrically) between equal weights and balanced classes: rare
+    statuses count more, without trading away the precision of a gap."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status.value] = counts.get(status.value, 0) + 1
+    total, classes = len(statuses), len(counts)
+    return {
+        value: _rounded((total / (classes * count)) ** CLASS_BALANCE)
+        for value, count in sorted(counts.items())
+    }
+
+
+def _fit_decision(
+    inputs: Sequence[Sequence[float]], statuses: Sequence[Status]
+) -> list[list[float]]:
+    """Rows of a multinomial model over DECISION_FEATURES (its last input is the bias),
+    one per STATUSES entry; a status nobody has gets a row that never wins."""
+    present = sorted({s.value for s in statuses})
+    width = len(DECISION_FEATURES)
+    if len(present) < 2:
+        return [
+            [0.0] * (width - 1) + [0.0 if s.value in present else _ABSENT] for s in STATUSES
+        ]
+    linear, _ = _sklearn()
+    model = linear.LogisticRegression(
+        C=DECISION_C, max_iter=2000, random_state=SEED, fit_intercept=False,
+        class_weight=_class_weights(statuses),
+    )
+    model.fit([list(x) for x in inputs], [s.value for s in statuses])
+    classes = list(model.classes_)
+    rows: list[list[float]] = []
+    for status in STATUSES:
+        if status.value not in classes:
+            rows.append([0.0] * (width - 1) + [_ABSENT])
+            continue
+        if len(classes) == 2:  # binary: one coefficient row, for classes_[1]
+            sign = 1.0 if classes.index(status.value) == 1 else -1.0
+            coefficients = [sign * float(c) / 2 for c in model.coef_[0]]
+        else:
+            coefficients = [float(c) for c in model.coef_[classes.index(status.value)]]
+        rows.append([_rounded(c) for c in coefficients])
+    return rows
+
+
+def _fit_category(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
+    rows = [category_features(p.doc) for p in prepared]
+    values = [1.0 / math.sqrt(len(row)) if row else 0.0 for row in rows]
+    rules = [rule_category_feature(p.rule_category) for p in prepared]
+    targets = [p.source.category.value for p in prepared]
+    classes = sorted(set(targets))
+    width = 1 << FEATURE_BITS
+    if len(classes) < 2:
+        return {
+            c.value: {"weights": [0] * width, "intercept": 0.0 if c.value in classes else _ABSENT}
+            for c in Category
+        }
+    linear, _ = _sklearn()
+    model = linear.LogisticRegression(
+        C=CATEGORY_C, max_iter=2000, random_state=SEED, class_weight="balanced"
+    )
+    _, sparse = _sklearn()
+    matrix = _matrix(rows, values) + _matrix([[r] for r in rules])
+    model.fit(sparse.csr_matrix(matrix), targets)
+    fitted = list(model.classes_)
+    result: dict[str, dict[str, Any]] = {}
+    for category in Category:
+        if category.value not in fitted:
+            result[category.value] = {"weights": [0] * width, "intercept": _ABSENT}
+            continue
+        if len(fitted) == 2:
+            sign = 1.0 if fitted.index(category.value) == 1 else -1.0
+            coefficients = sign * model.coef_[0] / 2
+            intercept = sign * float(model.intercept_[0]) / 2
+        else:
+            coefficients = model.coef_[fitted.index(category.value)]
+            intercept = float(model.intercept_[fitted.index(category.value)])
+        result[category.value] = {
+            "weights": _quantized(coefficients),
+            "intercept": _rounded(intercept),
+        }
+    return result
+
+
+def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
+    """The model's JSON mapping, trained on `documents` (taken in path order)."""
+    prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
+    matrix = _matrix([features for p in prepared for features in p.view.features])
+    inner_of_row = [
+        position % INNER_FOLDS for position, p in enumerate(prepared) for _ in p.view.blocks
+    ]
+    dimensions: dict[str, Any] = {}
+    for key in DIMENSIONS:
+        targets = [t for p in prepared for t in _block_targets(p, key)]
+        held_out_scores: list[list[float]] = [[] for _ in prepared]
+        for fold in range(INNER_FOLDS):
+            rows = [i for i, fold_of in enumerate(inner_of_row) if fold_of != fold]
+            scorer = _fit_blocks(matrix[rows], [targets[i] for i in rows])
+            for position, p in enumerate(prepared):
+                if position % INNER_FOLDS == fold:
+                    held_out_scores[position] = [scorer.score(f) for f in p.view.features]
+        final = _fit_blocks(matrix, targets)
+        inputs = [
+            decision_features(p.view, scores, p.rule_status[key], key)
+            for p, scores in zip(prepared, held_out_scores, strict=True)
+        ]
+        decision = _fit_decision(inputs, [p.source.statuses[key] for p in prepared])
+        weights, intercept = _scorer_json(final)
+        dimensions[key] = {
+            "block_weights": weights,
+            "block_intercept": intercept,
+            "decision": decision,
+        }
+    return {
+        "format": FORMAT,
+        "feature_bits": FEATURE_BITS,
+        "decision_features": list(DECISION_FEATURES),
+        "statuses": [s.value for s in STATUSES],
+        "documents": len(prepared),
+        "dimensions": dimensions,
+        "category": _fit_category(prepared),
+    }
+
+
+def model_bytes(model: Mapping[str, Any]) -> bytes:
+    """The model file's exact bytes: compact, keys sorted, one trailing newline."""
+    return (json.dumps(model, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+# --- label files ------------------------------------------------------------------
+
+RESERVED_LIST = "RESERVED.md"
+SYNTHETIC = "synthetic/"
+
+
+class LabelFileError(ValueError):
+    """A label file that cannot be trained on: unreadable, malformed, or naming a
+    document the corpus reserves."""
+
+
+def _reserved(corpus: Path) -> frozenset[str]:
+    listing = corpus / RESERVED_LIST
+    if not listing.is_file():
+        return frozenset()
+    return frozenset(
+        line.strip()
+        for line in listing.read_text(encoding="utf-8").splitlines()
+        if line.strip().endswith((".md", ".markdown")) and not line.startswith("#")
+    )
+
+
+def read_labels(labels_dir: Path, corpus: Path, synthetic_root: Path) -> list[TrainingDocument]:
+    """The primary label files under `labels_dir` (<family>/<stem>.yaml; a second
+    labeller's <stem>.<letter>.yaml is left out) with their documents' text. A label on
+    a reserved document is refused before the document is read."""
+    reserved = _reserved(corpus)
+    documents: list[TrainingDocument] = []
+    for source in sorted(labels_dir.rglob("*.yaml")):
+        try:
+            data = yaml.safe_load(source.read_text(encoding="utf-8"))
+            path = str(data["path"])
+            if source.name != Path(path).stem + ".yaml":
+                continue  # a second labeller's file
+            if path in reserved:
+                raise LabelFileError(f"{source}: {path} is reserved for independent measurement")
+            root = synthetic_root if path.startswith(SYNTHETIC) else corpus
+            text = (root / path).read_text(encoding="utf-8")
+            statuses: dict[str, Status] = {}
+            lines: dict[str, tuple[int, ...]] = {}
+            for key, entry in data["dimensions"].items():
+                statuses[str(key)] = Status(entry["status"])
+                listed = entry["lines"] if "lines" in entry else [entry.get("line")]
+                lines[str(key)] = tuple(int(n) for n in listed if n is not None)
+            if set(statuses) != set(DIMENSIONS):
+                raise LabelFileError(f"{source}: needs all nine dimensions")
+            category = Category(data["category"])
+        except LabelFileError:
+            raise
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            raise LabelFileError(f"{source}: cannot read: {error}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise LabelFileError(f"{source}: malformed label: {error!r}") from None
+        documents.append(TrainingDocument(path, text, category, statuses, lines))
+    return documents

@@ -1,0 +1,167 @@
+"""The learned layer: shared hashing, byte-for-byte training, hollow sections, model files."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from checks import ReviewOptions, Status, review_document
+from checks.document import parse
+from checks.learned import (
+    FEATURE_BITS,
+    LearnedModel,
+    document_view,
+    feature_index,
+    shipped_model,
+    text_features,
+)
+from localreview.main import main
+from localreview.training import LabelFileError, model_bytes, read_labels, train_model
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "learned"
+CHECKOUT = Path(__file__).resolve().parents[2]
+CORPUS = CHECKOUT.parent / "shared" / "corpus"
+SHIPPED = CHECKOUT / "checks" / "model.json"
+# sha256 of the model trained on the four fixture documents (their second label left out).
+FIXTURE_MODEL_SHA256 = "763d0f918ee67dff34e85c845db4f80359151261ed88bace08d2a1bd08ab83a5"
+
+needs_sklearn = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="training needs scikit-learn"
+)
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (("users",), 9705),
+        (("users", "want"), 14569),
+        (("§h", "risks"), 31792),
+    ],
+)
+def test_feature_index_is_fixed(parts: tuple[str, ...], expected: int) -> None:
+    assert feature_index(parts) == expected
+    assert 0 <= feature_index(parts) < 1 << FEATURE_BITS
+
+
+@pytest.mark.parametrize(
+    ("tokens", "expected"),
+    [
+        (["cut", "p95"], [feature_index(("cut",)), feature_index(("#num",)),
+                          feature_index(("cut", "#num"))]),
+        (["to", "40%", "."], [feature_index(("to",)), feature_index(("#pct",)),
+                              feature_index(("to", "#pct"))]),
+        ([".", ";"], []),
+    ],
+)
+def test_text_features_are_words_and_pairs(tokens: list[str], expected: list[int]) -> None:
+    assert text_features(tokens) == expected
+
+
+@needs_sklearn
+def test_training_reproduces_the_fixture_model_byte_for_byte(tmp_path: Path) -> None:
+    documents = read_labels(FIXTURES / "labels", tmp_path, FIXTURES)
+    assert [d.path for d in documents] == [
+        "synthetic/a-search-filters.md",
+        "synthetic/b-cache-rewrite.md",
+        "synthetic/c-audit-export.md",
+        "synthetic/d-faster-builds.md",
+    ]
+    data = model_bytes(train_model(documents))
+    assert hashlib.sha256(data).hexdigest() == FIXTURE_MODEL_SHA256
+    LearnedModel.from_json(json.loads(data))  # and it loads
+
+
+@needs_sklearn
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus lives beside the checkout")
+def test_the_shipped_model_is_reproduced_from_the_committed_labels(tmp_path: Path) -> None:
+    target = tmp_path / "model.json"
+    code = main(["train", str(CHECKOUT / "bench" / "labels"), "--corpus", str(CORPUS),
+                 "-o", str(target)])
+    assert code == 0
+    assert target.read_bytes() == SHIPPED.read_bytes()
+
+
+def test_a_label_on_a_reserved_document_is_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    labels = tmp_path / "labels" / "rust-rfcs"
+    labels.mkdir(parents=True)
+    corpus.mkdir()
+    (corpus / "RESERVED.md").write_text("rust-rfcs/0001-kept.md\n", encoding="utf-8")
+    (labels / "0001-kept.yaml").write_text("path: rust-rfcs/0001-kept.md\n", encoding="utf-8")
+    with pytest.raises(LabelFileError, match="reserved"):
+        read_labels(tmp_path / "labels", corpus, tmp_path)
+
+
+HOLLOW = "# Cache\n\n## Alternatives\n\nNone.\n\n## Drawbacks\n\nTBD\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (HOLLOW, "alternatives"),
+        (HOLLOW, "risks"),
+        ((FIXTURES / "synthetic" / "b-cache-rewrite.md").read_text(encoding="utf-8"),
+         "alternatives"),
+    ],
+)
+def test_a_hollow_section_is_never_evidence(text: str, key: str) -> None:
+    view = document_view(parse(text))
+    hollow_lines = {view.blocks[i].line for i in view.hollow}
+    assert hollow_lines  # the hollow sections were found
+    report = review_document(text, "x.md", ReviewOptions(model=shipped_model()))
+    assert report.dimension(key).status is not Status.PRESENT
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("---\ncategory: research\n---\n# Spike\n\nWe build a library for engineers.\n",
+         "research"),  # front matter wins over the model
+    ],
+)
+def test_front_matter_category_wins_over_the_model(text: str, category: str) -> None:
+    report = review_document(text, "x.md", ReviewOptions(model=shipped_model()))
+    assert report.category.value == category
+
+
+def test_the_model_is_deterministic() -> None:
+    text = (FIXTURES / "synthetic" / "d-faster-builds.md").read_text(encoding="utf-8")
+    options = ReviewOptions(model=LearnedModel.from_json(json.loads(SHIPPED.read_text())))
+    first = review_document(text, "x.md", options)
+    assert review_document(text, "x.md", ReviewOptions(model=shipped_model())) == first
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"format": 99}, "format"),
+        ({"format": 1, "feature_bits": 3}, "feature_bits"),
+        ({"format": 1, "feature_bits": FEATURE_BITS, "decision_features": ["x"]}, "decision"),
+    ],
+)
+def test_a_model_of_another_version_is_refused(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LearnedModel.from_json(data)
+
+
+@pytest.mark.parametrize(
+    ("flags", "code"),
+    [
+        (["--learned"], 0),
+        (["--model", str(SHIPPED)], 0),
+        (["--model", "does-not-exist.json"], 2),
+        (["--learned", "--model", str(SHIPPED)], 2),
+    ],
+)
+def test_check_with_a_model(
+    flags: list[str], code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = str(FIXTURES / "synthetic" / "a-search-filters.md")
+    assert main(["check", document, "--format", "json", "--include", "**", *flags]) == code
+    if code == 0:
+        out = json.loads(capsys.readouterr().out)
+        assert len(out["documents"]) == 1

@@ -668,12 +668,14 @@ class _Run:
         if self.check_run is None:
             return ""
         failure = render_failure(reason)
+        completing = asyncio.ensure_future(_complete_check(self.client, self.check_run, failure))
+        # Once nobody awaits it (a timeout, a cancellation), its outcome is read here,
+        # so a late failure is not reported as "never retrieved".
+        completing.add_done_callback(_retrieve_outcome)
         try:
             # Shielded and bounded: this runs during shutdown too, when the task is
             # being cancelled, and must not hang there.
-            await asyncio.wait_for(
-                asyncio.shield(_complete_check(self.client, self.check_run, failure)), timeout=10
-            )
+            await asyncio.wait_for(asyncio.shield(completing), timeout=10)
         except (Exception, asyncio.CancelledError) as error:
             log.exception(
                 "could not complete the check run after a failure delivery=%s repo=%s pr=%d",
@@ -685,6 +687,11 @@ class _Run:
                 raise  # the task was cancelled meanwhile: swallowing it would ignore the shutdown
             return ""
         return failure.conclusion
+
+
+def _retrieve_outcome(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _unplaceable(plan: ReviewPlan, patches: dict[str, str | None]) -> list[int]:

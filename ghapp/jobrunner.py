@@ -20,9 +20,10 @@ import logging
 from collections.abc import Callable
 
 from ghapp.apitypes import CheckCompletion
-from ghapp.checkrun import render_interrupted
+from ghapp.checkrun import render_failure, render_interrupted
 from ghapp.github import CheckRun, GitHubApp
 from ghapp.jobstore import MAX_ATTEMPTS, Job, OpenCheckRun, SqliteJobStore
+from ghapp.review import describe_error
 
 log = logging.getLogger("ghapp.jobrunner")
 
@@ -33,6 +34,15 @@ CHECK_COMPLETION_TIMEOUT_SECONDS = 15.0
 RunJob = Callable[[Job], None]
 """Starts a job's work (as a tracked background task) and returns at once."""
 JobsRecovered = Callable[[int], None]
+
+
+def _unfinished() -> CheckCompletion:
+    shows = render_failure("its result could not be posted when the review ended")
+    return {
+        "conclusion": shows.conclusion,
+        "output": shows.output(),
+        "actions": list(shows.actions),
+    }
 
 
 def _interrupted(*, again: bool) -> CheckCompletion:
@@ -79,10 +89,10 @@ class JobRunner:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 # The database was busy past its timeout, or the disk failed: the
                 # next round tries again; the leases outlive a few missed beats.
-                log.exception("job store round failed")
+                log.warning("job store round failed: %s", describe_error(error))
             await asyncio.sleep(self._interval)
 
     async def run_once(self) -> int:
@@ -97,6 +107,9 @@ class JobRunner:
             taken += len(jobs)
             if len(jobs) < CLAIM_BATCH:
                 break
+        for delivery_id, check in await self._store.orphaned_check_runs():
+            # Its review ended without completing it (GitHub refused or was away).
+            await self._complete(delivery_id, check, shows=_unfinished())
         if taken:
             self.recovered += taken
             if self._jobs_recovered is not None:
@@ -116,7 +129,7 @@ class JobRunner:
             "" if again else f"; giving up after {MAX_ATTEMPTS} attempts",
         )
         for check in open_checks:
-            await self._complete(job, check, again=again)
+            await self._complete(job.delivery_id, check, shows=_interrupted(again=again))
         if again:
             self._run_job(job)
         else:
@@ -124,22 +137,24 @@ class JobRunner:
                 job.delivery_id, f"its process stopped {MAX_ATTEMPTS} times while it ran"
             )
 
-    async def _complete(self, job: Job, check: OpenCheckRun, *, again: bool) -> None:
+    async def _complete(
+        self, delivery_id: str, check: OpenCheckRun, *, shows: CheckCompletion
+    ) -> None:
         client = self._github.installation(check.installation_id)
         try:
             await asyncio.wait_for(
                 client.complete_check_run(
-                    check_run=CheckRun(id=check.check_run_id, url=check.url),
-                    completion=_interrupted(again=again),
+                    check_run=CheckRun(id=check.check_run_id, url=check.url), completion=shows
                 ),
                 timeout=CHECK_COMPLETION_TIMEOUT_SECONDS,
             )
-        except Exception:
-            # The client already retried; GitHub is unreachable or refuses.
-            log.exception(
-                "could not complete an interrupted check run delivery=%s url=%s",
-                job.delivery_id,
+        except Exception as error:
+            # The client already retried; kept on record, tried again next round.
+            log.warning(
+                "could not complete a check run left in progress delivery=%s url=%s: %s",
+                delivery_id,
                 check.url,
+                describe_error(error),
             )
             return
         await self._store.forget_check_run(check.url)

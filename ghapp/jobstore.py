@@ -337,7 +337,6 @@ class SqliteJobStore:
                     " updated_at = ? WHERE id = ? AND owner = ? AND state = ?",
                     (JobState.QUEUED, self._clock(), delivery_id, self.owner, JobState.RUNNING),
                 )
-                db.execute("DELETE FROM open_check_runs WHERE delivery_id = ?", (delivery_id,))
 
         await self._call(run)
 
@@ -345,14 +344,17 @@ class SqliteJobStore:
         await self._call(lambda: self._end(delivery_id, JobState.ABANDONED, reason))
 
     def _end(self, delivery_id: str, state: JobState, reason: str) -> None:
+        # Only the process holding the job ends it: one whose lease ran out and was
+        # taken over must not overwrite the new attempt. The job's check runs stay
+        # on record until they are known to be completed (`forget_check_run`).
         db = self._db
         with _transaction(db):
             db.execute(
                 "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
-                " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?",
-                (state, self._clock(), reason, delivery_id),
+                " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
+                " AND (owner = ? OR owner IS NULL)",
+                (state, self._clock(), reason, delivery_id, self.owner),
             )
-            db.execute("DELETE FROM open_check_runs WHERE delivery_id = ?", (delivery_id,))
 
     # -- leases -------------------------------------------------------------------
 
@@ -487,6 +489,30 @@ class SqliteJobStore:
 
         return await self._call(read)
 
+    async def orphaned_check_runs(self) -> list[tuple[str, OpenCheckRun]]:
+        """Check runs on record whose job ended (handled, failed, given up) although
+        their review did not complete them: (delivery id, check run)."""
+
+        def read() -> list[tuple[str, OpenCheckRun]]:
+            return [
+                (
+                    delivery_id,
+                    OpenCheckRun(
+                        url=url,
+                        check_run_id=int(check_run_id),
+                        installation_id=int(installation_id),
+                    ),
+                )
+                for delivery_id, url, check_run_id, installation_id in self._db.execute(
+                    "SELECT c.delivery_id, c.url, c.check_run_id, c.installation_id"
+                    " FROM open_check_runs c LEFT JOIN deliveries d ON d.id = c.delivery_id"
+                    " WHERE d.id IS NULL OR d.state IN (?, ?, ?) ORDER BY c.created_at",
+                    (JobState.HANDLED, JobState.FAILED, JobState.ABANDONED),
+                )
+            ]
+
+        return await self._call(read)
+
     async def forget_check_run(self, url: str) -> None:
         await self._call(
             lambda: self._db.execute("DELETE FROM open_check_runs WHERE url = ?", (url,))
@@ -500,7 +526,10 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        # A failed COMMIT leaves the transaction open: close it, or every later
+        # statement of this connection would fail.
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")

@@ -430,3 +430,10 @@ class DurableReviewQueue(InMemoryReviewQueue):
 
     async def failed_before(self, delivery_id: str) -> bool:
         return await self.store.failed_before(delivery_id)
+
+    async def submit(self, request: ReviewRequest) -> ReviewResult:
+        result = await super().submit(request)
+        if result.check_run is not None and result.conclusion:
+            # The review completed its check: nothing is left to complete for it.
+            await self.store.forget_check_run(result.check_run.url)
+        return result

@@ -187,16 +187,24 @@ class RedisReviewQueue(InMemoryReviewQueue):
                 pipe.delete(self.keys.failed(delivery_id))
             else:
                 pipe.set(self.keys.failed(delivery_id), b"1", ex=FAILED_TTL_SECONDS)
-            pipe.delete(self.keys.checks(delivery_id))
             await pipe.execute()
         return handled
 
     async def release(self, delivery_id: str) -> None:
-        # arq runs a cancelled job again; the checks it recorded were completed by
-        # the cancelled review itself.
+        # arq runs a cancelled job again. Its checks stay on record: the next attempt
+        # completes any the cancelled review could not.
         self._retried.discard(delivery_id)
         self._incomplete.pop(delivery_id, None)
-        await self.redis.delete(self.keys.checks(delivery_id))
+
+    async def submit(self, request: ReviewRequest) -> ReviewResult:
+        result = await super().submit(request)
+        if result.check_run is not None and result.conclusion:
+            # The review completed its check: nothing is left to complete for it.
+            await cast(
+                Awaitable[int],
+                self.redis.hdel(self.keys.checks(request.delivery_id), result.check_run.url),
+            )
+        return result
 
     async def failed_before(self, delivery_id: str) -> bool:
         return delivery_id in self._retried or bool(

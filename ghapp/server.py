@@ -657,6 +657,16 @@ def main() -> int:
         settings.github_api_url,
         settings.state_dir or "memory",
     )
+    try:
+        _serve(settings)
+    except (RedisError, OSError) as error:
+        # Redis (or the port) was unreachable at start-up: nothing was accepted yet.
+        print(f"product-review serve: cannot start: {describe_error(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(settings: ServerSettings) -> None:
     web.run_app(
         create_app(settings),
         host=settings.host,
@@ -666,4 +676,3 @@ def main() -> int:
         # Requests in flight get a moment; reviews are drained by the app itself.
         shutdown_timeout=5,
     )
-    return 0

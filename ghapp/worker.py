@@ -55,7 +55,9 @@ log = logging.getLogger("ghapp.worker")
 # Reviews one worker process runs at once (each waits on GitHub most of the time).
 DEFAULT_JOBS_PER_WORKER = 10
 REDIS_RETRY_SECONDS = 1
-ARQ_TIMEOUT_MARGIN_SECONDS = 5
+# Above the longest clean-up of a cancelled review (its check completion is bounded
+# at 10 s, retries included), so arq's timeout never cuts our retry short.
+ARQ_TIMEOUT_MARGIN_SECONDS = 30
 _STATE = "product_review"
 
 
@@ -223,6 +225,11 @@ async def run_worker(settings: ServerSettings) -> None:
             try:
                 await worker.async_run()
                 return
+            except asyncio.CancelledError:
+                # Stopped by a signal: arq cancelled the jobs still running after the
+                # drain; let them complete their checks before the session closes.
+                await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+                raise
             except (RedisError, OSError) as error:
                 log.warning(
                     "lost Redis (%s): taking jobs again in %d s",

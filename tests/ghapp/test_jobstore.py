@@ -130,11 +130,42 @@ async def test_a_released_job_is_queued_for_the_next_process_without_using_an_at
     second = await other_store(tmp_path, clock)
     try:
         (job,) = await second.claim(10)
-        # The cancelled review completed its own check; what it may have posted counts.
+        # What the cancelled attempt may have posted counts; its check stays on
+        # record until someone is known to have completed it.
         assert job.attempts == 1 and job.ran_before
-        assert await second.open_check_runs("d1") == []
+        assert [c.url for c in await second.open_check_runs("d1")] == ["u"]
     finally:
         await second.close()
+
+
+async def test_a_check_run_stays_on_record_until_completed_even_after_its_job_ended(
+    store: SqliteJobStore,
+) -> None:
+    await store.admit("d1", "pull_request", b"{}")
+    await store.note_check_run("d1", 5, url="u1", check_run_id=1)
+    await store.note_check_run("d1", 5, url="u2", check_run_id=2)
+    assert await store.orphaned_check_runs() == []  # its job still runs
+    await store.forget_check_run("u1")  # the review completed this one
+    await store.finish("d1", handled=False, reason="GitHub refused the completion")
+    assert [(d, c.url) for d, c in await store.orphaned_check_runs()] == [("d1", "u2")]
+
+
+async def test_a_job_taken_over_is_not_ended_by_the_process_that_lost_it(
+    tmp_path: Path, clock: Clock
+) -> None:
+    slow = await other_store(tmp_path, clock)
+    fast = await other_store(tmp_path, clock)
+    try:
+        await slow.admit("d1", "pull_request", b"{}")
+        clock.now += 31  # slow stopped beating; fast takes the job over
+        assert [job.delivery_id for job in await fast.claim(10)] == ["d1"]
+        await slow.finish("d1", handled=False)
+        assert await fast.state_of("d1") is JobState.RUNNING
+        await fast.finish("d1", handled=True)
+        assert await fast.state_of("d1") is JobState.HANDLED
+    finally:
+        await slow.close()
+        await fast.close()
 
 
 async def test_finished_rows_are_forgotten_after_their_time(

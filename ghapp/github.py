@@ -13,7 +13,11 @@ Failure policy, in one place:
   `x-ratelimit-reset`: retried after the wait GitHub asks for, if that wait is
   short enough; otherwise the error surfaces (the review then fails visibly);
 - 401 on an installation token: the token is dropped, a new one minted, and the
-  request retried once.
+  request retried once; a 401 on a fixed token (`GitHubApp.with_token`: a personal
+  or an Actions token) is final.
+
+A read-only client (`InstallationClient(read_only=True)`) sends GETs and GraphQL
+queries only, and refuses anything else before it is sent (`WriteRefused`).
 
 Credentials only ever go to GitHub: many request URLs come from webhook payloads
 and API answers (`pull_request.url`, `contents_url`, `Link: next`, ...), so every
@@ -263,7 +267,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
         # Every request passes here, token minting and getiter's next pages included,
-        # and every one of them carries the installation token or the app's JWT.
+        # and every one of them carries a credential: a token or the app's JWT.
         try:
             target = self._scope.check(url)
         except ForeignURL as refused:

@@ -124,7 +124,6 @@ class Withheld:
     """What the review would have sent: the check run's last state, and the review."""
 
     completion: CheckCompletion | None = None
-    check_created: bool = False
     review_body: str | None = None
     comments: list[DraftReviewComment] = field(default_factory=list)
 
@@ -146,7 +145,6 @@ class PreviewClient(InstallationClient):
         external_id: str = "",
         completion: CheckCompletion | None = None,
     ) -> CheckRun:
-        self.withheld.check_created = True
         if completion is not None:
             self.withheld.completion = completion
         return CheckRun(id=0, url=f"{repository_url}/check-runs/0")
@@ -258,10 +256,6 @@ def render_text(preview: Preview) -> str:
 
 def render_json(preview: Preview) -> str:
     return json.dumps(preview.as_json(), indent=2, ensure_ascii=False) + "\n"
-
-
-def default_engine() -> Engine:
-    return review_document
 
 
 async def preview_pull_request(
@@ -388,7 +382,7 @@ def run_preview(
                 address,
                 credentials=credentials,
                 api_url=api_url,
-                engine=engine if engine is not None else default_engine(),
+                engine=engine if engine is not None else review_document,
             )
         )
     except PreviewError as error:

@@ -382,6 +382,25 @@ def _unreadable_config(error: Exception) -> str:
     return f"the config file could not be read ({detail})"
 
 
+# The `check` options for files, with their defaults: the App's review of a pull
+# request takes its settings from the repository's config instead.
+_FILE_OPTIONS: dict[str, object] = {
+    "include": [],
+    "exclude": [],
+    "stdin_filename": None,
+    "fail_on": None,
+    "category": None,
+    "config": None,
+    "jobs": None,
+    "max_document_kb": DEFAULT_MAX_DOCUMENT_KB,
+    "document_timeout": DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
+    "document_memory_mb": DEFAULT_DOCUMENT_MEMORY_MB,
+    "progress": None,
+    "model": None,
+    "learned": False,
+}
+
+
 def _check_usage(args: argparse.Namespace) -> str | None:
     """What is wrong with the `check` arguments that argparse cannot tell alone."""
     if args.pull_request is None:
@@ -390,6 +409,13 @@ def _check_usage(args: argparse.Namespace) -> str | None:
         return "--pull-request reviews a pull request: name no PATH with it"
     if args.format not in (OutputFormat.TEXT.value, OutputFormat.JSON.value):
         return f"--pull-request prints text or json, not {args.format}"
+    given = [name for name, default in _FILE_OPTIONS.items() if getattr(args, name) != default]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        return (
+            f"{option} does not apply to --pull-request: the App's review takes its "
+            "settings from the repository's .github/product-review.yml"
+        )
     return None
 
 

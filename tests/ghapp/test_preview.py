@@ -219,6 +219,19 @@ async def test_a_missing_pull_request_is_one_line_and_exit_2(
     )
 
 
+async def test_a_failed_review_is_one_line_and_exit_2(
+    fake_github: FakeGitHub, token_mode: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    design_doc_pull(fake_github)
+    fake_github.fail("GET", "/pulls/7/files", status=403, message="Resource not accessible")
+    code, out, err = await run_cli(capsys, "--pull-request", "https://github.com/acme/widgets/pull/7")
+
+    assert (code, out) == (2, "")
+    assert err.startswith("error: the review of acme/widgets#7 failed: GitHub answered 403")
+    assert err.count("\n") == 1
+    assert writes(fake_github) == []
+
+
 async def test_an_app_not_installed_on_the_repository(
     fake_github: FakeGitHub,
     environment: None,
@@ -277,6 +290,9 @@ async def test_formats_other_than_text_and_json_are_a_usage_error(
     code, _, err = await run_cli(capsys, "--pull-request", url, "docs/")
     assert code == 2
     assert "name no PATH with it" in err
+    code, _, err = await run_cli(capsys, "--pull-request", url, "--config", "x.yml")
+    assert code == 2
+    assert "--config does not apply to --pull-request" in err
 
 
 def test_urls_web_api_and_enterprise() -> None:

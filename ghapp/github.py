@@ -13,7 +13,11 @@ Failure policy, in one place:
   `x-ratelimit-reset`: retried after the wait GitHub asks for, if that wait is
   short enough; otherwise the error surfaces (the review then fails visibly);
 - 401 on an installation token: the token is dropped, a new one minted, and the
-  request retried once.
+  request retried once; a 401 on a fixed token (`GitHubApp.with_token`: a personal
+  or an Actions token) is final.
+
+A read-only client (`InstallationClient(read_only=True)`) sends GETs and GraphQL
+queries only, and refuses anything else before it is sent (`WriteRefused`).
 
 Credentials only ever go to GitHub: many request URLs come from webhook payloads
 and API answers (`pull_request.url`, `contents_url`, `Link: next`, ...), so every
@@ -263,7 +267,7 @@ class _CountingGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
         # Every request passes here, token minting and getiter's next pages included,
-        # and every one of them carries the installation token or the app's JWT.
+        # and every one of them carries a credential: a token or the app's JWT.
         try:
             target = self._scope.check(url)
         except ForeignURL as refused:
@@ -393,8 +397,30 @@ class CheckRun:
     url: str
 
 
+class WriteRefused(Exception):
+    """A read-only client was asked to change something on GitHub; nothing was sent."""
+
+    def __init__(self, method: str, url: str) -> None:
+        self.method = method
+        target = url.split("?", 1)[0]
+        super().__init__(f"refused to send {method} {target}: the client is read-only")
+
+
+def _is_read(request: _Request, api_url: str) -> bool:
+    """Whether sending `request` changes nothing on GitHub: a GET, or a GraphQL query."""
+    if request.method == "GET":
+        return True
+    if request.method != "POST" or request.url != graphql_url(api_url):
+        return False
+    query = request.data.get("query", "") if isinstance(request.data, Mapping) else ""
+    return isinstance(query, str) and not query.lstrip().startswith("mutation")
+
+
 class GitHubApp:
-    """App-wide state: the HTTP session, credentials, and the token cache."""
+    """App-wide state: the HTTP session, credentials, and the token cache.
+
+    Its credentials are the app's ID and private key, or (`with_token`) one token
+    that every request carries as is: a personal or an Actions token."""
 
     def __init__(
         self,
@@ -420,12 +446,56 @@ class GitHubApp:
         self.tokens = tokens if tokens is not None else InstallationTokens(clock=clock)
         # Every client it makes counts here; by default, where nobody reads.
         self.metrics = metrics if metrics is not None else Metrics()
+        self.fixed_token: str | None = None
+
+    @classmethod
+    def with_token(
+        cls,
+        *,
+        session: aiohttp.ClientSession,
+        token: str,
+        api_url: str,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.time,
+    ) -> GitHubApp:
+        """Clients that send `token` instead of installation tokens (none is minted,
+        and a 401 is final: there is no fresher token to try)."""
+        app = cls(
+            session=session,
+            app_id="",
+            private_key="",
+            api_url=api_url,
+            retry=retry,
+            sleep=sleep,
+            clock=clock,
+        )
+        app.fixed_token = token
+        return app
 
     def jwt(self) -> str:
         return app_jwt(app_id=self.app_id, private_key=self._private_key, now=self.clock())
 
     def installation(self, installation_id: int) -> InstallationClient:
         return InstallationClient(self, installation_id=installation_id)
+
+    async def repository_installation(self, *, owner: str, repo: str) -> int:
+        """The ID of the app's installation on `owner/repo` (404 when not installed)."""
+        gh = _CountingGitHubAPI(
+            self.session,
+            base_url=self.api_url,
+            retry=self.retry,
+            sleep=self.sleep,
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+        installation = await gh.getitem(
+            "/repos/{owner}/{repo}/installation",
+            {"owner": owner, "repo": repo},
+            jwt=self.jwt(),
+            extra_headers=dict(API_VERSION_HEADERS),
+        )
+        return int(installation["id"])
 
 
 @dataclass
@@ -438,11 +508,15 @@ class _Request:
 
 
 class InstallationClient:
-    """The API as one installation of the app sees it. One per review."""
+    """The API as one installation of the app sees it. One per review.
 
-    def __init__(self, app: GitHubApp, *, installation_id: int) -> None:
+    A `read_only` one sends reads only (GETs and GraphQL queries): any other request
+    raises WriteRefused before it is sent."""
+
+    def __init__(self, app: GitHubApp, *, installation_id: int, read_only: bool = False) -> None:
         self._app = app
         self.installation_id = installation_id
+        self.read_only = read_only
         self._gh = _CountingGitHubAPI(
             app.session,
             base_url=app.api_url,
@@ -470,16 +544,25 @@ class InstallationClient:
         return InstallationToken.from_response(cast(dict[str, object], response))
 
     async def _token(self) -> str:
+        if self._app.fixed_token is not None:
+            return self._app.fixed_token
         return await self._app.tokens.get(self.installation_id, mint=self._mint)
+
+    def _final_401(self, error: BadRequest, attempt: int) -> bool:
+        """Whether `error` ends the request: anything but a 401, a second 401, or a
+        401 on a fixed token, which no fresh token replaces."""
+        return error.status_code != 401 or attempt == 2 or self._app.fixed_token is not None
 
     async def _send(self, request: _Request) -> Any:
         """Send with the installation token; on 401 mint a fresh token and try once more."""
+        if self.read_only and not _is_read(request, self._app.api_url):
+            raise WriteRefused(request.method, request.url)
         for attempt in (1, 2):
             token = await self._token()
             try:
                 return await self._send_with(request, token=token)
             except BadRequest as error:
-                if error.status_code != 401 or attempt == 2:
+                if self._final_401(error, attempt):
                     raise
                 self._app.metrics.github_retry("token-rejected")
                 self._app.tokens.invalidate(self.installation_id, token=token)
@@ -532,7 +615,7 @@ class InstallationClient:
                             break
                 return items
             except BadRequest as error:
-                if error.status_code != 401 or attempt == 2:
+                if self._final_401(error, attempt):
                     raise
                 self._app.metrics.github_retry("token-rejected")
                 # Rare (a token revoked mid-review): start over with a fresh token.

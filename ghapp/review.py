@@ -333,8 +333,11 @@ class Reviewer:
         config: RepoConfigLoader,
         check_started: CheckStarted | None = None,
         metrics: Metrics | None = None,
+        clients: Callable[[int], InstallationClient] | None = None,
     ) -> None:
         self._github = github
+        # Makes each review's client, by installation ID (a preview's sends no writes).
+        self._clients = clients if clients is not None else github.installation
         self._engine = engine
         self._config = config
         self._check_started = check_started
@@ -353,7 +356,7 @@ class Reviewer:
         # A client of its own: it counts this review's calls and nothing else.
         run = _Run(
             request,
-            self._github.installation(request.pull.installation_id),
+            self._clients(request.pull.installation_id),
             self._metrics,
             recent=self._recent,
         )

@@ -166,16 +166,31 @@ def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[s
     return default
 
 
-def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
-    """Validate `env`; raise SettingsError naming every missing or malformed setting."""
-    problems: list[str] = []
-
+def _app_id(env: Mapping[str, str], problems: list[str]) -> str:
     app_id = env.get("APP_ID", "").strip()
     if not app_id:
         problems.append("APP_ID: missing (the numeric ID on the app's settings page)")
     elif not app_id.isdigit():
         problems.append(f"APP_ID: malformed {app_id!r} (expected a number)")
+    return app_id
 
+
+def load_app_credentials(env: Mapping[str, str]) -> tuple[str, str]:
+    """The app's ID and PEM private key from `env`, as `serve` reads them; raise
+    SettingsError naming what is missing or malformed."""
+    problems: list[str] = []
+    app_id = _app_id(env, problems)
+    private_key = _private_key(env, problems)
+    if problems:
+        raise SettingsError(problems)
+    return app_id, private_key
+
+
+def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
+    """Validate `env`; raise SettingsError naming every missing or malformed setting."""
+    problems: list[str] = []
+
+    app_id = _app_id(env, problems)
     private_key = _private_key(env, problems)
 
     webhook_secret = env.get("WEBHOOK_SECRET", "")

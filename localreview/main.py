@@ -116,9 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",
         metavar="PATH",
         help="Markdown file or folder; - reads one document from standard input",
+    )
+    check.add_argument(
+        "--pull-request",
+        metavar="URL",
+        default=None,
+        help="instead of files: print what the GitHub App would post on this pull request "
+        "(https://github.com/OWNER/REPO/pull/N, or its API URL), posting nothing; "
+        "credentials from GITHUB_TOKEN, or the App's (APP_ID, PRIVATE_KEY[_PATH]); "
+        "GitHub Enterprise through GITHUB_API_URL; --format text or json",
     )
     for flag, meaning in (
         ("--include", "review the files it matches whatever their content, like paths.include"),
@@ -199,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress on stderr (default: only for large folders on a terminal)",
     )
 
+    # Said as argparse says its own errors, once the arguments are known.
+    check.set_defaults(usage_error=check.error)
+
     learned = check.add_mutually_exclusive_group()
     learned.add_argument(
         "--model",
@@ -269,8 +281,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error already printed
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    if args.command == "check":
+        problem = _check_usage(args)
+        if problem is not None:
+            try:
+                args.usage_error(problem)  # prints the usage and the problem, then exits
+            except SystemExit:
+                return EXIT_USAGE
     try:
         if args.command == "check":
+            if args.pull_request is not None:
+                return run_pull_request_preview(args)
             return run_check(args)
         if args.command == "train":
             return run_train(args)
@@ -359,6 +380,59 @@ def _unreadable_config(error: Exception) -> str:
     lines = str(error).splitlines()
     detail = f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
     return f"the config file could not be read ({detail})"
+
+
+# The `check` options for files, with their defaults: the App's review of a pull
+# request takes its settings from the repository's config instead.
+_FILE_OPTIONS: dict[str, object] = {
+    "include": [],
+    "exclude": [],
+    "stdin_filename": None,
+    "fail_on": None,
+    "category": None,
+    "config": None,
+    "jobs": None,
+    "max_document_kb": DEFAULT_MAX_DOCUMENT_KB,
+    "document_timeout": DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
+    "document_memory_mb": DEFAULT_DOCUMENT_MEMORY_MB,
+    "progress": None,
+    "model": None,
+    "learned": False,
+}
+
+
+def _check_usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with the `check` arguments that argparse cannot tell alone."""
+    if args.pull_request is None:
+        return None if args.paths else "the following arguments are required: PATH"
+    if args.paths:
+        return "--pull-request reviews a pull request: name no PATH with it"
+    if args.format not in (OutputFormat.TEXT.value, OutputFormat.JSON.value):
+        return f"--pull-request prints text or json, not {args.format}"
+    given = [name for name, default in _FILE_OPTIONS.items() if getattr(args, name) != default]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        return (
+            f"{option} does not apply to --pull-request: the App's review takes its "
+            "settings from the repository's .github/product-review.yml"
+        )
+    return None
+
+
+def run_pull_request_preview(args: argparse.Namespace) -> int:
+    """What the GitHub App would post on the pull request, posted nowhere."""
+    # Imported here: reviewing files never loads the App (aiohttp, gidgethub).
+    from ghapp.preview import run_preview
+    from ghapp.settings import read_environment
+
+    env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
+    output, error = run_preview(args.pull_request, output_format=args.format, env=env)
+    if error is not None:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(output)
+    sys.stdout.flush()
+    return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -161,6 +161,9 @@ class FakeRepo:
     pulls: dict[int, FakePull] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-cased name -> label
+    # The app's installation on the repository (GET /repos/{owner}/{repo}/installation);
+    # None: the app is not installed there.
+    installation_id: int | None = 42
 
     @property
     def full_name(self) -> str:
@@ -308,7 +311,13 @@ class FakeGitHub:
 
     def pull_payload(self, repo: FakeRepo, pull: FakePull) -> dict[str, Any]:
         base_url = f"{self.url}/repos/{repo.full_name}"
-        repo_summary = {"id": 1, "url": base_url, "name": repo.name}
+        repo_summary = {
+            "id": 1,
+            "url": base_url,
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "default_branch": repo.default_branch,
+        }
         return {
             "url": f"{base_url}/pulls/{pull.number}",
             "number": pull.number,
@@ -420,6 +429,7 @@ class FakeGitHub:
         r = app.router
         r.add_post("/app/installations/{installation}/access_tokens", self._access_token)
         repo = "/repos/{owner}/{repo}"
+        r.add_get(repo + "/installation", self._repository_installation)
         r.add_get(repo + "/pulls/{number}", self._get_pull)
         r.add_get(repo + "/pulls/{number}/files", self._list_files)
         r.add_get(repo + "/pulls/{number}/reviews", self._list_reviews)
@@ -500,7 +510,9 @@ class FakeGitHub:
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         authorization = request.headers.get("Authorization", "")
         scheme, _, credential = authorization.partition(" ")
-        if request.path.removeprefix(self.prefix).startswith("/app/"):
+        path = request.path.removeprefix(self.prefix)
+        # The app's own endpoints take its JWT; so does finding its installation.
+        if path.startswith("/app/") or re.fullmatch(r"/repos/[^/]+/[^/]+/installation", path):
             if scheme.lower() != "bearer" or not credential:
                 return _error(401, "A JSON web token could not be decoded")
             problem = self._jwt_problem(credential)
@@ -560,6 +572,18 @@ class FakeGitHub:
         self.tokens[token] = (int(request.match_info["installation"]), expires_at)
         expires = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return web.json_response({"token": token, "expires_at": expires}, status=201)
+
+    async def _repository_installation(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        if repo.installation_id is None:
+            raise _not_found()
+        return web.json_response(
+            {
+                "id": repo.installation_id,
+                "app_id": int(self.app_id),
+                "account": {"login": repo.owner},
+            }
+        )
 
     async def _get_pull(self, request: web.Request) -> web.Response:
         repo, pull = self._pull(request)

@@ -128,8 +128,9 @@ def _git(*args: str) -> str:
         )
     except subprocess.CalledProcessError as failure:
         raise ActionError(
-            f"git {' '.join(args)} failed: {failure.stderr.strip()} (check out the "
-            "repository with `fetch-depth: 0` so that the pull request's base is there)"
+            f"git {' '.join(args)} failed: {failure.stderr.strip()} (the action needs "
+            "the repository checked out at the workspace with `fetch-depth: 0`, so that "
+            "the pull request's base is there)"
         ) from None
     return done.stdout
 
@@ -310,7 +311,9 @@ def run(inputs: Inputs, environ: Mapping[str, str]) -> int:
         format_sarif(reports, errors, tool_version=_tool_version(), pretty=True),
         encoding="utf-8",
     )
-    questions = sum(len(report.findings) for report in reports if not report.skipped)
+    questions = sum(
+        len(report.findings) + report.omitted_findings for report in reports if not report.skipped
+    )
     _append(
         environ.get("GITHUB_OUTPUT"),
         f"sarif-file={inputs.sarif_file}\nconclusion={conclusion}\nquestions={questions}\n",

@@ -416,6 +416,35 @@ def _is_read(request: _Request, api_url: str) -> bool:
     return isinstance(query, str) and not query.lstrip().startswith("mutation")
 
 
+@dataclass(frozen=True)
+class AppIdentity:
+    """What GET /app says about the app the credentials belong to."""
+
+    id: int
+    slug: str
+    name: str
+
+
+class CredentialsRejected(Exception):
+    """GitHub answered 401 to the app's JWT: the App id or the private key is wrong."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class GitHubUnreachable(Exception):
+    """GitHub could not be asked, or answered something other than yes or 401."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+# The start-up check: a server with bad credentials should say so within seconds.
+APP_CHECK_TIMEOUT_SECONDS = 10.0
+
+
 class GitHubApp:
     """App-wide state: the HTTP session, credentials, and the token cache.
 
@@ -496,6 +525,42 @@ class GitHubApp:
             extra_headers=dict(API_VERSION_HEADERS),
         )
         return int(installation["id"])
+
+    async def identify(self, *, timeout: float = APP_CHECK_TIMEOUT_SECONDS) -> AppIdentity:
+        """GET /app with the app's JWT, tried once: whether GitHub takes the credentials.
+
+        Raises CredentialsRejected on 401, GitHubUnreachable on anything else that is
+        not an answer about the app (no connection, a timeout, another status)."""
+        client = _CountingGitHubAPI(
+            self.session,
+            base_url=self.api_url,
+            retry=RetryPolicy(max_attempts=1),
+            sleep=self.sleep,
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await client.getitem(
+                    "/app", jwt=self.jwt(), extra_headers=dict(API_VERSION_HEADERS)
+                )
+        except HTTPException as error:
+            status = int(error.status_code)
+            reason = f"{status} {str(error) or error.status_code.phrase}"
+            if status == 401:
+                raise CredentialsRejected(reason) from None
+            raise GitHubUnreachable(f"GitHub answered {reason}") from None
+        except TimeoutError:
+            raise GitHubUnreachable(f"no answer within {timeout:g} s") from None
+        except (aiohttp.ClientError, OSError) as error:
+            raise GitHubUnreachable(str(error) or error.__class__.__name__) from None
+        if not isinstance(answer, dict):
+            raise GitHubUnreachable("GET /app did not answer a JSON object")
+        return AppIdentity(
+            id=int(answer.get("id") or 0),
+            slug=str(answer.get("slug") or ""),
+            name=str(answer.get("name") or ""),
+        )
 
 
 @dataclass

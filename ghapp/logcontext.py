@@ -4,14 +4,18 @@ A review says which one it is (`bind_review`, then `bind_head` once the head is
 known), in a context variable: it holds for the task running the review and for
 the tasks that task starts, and for nothing else. `ReviewFieldsFilter`, on the
 server's log handlers (`install`), adds the fields to each line logged meanwhile,
-unless the line already has them.
+unless the line already has them. With `LOG_FORMAT=json`, `JsonLineFormatter`
+writes each record as one JSON object instead, the fields as keys of their own.
 """
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
 
 # The head as the review's result line shows it.
 _HEAD_CHARS = 12
@@ -75,9 +79,47 @@ class ReviewFieldsFilter(logging.Filter):
         return True
 
 
-def install(logger: logging.Logger) -> None:
+# Set on a record by `ReviewFieldsAttacher`: the review it was logged during.
+_RECORD_ATTRIBUTE = "review_fields"
+
+
+class ReviewFieldsAttacher(logging.Filter):
+    """Keeps the current review's fields on the record, for `JsonLineFormatter`: the
+    context variable is read when the line is logged, within the review's task."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        setattr(record, _RECORD_ATTRIBUTE, _CURRENT.get())
+        return True
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the
+    review's delivery, repo, pr and head when there is one, and any exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, _RECORD_ATTRIBUTE, None)
+        if isinstance(fields, ReviewFields):
+            line.update(delivery=fields.delivery, repo=fields.repo, pr=fields.pr)
+            if fields.head is not None:
+                line["head"] = fields.head[:_HEAD_CHARS]
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def install(logger: logging.Logger, *, as_json: bool = False) -> None:
     """Add the filter to `logger`'s handlers: a handler's filters see the records of
-    every logger that propagates to it, a logger's only its own."""
+    every logger that propagates to it, a logger's only its own. `as_json` also
+    makes each handler write JSON lines, the fields as keys rather than text."""
+    kind: type[logging.Filter] = ReviewFieldsAttacher if as_json else ReviewFieldsFilter
     for handler in logger.handlers:
-        if not any(isinstance(existing, ReviewFieldsFilter) for existing in handler.filters):
-            handler.addFilter(ReviewFieldsFilter())
+        if as_json:
+            handler.setFormatter(JsonLineFormatter())
+        if not any(isinstance(existing, kind) for existing in handler.filters):
+            handler.addFilter(kind())

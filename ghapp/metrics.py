@@ -15,6 +15,7 @@ event name GitHub does not send, a URL no route here describes, count as
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
@@ -31,6 +32,7 @@ from prometheus_client import (
 )
 
 METRICS_PATH = "/metrics"
+HEALTH_PATH = "/healthz"
 OTHER = "other"
 
 # The events GitHub sends this app: those it subscribes to, and those every app gets.
@@ -69,6 +71,7 @@ API_ROUTES = (
     "/repos/{owner}/{repo}/labels",
     "/repos/{owner}/{repo}/issues/{issue_number}/labels",
     "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+    "/app",
 )
 _NUMBERED = frozenset(
     {"installation_id", "pull_number", "check_run_id", "issue_number", "comment_id"}
@@ -300,10 +303,16 @@ def counting_deliveries(handler: Handler, metrics: Metrics) -> Handler:
 
 
 class AccessLogWithoutScrapes(AccessLogger):
-    """aiohttp's access log, less the successful scrapes of `/metrics`: one every few
-    seconds would drown the lines that matter."""
+    """aiohttp's access log, less the successful scrapes of `/metrics` and the health
+    checks of `/healthz` at INFO: one every few seconds would drown the lines that
+    matter. A health check answered 200 is logged at DEBUG."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         if request.path == METRICS_PATH and response.status == 200:
+            return
+        if request.path == HEALTH_PATH and response.status == 200:
+            if self.logger.isEnabledFor(logging.DEBUG):
+                values = tuple(value for _, value in self._format_line(request, response, time))
+                self.logger.debug(self._log_format % values)
             return
         super().log(request, response, time)

@@ -36,7 +36,16 @@ from checks import review_document
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
 from ghapp import logcontext, payloads
-from ghapp.github import ApiScope, CheckRun, ForeignURL, GitHubApp, RetryPolicy, Sleep
+from ghapp.github import (
+    ApiScope,
+    CheckRun,
+    CredentialsRejected,
+    ForeignURL,
+    GitHubApp,
+    GitHubUnreachable,
+    RetryPolicy,
+    Sleep,
+)
 from ghapp.jobrunner import JobRunner
 from ghapp.jobstore import Job, SqliteJobStore
 from ghapp.metrics import (
@@ -615,21 +624,64 @@ def configure_logging(settings: ServerSettings) -> None:
         stream=sys.stderr,
     )
     # Lines logged during a review name its delivery, repository, pull request and head.
-    logcontext.install(logging.getLogger())
+    logcontext.install(logging.getLogger(), as_json=settings.log_format == "json")
+
+
+def smee_refusal(settings: ServerSettings) -> str:
+    """Why `WEBHOOK_PROXY_URL` is refused, and what to run instead (one line)."""
+    target = f"http://localhost:{settings.port}{settings.webhook_path}"
+    return (
+        "WEBHOOK_PROXY_URL: unsupported (there is no maintained Python smee.io client); "
+        f"unset it and relay with `npx smee-client -u {settings.webhook_proxy_url} -t {target}`"
+    )
+
+
+async def check_credentials(settings: ServerSettings) -> str | None:
+    """Ask GitHub once whether it takes the app's credentials (GET /app).
+
+    Returns the one line to refuse to start with when GitHub answered 401; None when
+    it took them, or could not be asked (logged as one warning: the server still
+    starts, since GitHub may be back before the first delivery)."""
+    async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as session:
+        github = GitHubApp(
+            session=session,
+            app_id=settings.app_id,
+            private_key=settings.private_key,
+            api_url=settings.github_api_url,
+        )
+        try:
+            identity = await github.identify()
+        except CredentialsRejected as rejected:
+            return (
+                f"GitHub refused the app's credentials ({rejected.reason}): check APP_ID "
+                f"({settings.app_id}) and that the private key is this app's"
+            )
+        except GitHubUnreachable as unreachable:
+            log.warning(
+                "could not check the app's credentials at %s: %s",
+                settings.github_api_url,
+                unreachable.reason,
+            )
+            return None
+    log.info("credentials accepted: app %s (id %d)", identity.slug or "-", identity.id)
+    return None
 
 
 def main() -> int:
     """Read the environment (and ./.env), then serve until SIGINT/SIGTERM.
 
     Returns 2 without starting when a setting is missing or malformed, after
-    printing one line per problem.
+    printing one line per problem, and when GitHub refuses the app's credentials.
     """
     env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
     try:
-        settings = load_server_settings(env)
+        settings = load_server_settings(env, key_dir=Path.cwd())
     except SettingsError as error:
         for problem in error.problems:
             print(f"product-review serve: {problem}", file=sys.stderr)
+        return 2
+    if settings.webhook_proxy_url is not None:
+        print(f"product-review serve: {smee_refusal(settings)}", file=sys.stderr)
         return 2
     if settings.state_dir is not None:
         try:
@@ -645,6 +697,10 @@ def main() -> int:
             )
             return 2
     configure_logging(settings)
+    refusal = asyncio.run(check_credentials(settings))
+    if refusal is not None:
+        print(f"product-review serve: {refusal}", file=sys.stderr)
+        return 2
     # The pool's result threads share the GIL with the event loop: hand it back
     # sooner than the default 5 ms, so a webhook waits less behind a big result.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)

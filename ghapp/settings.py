@@ -7,6 +7,8 @@ fixing one setting at a time across restarts is a poor first-run experience.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +32,11 @@ DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"  # inside a container the server must listen on all interfaces
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_GHE_PROTOCOL = "https"
+LOG_FORMATS = ("text", "json")
+# Probot's `LOG_LEVEL=silent`: a level above every record's, so nothing is logged.
+SILENT = "SILENT"
+SILENT_LEVEL_NUMBER = logging.CRITICAL + 10
 # A connection has this long to send a request's headers (from opening, or from the
 # previous answer), and a webhook then this long to send its body.
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
@@ -40,9 +47,11 @@ DEFAULT_JOB_LEASE_SECONDS = 30.0
 # Scaled out (REDIS_URL): a review's job gets this long, then is tried again; a dead
 # worker's job is taken again this long (plus 15 s) after it started.
 DEFAULT_JOB_TIMEOUT_SECONDS = 300.0
-_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", SILENT)
 # Probot's level names, so a Probot `.env` works as is.
 _LOG_LEVEL_ALIASES = {"TRACE": "DEBUG", "WARN": "WARNING", "FATAL": "CRITICAL"}
+_PROBOT_LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal", "silent")
+_PEM_BEGIN = "-----BEGIN"
 # No budget setting needs more; the cap keeps a typo from meaning "no limit at all".
 _MAX_LIMIT = 1_000_000
 _MAX_WORKERS = 256
@@ -66,6 +75,9 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     github_api_url: str = DEFAULT_GITHUB_API_URL
     log_level: str = DEFAULT_LOG_LEVEL
+    log_format: str = "text"
+    # Probot's smee.io relay; `serve` refuses it (no maintained Python client).
+    webhook_proxy_url: str | None = None
     header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     # The budget each document is reviewed within (see localreview.budget).
@@ -82,6 +94,8 @@ class ServerSettings:
 
     @property
     def log_level_number(self) -> int:
+        if self.log_level == SILENT:
+            return SILENT_LEVEL_NUMBER
         return logging.getLevelNamesMapping()[self.log_level]
 
     @property
@@ -112,27 +126,89 @@ def _is_rsa_private_key(pem: str) -> bool:
     return isinstance(key, RSAPrivateKey)
 
 
-def _private_key(env: Mapping[str, str], problems: list[str]) -> str:
+def _decoded_inline_key(inline: str) -> str:
+    """PRIVATE_KEY as given: PEM text (literal `\\n` escapes allowed, Probot's one-line
+    form), or the PEM base64-encoded once more, which Probot accepts too."""
+    if _PEM_BEGIN in inline:
+        return inline.replace("\\n", "\n")
+    try:
+        decoded = base64.b64decode("".join(inline.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return inline
+    return decoded if _PEM_BEGIN in decoded else inline
+
+
+def _read_key_file(path: Path, source: str, problems: list[str]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(f"{source}: cannot read {path}: {error.__class__.__name__}")
+        return None
+
+
+def _private_key(env: Mapping[str, str], problems: list[str], key_dir: Path | None) -> str:
     inline = env.get("PRIVATE_KEY", "").strip()
     path = env.get("PRIVATE_KEY_PATH", "").strip()
+    pem: str | None
     if inline:
-        # Probot convention: a one-line variable with literal "\n" escapes.
-        pem = inline.replace("\\n", "\n")
+        pem = _decoded_inline_key(inline)
         source = "PRIVATE_KEY"
     elif path:
-        try:
-            pem = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(f"PRIVATE_KEY_PATH: cannot read {path}: {error.__class__.__name__}")
-            return ""
         source = f"PRIVATE_KEY_PATH ({path})"
+        pem = _read_key_file(Path(path), "PRIVATE_KEY_PATH", problems)
     else:
-        problems.append("PRIVATE_KEY or PRIVATE_KEY_PATH: missing (the app's PEM private key)")
+        # Probot's fallback: the one key file GitHub's download left in the folder.
+        found = sorted(key_dir.glob("*.pem")) if key_dir is not None else []
+        if not found:
+            problems.append("PRIVATE_KEY or PRIVATE_KEY_PATH: missing (the app's PEM private key)")
+            return ""
+        if len(found) > 1:
+            names = ", ".join(candidate.name for candidate in found)
+            problems.append(
+                f"PRIVATE_KEY or PRIVATE_KEY_PATH: missing, and {len(found)} .pem files in "
+                f"{key_dir} ({names}): set PRIVATE_KEY_PATH to the app's"
+            )
+            return ""
+        source = f"the key file {found[0].name}"
+        pem = _read_key_file(found[0], "the key file", problems)
+    if pem is None:
         return ""
     if not _is_rsa_private_key(pem):
         problems.append(f"{source}: malformed (expected an RSA private key in PEM format)")
         return ""
     return pem
+
+
+def _api_url(env: Mapping[str, str], problems: list[str]) -> str:
+    """GITHUB_API_URL, or Probot's GHE_HOST and GHE_PROTOCOL for Enterprise Server."""
+    given = env.get("GITHUB_API_URL", "").strip().rstrip("/")
+    ghe_host = env.get("GHE_HOST", "").strip().rstrip("/")
+    protocol = env.get("GHE_PROTOCOL", "").strip().lower() or DEFAULT_GHE_PROTOCOL
+    if ghe_host:
+        if protocol not in ("http", "https"):
+            problems.append(f"GHE_PROTOCOL: malformed {protocol!r} (expected https or http)")
+            return given or DEFAULT_GITHUB_API_URL
+        if "/" in ghe_host or not urlsplit(f"{protocol}://{ghe_host}").hostname:
+            problems.append(
+                f"GHE_HOST: malformed {ghe_host!r} (expected a host name such as "
+                "github.example.com, without scheme or path)"
+            )
+            return given or DEFAULT_GITHUB_API_URL
+        enterprise = f"{protocol}://{ghe_host}/api/v3"
+        if given and given != enterprise:
+            problems.append(
+                f"GHE_HOST and GITHUB_API_URL: conflicting ({enterprise} and {given}); "
+                "set only one"
+            )
+        return enterprise
+    api_url = given or DEFAULT_GITHUB_API_URL
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(
+            f"GITHUB_API_URL: malformed {api_url!r} (expected e.g. https://api.github.com "
+            "or https://HOST/api/v3)"
+        )
+    return api_url
 
 
 def _whole_number(
@@ -175,23 +251,30 @@ def _app_id(env: Mapping[str, str], problems: list[str]) -> str:
     return app_id
 
 
-def load_app_credentials(env: Mapping[str, str]) -> tuple[str, str]:
+def load_app_credentials(
+    env: Mapping[str, str], *, key_dir: Path | None = None
+) -> tuple[str, str]:
     """The app's ID and PEM private key from `env`, as `serve` reads them; raise
     SettingsError naming what is missing or malformed."""
     problems: list[str] = []
     app_id = _app_id(env, problems)
-    private_key = _private_key(env, problems)
+    private_key = _private_key(env, problems, key_dir)
     if problems:
         raise SettingsError(problems)
     return app_id, private_key
 
 
-def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
-    """Validate `env`; raise SettingsError naming every missing or malformed setting."""
+def load_server_settings(
+    env: Mapping[str, str], *, key_dir: Path | None = None
+) -> ServerSettings:
+    """Validate `env`; raise SettingsError naming every missing or malformed setting.
+
+    With neither PRIVATE_KEY nor PRIVATE_KEY_PATH set, a lone `*.pem` file in
+    `key_dir` (the working directory, for the commands) is the key, as in Probot."""
     problems: list[str] = []
 
     app_id = _app_id(env, problems)
-    private_key = _private_key(env, problems)
+    private_key = _private_key(env, problems, key_dir)
 
     webhook_secret = env.get("WEBHOOK_SECRET", "")
     if not webhook_secret:
@@ -211,21 +294,19 @@ def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
 
     host = env.get("HOST", "").strip() or DEFAULT_HOST
 
-    api_url = (env.get("GITHUB_API_URL", "").strip() or DEFAULT_GITHUB_API_URL).rstrip("/")
-    parts = urlsplit(api_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.append(
-            f"GITHUB_API_URL: malformed {api_url!r} (expected e.g. https://api.github.com "
-            "or https://HOST/api/v3)"
-        )
+    api_url = _api_url(env, problems)
 
     log_level = (env.get("LOG_LEVEL", "").strip() or DEFAULT_LOG_LEVEL).upper()
     log_level = _LOG_LEVEL_ALIASES.get(log_level, log_level)
     if log_level not in _LOG_LEVELS:
         problems.append(
             f"LOG_LEVEL: malformed {log_level.lower()!r} (expected one of "
-            f"{', '.join(level.lower() for level in _LOG_LEVELS)})"
+            f"{', '.join(_PROBOT_LOG_LEVELS)}, or warning, critical)"
         )
+    log_format = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        problems.append(f"LOG_FORMAT: malformed {log_format!r} (expected text or json)")
+    webhook_proxy_url = env.get("WEBHOOK_PROXY_URL", "").strip() or None
 
     header_timeout = _seconds(
         env, "HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS, problems
@@ -264,6 +345,8 @@ def load_server_settings(env: Mapping[str, str]) -> ServerSettings:
         host=host,
         github_api_url=api_url,
         log_level=log_level,
+        log_format=log_format,
+        webhook_proxy_url=webhook_proxy_url,
         header_timeout_seconds=header_timeout,
         body_timeout_seconds=body_timeout,
         max_document_kb=max_document_kb,

@@ -247,7 +247,7 @@ def main() -> int:
     """Read the environment (and ./.env), then run reviews until SIGINT/SIGTERM."""
     env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
     try:
-        settings = load_server_settings(env)
+        settings = load_server_settings(env, key_dir=Path.cwd())
     except SettingsError as error:
         for problem in error.problems:
             print(f"product-review worker: {problem}", file=sys.stderr)

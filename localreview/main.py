@@ -250,6 +250,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="run reviews queued on Redis by `serve` (REDIS_URL; settings from env/.env)",
     )
 
+    receive = commands.add_parser(
+        "receive",
+        help="replay a webhook delivery into a local server, signed",
+        description=(
+            "Send a payload file to a running `serve` as GitHub would: signed with the "
+            "webhook secret, under a fresh X-GitHub-Delivery id. Prints the answer."
+        ),
+    )
+    receive.add_argument("-e", "--event", required=True, help="the event name, e.g. pull_request")
+    receive.add_argument(
+        "-p", "--payload", required=True, metavar="FILE", help="the delivery's JSON body"
+    )
+    receive.add_argument(
+        "--url",
+        default=None,
+        help="the webhook endpoint (default: http://localhost:3000/api/github/webhooks)",
+    )
+    receive.add_argument(
+        "--secret", default=None, help="default: WEBHOOK_SECRET, from the environment or .env"
+    )
+    receive.add_argument(
+        "--delivery-id", default=None, metavar="ID", help="default: a fresh UUID"
+    )
+
     config = commands.add_parser("config", help="validate the config file or print its schema")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
     validate = config_commands.add_parser("validate", help="check a config file, report errors")
@@ -304,6 +328,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ghapp.worker import main as work
 
             return work()
+        if args.command == "receive":
+            from ghapp import receive
+
+            return receive.run(
+                event=args.event,
+                payload=args.payload,
+                url=args.url or receive.DEFAULT_URL,
+                secret=args.secret,
+                delivery_id=args.delivery_id,
+            )
         if args.command == "config":
             if args.config_command == "validate":
                 return run_config_validate(args.file)

@@ -278,9 +278,19 @@ def test_successful_scrapes_stay_out_of_the_access_log(caplog: pytest.LogCapture
     assert caplog.records == []
     access.log(make_mocked_request("GET", METRICS_PATH), web.Response(status=500), 0.001)
     access.log(make_mocked_request("GET", "/healthz"), web.Response(status=200), 0.001)
+    access.log(make_mocked_request("GET", "/healthz"), web.Response(status=503), 0.001)
     assert [record.getMessage() for record in caplog.records] == [
         '"GET /metrics HTTP/1.1" 500',
-        '"GET /healthz HTTP/1.1" 200',
+        '"GET /healthz HTTP/1.1" 503',
+    ]
+
+
+def test_health_checks_are_logged_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiohttp.access")
+    access = AccessLogWithoutScrapes(logging.getLogger("aiohttp.access"), '"%r" %s')
+    access.log(make_mocked_request("GET", "/healthz"), web.Response(status=200), 0.001)
+    assert [(record.levelno, record.getMessage()) for record in caplog.records] == [
+        (logging.DEBUG, '"GET /healthz HTTP/1.1" 200')
     ]
 
 

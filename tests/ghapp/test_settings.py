@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ghapp import server
+from ghapp.github import graphql_url
 from ghapp.settings import (
     DEFAULT_GITHUB_API_URL,
     DEFAULT_PORT,
@@ -157,8 +160,156 @@ def test_main_serves_with_a_valid_environment(
     def fake_run_app(app: Any, **kwargs: Any) -> None:
         started.update(kwargs, app=app)
 
+    async def credentials_accepted(settings: Any) -> None:
+        return None
+
     monkeypatch.setattr(server.web, "run_app", fake_run_app)
+    # The default API is github.com, which this test must not reach.
+    monkeypatch.setattr(server, "check_credentials", credentials_accepted)
     assert server.main() == 0
     assert started["port"] == 3999
     assert started["host"] == "0.0.0.0"
     assert started["app"][server.SETTINGS_KEY].app_id == "77"
+
+
+# --- Probot's settings ----------------------------------------------------------
+
+
+def test_a_base64_encoded_private_key_is_decoded(key_pair: KeyPair) -> None:
+    encoded = base64.b64encode(key_pair.private_pem.encode()).decode()
+    assert load_server_settings(valid_env(key_pair, PRIVATE_KEY=encoded)).private_key == (
+        key_pair.private_pem
+    )
+    # Wrapped at 76 characters, as `base64` prints it, works too.
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    assert load_server_settings(valid_env(key_pair, PRIVATE_KEY=wrapped)).private_key == (
+        key_pair.private_pem
+    )
+
+
+@pytest.mark.parametrize(
+    "key_text",
+    [base64.b64encode(b"not a key at all").decode(), "bm90IGJhc2U2NA=!"],
+    ids=["base64-of-garbage", "not-base64"],
+)
+def test_base64_that_is_not_a_pem_is_malformed(key_pair: KeyPair, key_text: str) -> None:
+    (problem,) = problems(valid_env(key_pair, PRIVATE_KEY=key_text))
+    assert problem.startswith("PRIVATE_KEY: malformed")
+
+
+def without_key(key_pair: KeyPair, **overrides: str) -> dict[str, str]:
+    env = valid_env(key_pair, **overrides)
+    del env["PRIVATE_KEY"]
+    return env
+
+
+def test_a_lone_pem_file_in_the_key_folder_is_the_key(key_pair: KeyPair, tmp_path: Path) -> None:
+    (tmp_path / "my-app.2026-01-01.private-key.pem").write_text(key_pair.private_pem)
+    settings = load_server_settings(without_key(key_pair), key_dir=tmp_path)
+    assert settings.private_key == key_pair.private_pem
+    # Only when asked to look: the library call with no folder reads no file.
+    (problem,) = problems(without_key(key_pair))
+    assert problem.startswith("PRIVATE_KEY or PRIVATE_KEY_PATH: missing")
+
+
+def test_a_set_key_wins_over_a_pem_file(key_pair: KeyPair, tmp_path: Path) -> None:
+    (tmp_path / "other.pem").write_text("not a key")
+    settings = load_server_settings(valid_env(key_pair), key_dir=tmp_path)
+    assert settings.private_key == key_pair.private_pem.strip()
+
+
+def test_several_pem_files_are_named_in_one_problem(key_pair: KeyPair, tmp_path: Path) -> None:
+    for name in ("b.pem", "a.pem"):
+        (tmp_path / name).write_text(key_pair.private_pem)
+    with pytest.raises(SettingsError) as raised:
+        load_server_settings(without_key(key_pair), key_dir=tmp_path)
+    (problem,) = raised.value.problems
+    assert "2 .pem files" in problem and "a.pem, b.pem" in problem
+    assert "PRIVATE_KEY_PATH" in problem
+
+
+def test_a_lone_pem_file_that_is_not_a_key_is_malformed(
+    key_pair: KeyPair, tmp_path: Path
+) -> None:
+    (tmp_path / "cert.pem").write_text("-----BEGIN CERTIFICATE-----\nAAAA\n")
+    with pytest.raises(SettingsError) as raised:
+        load_server_settings(without_key(key_pair), key_dir=tmp_path)
+    assert raised.value.problems == [
+        "the key file cert.pem: malformed (expected an RSA private key in PEM format)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "api_url"),
+    [
+        ({"GHE_HOST": "ghe.example.com"}, "https://ghe.example.com/api/v3"),
+        ({"GHE_HOST": "ghe.example.com:8443", "GHE_PROTOCOL": "HTTP"}, "http://ghe.example.com:8443/api/v3"),
+        (
+            {"GHE_HOST": "ghe.example.com", "GITHUB_API_URL": "https://ghe.example.com/api/v3/"},
+            "https://ghe.example.com/api/v3",
+        ),
+    ],
+    ids=["host", "protocol-and-port", "agreeing-api-url"],
+)
+def test_ghe_host_sets_the_enterprise_api(
+    key_pair: KeyPair, extra: dict[str, str], api_url: str
+) -> None:
+    settings = load_server_settings(valid_env(key_pair, **extra))
+    assert settings.github_api_url == api_url
+    assert graphql_url(settings.github_api_url) == api_url.removesuffix("/v3") + "/graphql"
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (
+            {"GHE_HOST": "ghe.example.com", "GITHUB_API_URL": "https://api.github.com"},
+            "GHE_HOST and GITHUB_API_URL: conflicting",
+        ),
+        ({"GHE_HOST": "https://ghe.example.com"}, "GHE_HOST: malformed"),
+        ({"GHE_HOST": "ghe.example.com", "GHE_PROTOCOL": "ftp"}, "GHE_PROTOCOL: malformed"),
+    ],
+    ids=["conflict", "scheme-in-host", "protocol"],
+)
+def test_ghe_settings_that_cannot_work_are_named(
+    key_pair: KeyPair, extra: dict[str, str], named: str
+) -> None:
+    (problem,) = problems(valid_env(key_pair, **extra))
+    assert problem.startswith(named)
+    assert "\n" not in problem
+
+
+@pytest.mark.parametrize(
+    ("given", "level"),
+    [
+        ("trace", "DEBUG"),
+        ("debug", "DEBUG"),
+        ("info", "INFO"),
+        ("warn", "WARNING"),
+        ("error", "ERROR"),
+        ("fatal", "CRITICAL"),
+        ("silent", "SILENT"),
+    ],
+)
+def test_probot_log_level_names(key_pair: KeyPair, given: str, level: str) -> None:
+    assert load_server_settings(valid_env(key_pair, LOG_LEVEL=given)).log_level == level
+
+
+def test_silent_is_above_every_level(key_pair: KeyPair) -> None:
+    settings = load_server_settings(valid_env(key_pair, LOG_LEVEL="silent"))
+    assert settings.log_level_number > logging.CRITICAL
+
+
+def test_log_format(key_pair: KeyPair) -> None:
+    assert load_server_settings(valid_env(key_pair)).log_format == "text"
+    assert load_server_settings(valid_env(key_pair, LOG_FORMAT="JSON")).log_format == "json"
+    (problem,) = problems(valid_env(key_pair, LOG_FORMAT="pretty"))
+    assert problem == "LOG_FORMAT: malformed 'pretty' (expected text or json)"
+
+
+def test_webhook_proxy_url_is_read(key_pair: KeyPair) -> None:
+    assert load_server_settings(valid_env(key_pair)).webhook_proxy_url is None
+    settings = load_server_settings(
+        valid_env(key_pair, WEBHOOK_PROXY_URL="https://smee.io/abc")
+    )
+    assert settings.webhook_proxy_url == "https://smee.io/abc"

@@ -427,6 +427,7 @@ class FakeGitHub:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._record, self._faults_middleware, self._auth])
         r = app.router
+        r.add_get("/app", self._get_app)
         r.add_post("/app/installations/{installation}/access_tokens", self._access_token)
         repo = "/repos/{owner}/{repo}"
         r.add_get(repo + "/installation", self._repository_installation)
@@ -512,7 +513,11 @@ class FakeGitHub:
         scheme, _, credential = authorization.partition(" ")
         path = request.path.removeprefix(self.prefix)
         # The app's own endpoints take its JWT; so does finding its installation.
-        if path.startswith("/app/") or re.fullmatch(r"/repos/[^/]+/[^/]+/installation", path):
+        if (
+            path == "/app"
+            or path.startswith("/app/")
+            or re.fullmatch(r"/repos/[^/]+/[^/]+/installation", path)
+        ):
             if scheme.lower() != "bearer" or not credential:
                 return _error(401, "A JSON web token could not be decoded")
             problem = self._jwt_problem(credential)
@@ -565,6 +570,12 @@ class FakeGitHub:
         if number not in repo.pulls:
             raise _not_found()
         return repo, repo.pulls[number]
+
+    async def _get_app(self, request: web.Request) -> web.Response:
+        """The authenticated app, as GET /app answers it (the fields the app reads)."""
+        return web.json_response(
+            {"id": int(self.app_id), "slug": "product-review", "name": "product-review"}
+        )
 
     async def _access_token(self, request: web.Request) -> web.Response:
         token = "ghs_" + secrets.token_hex(16)

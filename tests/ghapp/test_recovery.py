@@ -150,3 +150,37 @@ async def test_a_job_cut_short_by_a_shutdown_is_done_by_the_next_app_and_posted_
     assert len(bodies) == 1, bodies
     await second.close()
     assert await job_state(server_settings.state_dir, "d-cut") is JobState.HANDLED
+
+
+async def test_a_check_its_review_could_not_complete_is_completed_at_the_next_beat(
+    make_client: Any, fake_github: FakeGitHub, server_settings: ServerSettings
+) -> None:
+    assert server_settings.state_dir is not None
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, added={DOC: DOC_TEXT})
+    # A job that ended (failed) while its check was still on record: GitHub refused
+    # the completion, say. The delivery itself is not taken up again.
+    store = SqliteJobStore(server_settings.state_dir)
+    await store.open()
+    await store.admit("d-ended", "pull_request", b"{}")
+    run_id = in_progress_check(fake_github, repo, pull, "d-ended")
+    await store.note_check_run(
+        "d-ended", 1, url=repo.check_runs[run_id]["url"], check_run_id=run_id
+    )
+    await store.finish("d-ended", handled=False, reason="did not complete")
+    await store.close()
+
+    client = await make_client()
+    await wait_until(lambda: repo.check_runs[run_id]["status"] == "completed")
+    await settled(client)
+    left = repo.check_runs[run_id]
+    assert left["conclusion"] == "neutral"
+    assert "could not complete" in left["output"]["title"]
+    assert len(repo.check_runs) == 1 and pull.reviews == []  # nothing reviewed again
+    await client.close()
+    reopened = SqliteJobStore(server_settings.state_dir)
+    await reopened.open()
+    try:
+        assert await reopened.orphaned_check_runs() == []
+    finally:
+        await reopened.close()

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import default_queue_name
+from arq.constants import default_queue_name, job_key_prefix
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -46,7 +46,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ghapp.apitypes import CheckCompletion
 from ghapp.auth import TOKEN_EXPIRY_MARGIN_SECONDS, InstallationToken, InstallationTokens, MintToken
-from ghapp.checkrun import render_interrupted
+from ghapp.checkrun import render_failure, render_interrupted
 from ghapp.github import CheckRun, GitHubApp
 from ghapp.jobstore import FAILED_TTL_SECONDS, HANDLED_TTL_SECONDS
 from ghapp.pulls import PullRequestRef
@@ -56,7 +56,13 @@ from ghapp.queue import (
     InMemoryReviewQueue,
     _FinishedReview,
 )
-from ghapp.review import PREFETCH_MAX_AGE_SECONDS, Reviewer, ReviewRequest, ReviewResult
+from ghapp.review import (
+    PREFETCH_MAX_AGE_SECONDS,
+    Reviewer,
+    ReviewRequest,
+    ReviewResult,
+    describe_error,
+)
 
 log = logging.getLogger("ghapp.redisqueue")
 
@@ -113,6 +119,10 @@ class Keys:
 
     def checks(self, delivery_id: str) -> str:
         return f"{self.prefix}delivery:{delivery_id}:checks"
+
+    def delivery_of_checks(self, key: str) -> str:
+        """The delivery id in a key `checks` made."""
+        return key.removeprefix(f"{self.prefix}delivery:").removesuffix(":checks")
 
     def head(self, pull: PullRequestRef, head_sha: str) -> str:
         return f"{self.prefix}head:{pull.full_name}#{pull.number}@{head_sha}"
@@ -297,6 +307,23 @@ class RedisReviewQueue(InMemoryReviewQueue):
     ) -> int:
         """Complete, as interrupted, the check runs an earlier attempt at this
         delivery left in progress. Returns how many."""
+        return await self._complete_recorded(delivery_id, github, _interrupted(again=again))
+
+    async def sweep_left_checks(self, github: GitHubApp) -> int:
+        """Complete the check runs on record whose job is over (neither queued nor
+        running in arq): their review ended without completing them, GitHub having
+        refused or been away. Returns how many."""
+        completed = 0
+        async for raw_key in self.redis.scan_iter(match=self.keys.checks("*"), count=100):
+            delivery_id = self.keys.delivery_of_checks(raw_key.decode())
+            if await self.redis.exists(job_key_prefix + delivery_id):
+                continue  # queued or running: its next attempt completes them
+            completed += await self._complete_recorded(delivery_id, github, _unfinished())
+        return completed
+
+    async def _complete_recorded(
+        self, delivery_id: str, github: GitHubApp, completion: CheckCompletion
+    ) -> int:
         key = self.keys.checks(delivery_id)
         left = await cast(Awaitable[dict[bytes, bytes]], self.redis.hgetall(key))
         completed = 0
@@ -305,19 +332,29 @@ class RedisReviewQueue(InMemoryReviewQueue):
             installation_id, check_id = json.loads(raw_ids)
             try:
                 await github.installation(int(installation_id)).complete_check_run(
-                    check_run=CheckRun(id=int(check_id), url=url),
-                    completion=_interrupted(again=again),
+                    check_run=CheckRun(id=int(check_id), url=url), completion=completion
                 )
-            except Exception:
-                log.exception(
-                    "could not complete an interrupted check run delivery=%s url=%s",
+            except Exception as error:
+                # Kept on record: tried again later.
+                log.warning(
+                    "could not complete a check run left in progress delivery=%s url=%s: %s",
                     delivery_id,
                     url,
+                    describe_error(error),
                 )
                 continue
             await cast(Awaitable[int], self.redis.hdel(key, url))
             completed += 1
         return completed
+
+
+def _unfinished() -> CheckCompletion:
+    shows = render_failure("its result could not be posted when the review ended")
+    return {
+        "conclusion": shows.conclusion,
+        "output": shows.output(),
+        "actions": list(shows.actions),
+    }
 
 
 def _interrupted(*, again: bool) -> CheckCompletion:

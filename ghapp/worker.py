@@ -219,6 +219,7 @@ async def run_worker(settings: ServerSettings) -> None:
     unreachable for a moment; it is started again (the jobs it held are taken
     again by arq once their time is up) rather than the process exiting."""
     state = await _WorkerState.open(settings)
+    sweeper = asyncio.get_running_loop().create_task(_sweep(state), name="check-sweeper")
     try:
         while True:
             worker = build_worker(state)
@@ -240,7 +241,20 @@ async def run_worker(settings: ServerSettings) -> None:
                 await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
             await asyncio.sleep(REDIS_RETRY_SECONDS)
     finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await state.close()
+
+
+async def _sweep(state: _WorkerState) -> None:
+    """Every lease, complete the check runs whose job ended without completing them."""
+    while True:
+        await asyncio.sleep(state.settings.job_lease_seconds)
+        try:
+            await state.queue.sweep_left_checks(state.github)
+        except (RedisError, OSError) as error:
+            log.warning("check sweep skipped, Redis unavailable: %s", describe_error(error))
 
 
 def main() -> int:

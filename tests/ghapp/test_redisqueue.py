@@ -8,16 +8,20 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from arq.connections import ArqRedis
 from pytest_redis.executor import RedisExecutor
 
 from ghapp.auth import InstallationToken
+from ghapp.github import CheckRun, GitHubApp
 from ghapp.pulls import PullRequestRef, PullState
 from ghapp.queue import DeliveryState
 from ghapp.redisqueue import Keys, RedisInstallationTokens, RedisReviewQueue, open_redis
 from ghapp.review import Reviewer, ReviewRequest
 from tests.ghapp.test_server_process import free_port
+from tests.support.apptools import APP_ID, KeyPair
+from tests.support.fakegithub import FakeGitHub
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +117,39 @@ async def test_workers_share_installation_tokens(redis: ArqRedis) -> None:
     assert await two.get(5, mint=mint) == "t1"
     assert minted == [5]
     assert await redis.ttl(Keys().token(5)) > 0
+
+
+async def test_checks_whose_job_is_over_are_swept_and_the_others_left(
+    redis: ArqRedis, fake_github: FakeGitHub, key_pair: KeyPair
+) -> None:
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, added={"docs/rfcs/0001-x.md": "# X\n"})
+    worker = queue(redis)
+    for delivery, run_id in (("ended", 901), ("queued", 902)):
+        repo.check_runs[run_id] = {
+            "id": run_id,
+            "url": f"{fake_github.url}/repos/{repo.full_name}/check-runs/{run_id}",
+            "name": "Product review",
+            "head_sha": pull.head_sha,
+            "status": "in_progress",
+            "conclusion": None,
+            "output": {"annotations": []},
+            "actions": [],
+            "updates": 0,
+        }
+        await worker.note_check_run(
+            delivery, 42, CheckRun(id=run_id, url=repo.check_runs[run_id]["url"])
+        )
+    await redis.set("arq:job:queued", b"{}")  # arq still holds this one's job
+    async with aiohttp.ClientSession() as session:
+        github = GitHubApp(
+            session=session,
+            app_id=APP_ID,
+            private_key=key_pair.private_pem,
+            api_url=fake_github.url,
+        )
+        assert await worker.sweep_left_checks(github) == 1
+    assert repo.check_runs[901]["status"] == "completed"
+    assert "could not complete" in repo.check_runs[901]["output"]["title"]
+    assert repo.check_runs[902]["status"] == "in_progress"  # its next attempt's
+    assert await redis.exists(Keys().checks("ended")) == 0

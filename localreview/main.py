@@ -158,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
         "when a config is used, else error)",
     )
     check.add_argument(
+        "--changed-lines",
+        action="store_true",
+        help="in a git work tree, only line findings on lines the staged diff adds or "
+        "changes are shown and count for the exit code; the document-level gaps of a "
+        "file that already existed are shown but do not (for pre-commit)",
+    )
+    check.add_argument(
         "--category",
         choices=[c.value for c in Category],
         default=None,
@@ -423,6 +430,7 @@ _FILE_OPTIONS: dict[str, object] = {
     "exclude": [],
     "stdin_filename": None,
     "fail_on": None,
+    "changed_lines": False,
     "category": None,
     "config": None,
     "jobs": None,
@@ -438,7 +446,11 @@ _FILE_OPTIONS: dict[str, object] = {
 def _check_usage(args: argparse.Namespace) -> str | None:
     """What is wrong with the `check` arguments that argparse cannot tell alone."""
     if args.pull_request is None:
-        return None if args.paths else "the following arguments are required: PATH"
+        if not args.paths:
+            return "the following arguments are required: PATH"
+        if args.changed_lines and STDIN_PATH in args.paths:
+            return "--changed-lines reads the staged diff of files: not with - (standard input)"
+        return None
     if args.paths:
         return "--pull-request reviews a pull request: name no PATH with it"
     if args.format not in (OutputFormat.TEXT.value, OutputFormat.JSON.value):
@@ -523,6 +535,10 @@ def run_check(args: argparse.Namespace) -> int:
     )
     reports = [outcome for outcome in outcomes if isinstance(outcome, DocumentReport)]
     errors = [*found.errors, *(o for o in outcomes if isinstance(o, FileError))]
+    counted = reports
+    if args.changed_lines:
+        reports, counted, change_errors = _restrict_to_staged_changes(reports, output_format)
+        errors += change_errors
     left_out = {
         item.path: item.reason
         for item in (*found.passed_in_folders, *(o for o in outcomes if isinstance(o, Passed)))
@@ -549,8 +565,36 @@ def run_check(args: argparse.Namespace) -> int:
         )
     )
     sys.stdout.flush()
-    code = exit_code(reports, errors, fail_on)
+    code = exit_code(counted, errors, fail_on)
     return EXIT_USAGE if settings.errors else code
+
+
+def _restrict_to_staged_changes(
+    reports: Sequence[DocumentReport], output_format: OutputFormat
+) -> tuple[list[DocumentReport], list[DocumentReport], list[FileError]]:
+    """The reports as --changed-lines shows them, the parts that decide the exit
+    code, and the files whose staged diff could not be read."""
+    from localreview.staged import NotInWorkTree, restrict, staged_change
+
+    shown: list[DocumentReport] = []
+    counted: list[DocumentReport] = []
+    errors: list[FileError] = []
+    hidden = 0
+    for report in reports:
+        try:
+            change = staged_change(report.path)
+        except NotInWorkTree as error:
+            errors.append(FileError(report.path, f"--changed-lines: {error}"))
+            continue
+        restricted = restrict(report, change)
+        shown.append(restricted.shown)
+        counted.append(restricted.counted)
+        hidden += restricted.hidden
+    if hidden and output_format is OutputFormat.TEXT:
+        findings = "finding" if hidden == 1 else "findings"
+        note = f"note: --changed-lines: {hidden} {findings} on unchanged lines not shown"
+        print(note, file=sys.stderr)
+    return shown, counted, errors
 
 
 def _with_hint(passed: Passed) -> str:

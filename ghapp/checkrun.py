@@ -41,7 +41,13 @@ from checks.report import (
     Status,
 )
 from checks.rules import DIMENSION_RULES, LINE_CHECK_RULES
-from ghapp.apitypes import AnnotationLevel, CheckAnnotation, CheckRunAction, CheckRunOutput
+from ghapp.apitypes import (
+    AnnotationLevel,
+    CheckAnnotation,
+    CheckCompletion,
+    CheckRunAction,
+    CheckRunOutput,
+)
 from ghapp.fitting import BODY_LIMIT, Block, Each, fit
 from ghapp.repoconfig import CONFIG_PATH
 from localreview.budget import NotReviewed
@@ -336,6 +342,24 @@ def render_interrupted(*, again: bool) -> CheckOutput:
         conclusion="neutral",
         actions=RERUN_ACTIONS,
     )
+
+
+def interrupted_completion(*, again: bool) -> CheckCompletion:
+    """What a check its review never finished is completed with (a crash, a restart)."""
+    return _bare_completion(render_interrupted(again=again))
+
+
+def unfinished_completion() -> CheckCompletion:
+    """What a check is completed with when its review ended without completing it."""
+    return _bare_completion(render_failure("its result could not be posted when the review ended"))
+
+
+def _bare_completion(shows: CheckOutput) -> CheckCompletion:
+    return {
+        "conclusion": shows.conclusion,
+        "output": shows.output(),
+        "actions": list(shows.actions),
+    }
 
 
 def render_paused() -> CheckOutput:

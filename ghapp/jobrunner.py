@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 
 from ghapp.apitypes import CheckCompletion
-from ghapp.checkrun import render_failure, render_interrupted
+from ghapp.checkrun import interrupted_completion, unfinished_completion
 from ghapp.github import CheckRun, GitHubApp
 from ghapp.jobstore import MAX_ATTEMPTS, Job, OpenCheckRun, SqliteJobStore
 from ghapp.review import describe_error
@@ -34,24 +34,6 @@ CHECK_COMPLETION_TIMEOUT_SECONDS = 15.0
 RunJob = Callable[[Job], None]
 """Starts a job's work (as a tracked background task) and returns at once."""
 JobsRecovered = Callable[[int], None]
-
-
-def _unfinished() -> CheckCompletion:
-    shows = render_failure("its result could not be posted when the review ended")
-    return {
-        "conclusion": shows.conclusion,
-        "output": shows.output(),
-        "actions": list(shows.actions),
-    }
-
-
-def _interrupted(*, again: bool) -> CheckCompletion:
-    shows = render_interrupted(again=again)
-    return {
-        "conclusion": shows.conclusion,
-        "output": shows.output(),
-        "actions": list(shows.actions),
-    }
 
 
 class JobRunner:
@@ -109,7 +91,7 @@ class JobRunner:
                 break
         for delivery_id, check in await self._store.orphaned_check_runs():
             # Its review ended without completing it (GitHub refused or was away).
-            await self._complete(delivery_id, check, shows=_unfinished())
+            await self._complete(delivery_id, check, shows=unfinished_completion())
         if taken:
             self.recovered += taken
             if self._jobs_recovered is not None:
@@ -129,7 +111,7 @@ class JobRunner:
             "" if again else f"; giving up after {MAX_ATTEMPTS} attempts",
         )
         for check in open_checks:
-            await self._complete(job.delivery_id, check, shows=_interrupted(again=again))
+            await self._complete(job.delivery_id, check, shows=interrupted_completion(again=again))
         if again:
             self._run_job(job)
         else:

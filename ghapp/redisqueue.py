@@ -46,7 +46,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ghapp.apitypes import CheckCompletion
 from ghapp.auth import TOKEN_EXPIRY_MARGIN_SECONDS, InstallationToken, InstallationTokens, MintToken
-from ghapp.checkrun import render_failure, render_interrupted
+from ghapp.checkrun import interrupted_completion, unfinished_completion
 from ghapp.github import CheckRun, GitHubApp
 from ghapp.jobstore import FAILED_TTL_SECONDS, HANDLED_TTL_SECONDS
 from ghapp.pulls import PullRequestRef
@@ -307,7 +307,9 @@ class RedisReviewQueue(InMemoryReviewQueue):
     ) -> int:
         """Complete, as interrupted, the check runs an earlier attempt at this
         delivery left in progress. Returns how many."""
-        return await self._complete_recorded(delivery_id, github, _interrupted(again=again))
+        return await self._complete_recorded(
+            delivery_id, github, interrupted_completion(again=again)
+        )
 
     async def sweep_left_checks(self, github: GitHubApp) -> int:
         """Complete the check runs on record whose job is over (neither queued nor
@@ -318,7 +320,7 @@ class RedisReviewQueue(InMemoryReviewQueue):
             delivery_id = self.keys.delivery_of_checks(raw_key.decode())
             if await self.redis.exists(job_key_prefix + delivery_id):
                 continue  # queued or running: its next attempt completes them
-            completed += await self._complete_recorded(delivery_id, github, _unfinished())
+            completed += await self._complete_recorded(delivery_id, github, unfinished_completion())
         return completed
 
     async def _complete_recorded(
@@ -346,24 +348,6 @@ class RedisReviewQueue(InMemoryReviewQueue):
             await cast(Awaitable[int], self.redis.hdel(key, url))
             completed += 1
         return completed
-
-
-def _unfinished() -> CheckCompletion:
-    shows = render_failure("its result could not be posted when the review ended")
-    return {
-        "conclusion": shows.conclusion,
-        "output": shows.output(),
-        "actions": list(shows.actions),
-    }
-
-
-def _interrupted(*, again: bool) -> CheckCompletion:
-    shows = render_interrupted(again=again)
-    return {
-        "conclusion": shows.conclusion,
-        "output": shows.output(),
-        "actions": list(shows.actions),
-    }
 
 
 @contextlib.asynccontextmanager

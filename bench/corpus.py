@@ -8,23 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-RESERVED_LIST = "RESERVED.md"
+from localreview.training import RESERVED_LIST
+from localreview.training import reserved_documents as reserved
 
 
 class ReservedDocument(ValueError):
     """A script was asked to read a document the corpus reserves."""
-
-
-def reserved(corpus: Path) -> frozenset[str]:
-    """Paths (relative to the corpus, with `/`) that `RESERVED.md` lists."""
-    listing = corpus / RESERVED_LIST
-    if not listing.is_file():
-        return frozenset()
-    return frozenset(
-        line.strip()
-        for line in listing.read_text(encoding="utf-8").splitlines()
-        if line.strip().endswith((".md", ".markdown")) and not line.startswith("#")
-    )
 
 
 def usable_markdown(corpus: Path) -> list[Path]:

@@ -276,7 +276,10 @@ class LabelFileError(ValueError):
     document the corpus reserves."""
 
 
-def _reserved(corpus: Path) -> frozenset[str]:
+def reserved_documents(corpus: Path) -> frozenset[str]:
+    """Paths (relative to the corpus, with `/`) that its `RESERVED.md` lists: kept for
+    independent measurement, never read for labelling, training or tuning. The one
+    reader of that list, for the training command and the bench scripts alike."""
     listing = corpus / RESERVED_LIST
     if not listing.is_file():
         return frozenset()
@@ -291,7 +294,7 @@ def read_labels(labels_dir: Path, corpus: Path, synthetic_root: Path) -> list[Tr
     """The primary label files under `labels_dir` (<family>/<stem>.yaml; a second
     labeller's <stem>.<letter>.yaml is left out) with their documents' text. A label on
     a reserved document is refused before the document is read."""
-    reserved = _reserved(corpus)
+    reserved = reserved_documents(corpus)
     documents: list[TrainingDocument] = []
     for source in sorted(labels_dir.rglob("*.yaml")):
         try:

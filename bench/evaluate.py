@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import usable_markdown
+from labelled import Tally
 from labelset import FAMILIES, Label, document_file, load_labels
 
 from checks import DIMENSIONS, FindingKind, ReviewOptions, review_document
@@ -114,15 +115,10 @@ METHODS: dict[str, Method] = {"rules": rules_method, "learned": learned_method}
 
 @dataclass
 class Scores:
-    true_pos: int = 0
-    false_pos: int = 0
-    false_neg: int = 0
-    present_labels: int = 0
-    present_called_missing: int = 0
-    exact: int = 0
-    total: int = 0
-    per_dimension: dict[str, list[int]] = field(
-        default_factory=lambda: {key: [0, 0, 0] for key in DIMENSIONS}  # tp, fp, fn
+    # Gaps against flags, overall and per dimension (as bench/labelled.py counts them).
+    gaps: Tally = field(default_factory=Tally)
+    per_dimension: dict[str, Tally] = field(
+        default_factory=lambda: {key: Tally() for key in DIMENSIONS}
     )
     category_right: int = 0
     # Per labelled category: [documents, called right].
@@ -143,22 +139,8 @@ class Scores:
         self.line_findings += len(predicted.findings)
         for key, labelled in label.dimensions.items():
             want, got = labelled.status.value, predicted.statuses[key]
-            gap, flag = want != "present", got != "present"
-            self.total += 1
-            self.exact += want == got
-            counts = self.per_dimension[key]
-            if gap and flag:
-                self.true_pos += 1
-                counts[0] += 1
-            elif flag:
-                self.false_pos += 1
-                counts[1] += 1
-            elif gap:
-                self.false_neg += 1
-                counts[2] += 1
-            if want == "present":
-                self.present_labels += 1
-                self.present_called_missing += got == "missing"
+            self.gaps.add(want, got)
+            self.per_dimension[key].add(want, got)
         found = set(predicted.findings)
 
         def flagged(kind: str, line: int) -> bool:
@@ -175,9 +157,7 @@ class Scores:
             self.near_misses_flagged += flagged(near.kind, near.line)
 
     def macro_f1(self) -> float:
-        values = []
-        for tp, fp, fn in self.per_dimension.values():
-            values.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+        values = [tally.gap_f1() for tally in self.per_dimension.values()]
         return sum(values) / len(values)
 
     def category_macro_recall(self) -> float:
@@ -186,10 +166,10 @@ class Scores:
 
     def row(self, name: str) -> str:
         return (
-            f"{name:22} {_pct(self.true_pos, self.true_pos + self.false_pos)}"
-            f" {_pct(self.true_pos, self.true_pos + self.false_neg)}"
-            f" {_pct(self.present_called_missing, self.present_labels)}"
-            f" {_pct(self.exact, self.total)}"
+            f"{name:22} {_pct(self.gaps.true_pos, self.gaps.true_pos + self.gaps.false_pos)}"
+            f" {_pct(self.gaps.true_pos, self.gaps.true_pos + self.gaps.false_neg)}"
+            f" {_pct(self.gaps.present_called_missing, self.gaps.present_labels)}"
+            f" {_pct(self.gaps.exact, self.gaps.total)}"
             f" {self.macro_f1():6.1%}"
             f" {_pct(self.category_right, self.documents)}"
             f" {self.category_macro_recall():6.1%}"
@@ -311,9 +291,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _merge(into: Scores, scores: Scores) -> None:
+    into.gaps.merge(scores.gaps)
+    for key, dimension in scores.per_dimension.items():
+        into.per_dimension[key].merge(dimension)
     for name in (
-        "true_pos", "false_pos", "false_neg", "present_labels", "present_called_missing",
-        "exact", "total", "category_right", "documents", "antipatterns",
+        "category_right", "documents", "antipatterns",
         "antipatterns_found", "near_misses", "near_misses_flagged", "line_findings",
     ):
         setattr(into, name, getattr(into, name) + getattr(scores, name))
@@ -321,9 +303,6 @@ def _merge(into: Scores, scores: Scores) -> None:
         tally = into.per_category.setdefault(name, [0, 0])
         tally[0] += total
         tally[1] += right
-    for key, counts in scores.per_dimension.items():
-        summed = zip(into.per_dimension[key], counts, strict=True)
-        into.per_dimension[key] = [a + b for a, b in summed]
 
 
 if __name__ == "__main__":

@@ -50,6 +50,18 @@ class Tally:
             self.present_labels += 1
             self.present_called_missing += status == "missing"
 
+    def merge(self, other: Tally) -> None:
+        """Add `other`'s counts to these."""
+        for name in (
+            "true_pos", "false_pos", "false_neg", "present_labels",
+            "present_called_missing", "exact", "total",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def gap_f1(self) -> float:
+        counted = 2 * self.true_pos + self.false_pos + self.false_neg
+        return 2 * self.true_pos / counted if counted else 0.0
+
     @staticmethod
     def _ratio(num: int, den: int) -> str:
         return f"{num / den:6.1%}" if den else "   n/a"

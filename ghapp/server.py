@@ -21,6 +21,7 @@ import logging
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -667,6 +668,18 @@ async def check_credentials(settings: ServerSettings) -> str | None:
     return None
 
 
+def state_dir_problem(state_dir: Path) -> str | None:
+    """Create STATE_DIR if needed and prove it writable; say why not, or None."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        # A probe file of its own: replicas sharing the folder start at once.
+        with tempfile.TemporaryFile(dir=state_dir):
+            pass
+    except OSError as error:
+        return f"STATE_DIR: cannot write {state_dir}: {error.strerror or error.__class__.__name__}"
+    return None
+
+
 def main() -> int:
     """Read the environment (and ./.env), then serve until SIGINT/SIGTERM.
 
@@ -684,17 +697,9 @@ def main() -> int:
         print(f"product-review serve: {smee_refusal(settings)}", file=sys.stderr)
         return 2
     if settings.state_dir is not None:
-        try:
-            settings.state_dir.mkdir(parents=True, exist_ok=True)
-            probe = settings.state_dir / ".writable"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as error:
-            print(
-                f"product-review serve: STATE_DIR: cannot write {settings.state_dir}: "
-                f"{error.strerror or error.__class__.__name__}",
-                file=sys.stderr,
-            )
+        unwritable = state_dir_problem(settings.state_dir)
+        if unwritable is not None:
+            print(f"product-review serve: {unwritable}", file=sys.stderr)
             return 2
     configure_logging(settings)
     refusal = asyncio.run(check_credentials(settings))

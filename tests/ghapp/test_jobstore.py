@@ -3,6 +3,7 @@ redeliveries recognised across restarts, rows forgotten after their time."""
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ghapp.jobstore import (
     JobState,
     SqliteJobStore,
 )
+from ghapp.server import state_dir_problem
 
 
 class Clock:
@@ -206,3 +208,20 @@ async def test_state_survives_reopening(tmp_path: Path, clock: Clock) -> None:
         assert await second.admit("d1", "pull_request", b"{}") is Admission.HANDLED
     finally:
         await second.close()
+
+
+def test_replicas_sharing_a_state_dir_all_pass_its_start_up_check(tmp_path: Path) -> None:
+    # Web replicas started together on one volume must not trip on each other's probe.
+    state_dir = tmp_path / "shared" / ".product-review"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        problems = list(pool.map(lambda _: state_dir_problem(state_dir), range(400)))
+    assert problems == [None] * 400
+    assert list(state_dir.iterdir()) == []
+
+
+def test_an_unwritable_state_dir_is_refused_with_its_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    problem = state_dir_problem(blocker / "state")
+    assert problem is not None
+    assert problem.startswith(f"STATE_DIR: cannot write {blocker / 'state'}: ")

@@ -6,10 +6,12 @@ One command, two protocols, every method trained only on the training documents:
 - leave-one-family-out: train on four corpus families and the synthetic documents,
   test on the fifth; one row per held-out family.
 
-Methods: `rules` (the engine as it ships; it learns nothing) and `learned` (the
-learned layer of `checks.learned`, trained by `localreview.training` on the training
-folds). Only primary labels are used, never a second labeller's; documents the
-corpus reserves are refused by the label loader.
+Methods: `rules` (the rules alone; they learn nothing), `default` (the engine as
+it ships: the rules, with the category decided by the learned layer's category
+model) and `learned` (the whole learned layer of `checks.learned`). Whatever is
+learned is trained by `localreview.training` on the training folds only. Only
+primary labels are used, never a second labeller's; documents the corpus reserves
+are refused by the label loader.
 
 Measures (a *gap* is a `weak` or `missing` label, a *flag* a `weak` or `missing`
 status): gap precision and recall, the share of `present` labels called `missing`,
@@ -79,9 +81,27 @@ def _prediction(report: DocumentReport) -> Prediction:
 
 def rules_method(train: Sequence[Example]) -> Predictor:
     del train  # the rules learn nothing
+    options = ReviewOptions(category_model=None)
 
     def predict(text: str, path: str) -> Prediction:
-        return _prediction(review_document(text, path))
+        return _prediction(review_document(text, path, options))
+
+    return predict
+
+
+def default_method(train: Sequence[Example]) -> Predictor:
+    """The engine as it ships: the rules, with the learned category (trained here on
+    the training documents only, never the shipped model, which saw every label)."""
+    from checks.learned import CategoryModel
+    from localreview.training import train_category_model
+
+    category = CategoryModel.from_json(
+        train_category_model([training_document(e) for e in train])
+    )
+    options = ReviewOptions(category_model=category)
+
+    def predict(text: str, path: str) -> Prediction:
+        return _prediction(review_document(text, path, options))
 
     return predict
 
@@ -110,7 +130,11 @@ def training_document(example: Example) -> TrainingDocument:
     )
 
 
-METHODS: dict[str, Method] = {"rules": rules_method, "learned": learned_method}
+METHODS: dict[str, Method] = {
+    "rules": rules_method,
+    "default": default_method,
+    "learned": learned_method,
+}
 
 
 @dataclass

@@ -43,8 +43,9 @@ def review_document(
     doc = parse(text, path)
     category, category_source = detect_category(doc, options.category)
     model = options.model
-    if model is not None and category_source == "text":
-        category = model.category(doc, category)
+    category_model = model.category_model if model is not None else options.category_model
+    if category_model is not None and category_source == "text":
+        category = category_model.category(doc, category)
     kind = detect_kind(doc, doc.front_matter)
     settings = _front_matter_settings(doc)
     assessed = assess(doc, category, options.aliases)

@@ -216,26 +216,69 @@ class DimensionModel:
     decision: tuple[tuple[float, ...], ...]  # one row per STATUSES entry
 
 
+def _check_format(data: Mapping[str, Any]) -> None:
+    if data.get("format") != FORMAT:
+        raise ValueError(f"model format {data.get('format')!r} is not {FORMAT}")
+    bits = int(data["feature_bits"])
+    if bits != FEATURE_BITS:
+        raise ValueError(f"model feature_bits {bits} is not {FEATURE_BITS}")
+
+
+class CategoryModel:
+    """The kind of work a document is, from the words of the whole document and the
+    rules' own guess; the part of the model the engine uses by default."""
+
+    def __init__(self, rows: Mapping[Category, LinearScorer]) -> None:
+        self.rows = dict(rows)
+        self.shipped = False
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CategoryModel:
+        _check_format(data)
+        return cls(
+            {
+                Category(name): LinearScorer(entry["weights"], float(entry["intercept"]))
+                for name, entry in data["category"].items()
+            }
+        )
+
+    def category(self, doc: Document, rule_category: Category) -> Category:
+        features = category_features(doc)
+        norm = 1.0 / math.sqrt(len(features)) if features else 0.0
+        rule = rule_category_feature(rule_category)
+        scored = {
+            category: scorer.intercept
+            + norm * sum(map(scorer.weights.__getitem__, features))
+            + scorer.weights[rule]
+            for category, scorer in self.rows.items()
+        }
+        return max(sorted(scored, key=lambda c: c.value), key=lambda c: scored[c])
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # Options travel to worker processes with every document: the shipped model
+        # goes as a reference, read once in each process, not as its weights.
+        if self.shipped:
+            return (shipped_category_model, ())
+        return (CategoryModel, (self.rows,))
+
+
 class LearnedModel:
     """The trained layer, read from its JSON mapping; scoring is pure and deterministic."""
 
     def __init__(
         self,
         dimensions: Mapping[str, DimensionModel],
-        category_rows: Mapping[Category, LinearScorer],
+        category_model: CategoryModel,
         bits: int,
     ) -> None:
         self.dimensions = dict(dimensions)
-        self.category_rows = dict(category_rows)
+        self.category_model = category_model
         self.bits = bits
+        self.shipped = False
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LearnedModel:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"model format {data.get('format')!r} is not {FORMAT}")
-        bits = int(data["feature_bits"])
-        if bits != FEATURE_BITS:
-            raise ValueError(f"model feature_bits {bits} is not {FEATURE_BITS}")
+        _check_format(data)
         if list(data["decision_features"]) != list(DECISION_FEATURES):
             raise ValueError("model decision features do not match this version")
         dimensions = {
@@ -245,11 +288,12 @@ class LearnedModel:
             )
             for key, entry in data["dimensions"].items()
         }
-        category = {
-            Category(name): LinearScorer(entry["weights"], float(entry["intercept"]))
-            for name, entry in data["category"].items()
-        }
-        return cls(dimensions, category, bits)
+        return cls(dimensions, CategoryModel.from_json(data), int(data["feature_bits"]))
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        if self.shipped:
+            return (shipped_model, ())
+        return (LearnedModel, (self.dimensions, self.category_model, self.bits))
 
     def block_scores(self, view: DocumentView, key: str) -> list[float]:
         scorer = self.dimensions[key].blocks
@@ -276,19 +320,6 @@ class LearnedModel:
             else:
                 judged[key] = Assessment(status, _best_line(view, scores) or rule.line, _NOTE)
         return judged
-
-    def category(self, doc: Document, rule_category: Category) -> Category:
-        features = category_features(doc)
-        norm = 1.0 / math.sqrt(len(features)) if features else 0.0
-        rule = rule_category_feature(rule_category)
-        scored = {
-            category: scorer.intercept
-            + norm * sum(map(scorer.weights.__getitem__, features))
-            + scorer.weights[rule]
-            for category, scorer in self.category_rows.items()
-        }
-        return max(sorted(scored, key=lambda c: c.value), key=lambda c: scored[c])
-
 
 _NOTE = "judged by the learned model"
 
@@ -322,7 +353,25 @@ def rule_category_feature(rule_category: Category) -> int:
 
 
 @lru_cache(maxsize=1)
+def _shipped_data() -> Mapping[str, Any]:
+    text = resources.files("checks").joinpath(MODEL_RESOURCE).read_text(encoding="utf-8")
+    data: Mapping[str, Any] = json.loads(text)
+    return data
+
+
+@lru_cache(maxsize=1)
 def shipped_model() -> LearnedModel:
     """The model shipped in the package, read once."""
-    text = resources.files("checks").joinpath(MODEL_RESOURCE).read_text(encoding="utf-8")
-    return LearnedModel.from_json(json.loads(text))
+    model = LearnedModel.from_json(_shipped_data())
+    model.category_model = shipped_category_model()
+    model.shipped = True
+    return model
+
+
+@lru_cache(maxsize=1)
+def shipped_category_model() -> CategoryModel:
+    """The shipped model's category part, read once: the engine's default judge of
+    the category when only the text gives it."""
+    model = CategoryModel.from_json(_shipped_data())
+    model.shipped = True
+    return model

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from checks.report import Category, Requirement, Severity
 
 if TYPE_CHECKING:
-    from checks.learned import LearnedModel
+    from checks.learned import CategoryModel, LearnedModel
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,16 @@ class ReviewOptions:
     # The learned layer (`checks.learned`): when set, it decides each dimension's
     # status, and the category when the text is what gives it. None: the rules alone.
     model: LearnedModel | None = None
+    # Without `model`, what decides the category when the text is what gives it: the
+    # shipped model's category part by default; None leaves it to the rules' signals.
+    category_model: CategoryModel | None = field(default_factory=lambda: _shipped_category())
+
+
+def _shipped_category() -> CategoryModel:
+    # Imported here: the learned layer builds on modules that import this one.
+    from checks.learned import shipped_category_model
+
+    return shipped_category_model()
 
 
 DEFAULT_OPTIONS = ReviewOptions()

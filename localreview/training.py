@@ -260,6 +260,13 @@ def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
     }
 
 
+def train_category_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
+    """Only the category part of `train_model`'s mapping (what `CategoryModel`
+    reads), trained the same way on `documents`."""
+    prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
+    return {"format": FORMAT, "feature_bits": FEATURE_BITS, "category": _fit_category(prepared)}
+
+
 def model_bytes(model: Mapping[str, Any]) -> bytes:
     """The model file's exact bytes: compact, keys sorted, one trailing newline."""
     return (json.dumps(model, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")

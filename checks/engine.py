@@ -11,8 +11,9 @@ from checks.boundedyaml import Unreadable
 from checks.category import detect_category, detect_kind
 from checks.dimensions import assess
 from checks.document import Document, FrontMatter, parse
+from checks.evidence import BlockFinder, ranked_evidence, with_evidence
 from checks.findings import find
-from checks.learned import document_view
+from checks.learned import document_view, shipped_model
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import (
     DIMENSIONS,
@@ -20,6 +21,7 @@ from checks.report import (
     Category,
     DimensionResult,
     DocumentReport,
+    Evidence,
     Finding,
     FindingKind,
     Question,
@@ -49,8 +51,9 @@ def review_document(
     kind = detect_kind(doc, doc.front_matter)
     settings = _front_matter_settings(doc)
     assessed = assess(doc, category, options.aliases)
-    if model is not None:
-        assessed = model.judge(document_view(doc, options.aliases), assessed)
+    view = document_view(doc, options.aliases) if model is not None or options.explain else None
+    if model is not None and view is not None:
+        assessed = model.judge(view, assessed)
 
     dimensions = tuple(
         DimensionResult(
@@ -64,6 +67,11 @@ def review_document(
         )
         for rule in DIMENSION_RULES
     )
+    ranked: dict[str, tuple[Evidence, ...]] = {}
+    if options.explain > 0 and view is not None:
+        scorer = model if model is not None else shipped_model()
+        ranked = {key: ranked_evidence(view, scorer, key, options.explain) for key in assessed}
+    dimensions = with_evidence(dimensions, BlockFinder(doc), ranked)
     base = DocumentReport(
         path=path,
         category=category,

@@ -56,6 +56,9 @@ class ReviewOptions:
     # Without `model`, what decides the category when the text is what gives it: the
     # shipped model's category part by default; None leaves it to the rules' signals.
     category_model: CategoryModel | None = field(default_factory=lambda: _shipped_category())
+    # How many evidence blocks each dimension lists, best first, ranked by the learned
+    # block scorer (`options.model`, else the shipped one); 0: none, and no scoring.
+    explain: int = 0
 
 
 def _shipped_category() -> CategoryModel:

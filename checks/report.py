@@ -18,6 +18,7 @@ __all__ = [
     "Category",
     "DimensionResult",
     "DocumentReport",
+    "Evidence",
     "Finding",
     "FindingKind",
     "Question",
@@ -32,6 +33,16 @@ LINE_CHECKS: tuple[str, ...] = tuple(rule.id for rule in LINE_CHECK_RULES)
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A prose block ranked as evidence of a dimension by the learned block scorer."""
+
+    line: int
+    end_line: int
+    score: float  # 0..1: the scorer's probability that the block answers the dimension
+    text: str  # the block's words, cut short
+
+
+@dataclass(frozen=True)
 class DimensionResult:
     key: str
     status: Status
@@ -40,6 +51,10 @@ class DimensionResult:
     question: str  # worded for the document's category
     why: str  # one short line: why the question matters
     note: str = ""  # what the engine saw, e.g. "Alternatives section only says 'None'"
+    # The words on `line`, the line the status rests on (empty without one).
+    deciding_text: str = ""
+    # The best-scored blocks, best first; only when the review was asked to explain.
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,16 @@ class DocumentReport:
                     "requirement": d.requirement.value,
                     "question": d.question,
                     "note": d.note,
+                    "deciding_text": d.deciding_text,
+                    "evidence": [
+                        {
+                            "line": e.line,
+                            "end_line": e.end_line,
+                            "score": e.score,
+                            "text": e.text,
+                        }
+                        for e in d.evidence
+                    ],
                 }
                 for d in self.dimensions
             },

@@ -664,11 +664,25 @@ def _finding_detail(report: DocumentReport, finding: Finding) -> str:
         note = _gap_note(report, finding)
         if note:
             detail += f"\n  _Seen:_ {note}"
+        deciding = _deciding_text(report, finding)
+        if deciding:
+            detail += f"\n  _Rests on:_ {deciding}"
     if finding.question:
         detail += f"\n  **Ask:** {plain(finding.question, QUESTION_CHARS)}"
     if finding.why:
         detail += f"\n  _Why:_ {plain(finding.why, WHY_CHARS)}"
     return detail + "\n"
+
+
+def _deciding_text(report: DocumentReport, finding: Finding) -> str:
+    """The words on the line a weak dimension rests on, quoted for the details."""
+    if not is_located(report, finding):
+        return ""
+    try:
+        text = report.dimension(finding.check).deciding_text
+    except KeyError:
+        return ""
+    return f"“{plain(text, _EXCERPT_CHARS)}”" if text else ""
 
 
 def _gap_note(report: DocumentReport, finding: Finding) -> str:

@@ -54,6 +54,8 @@ class SettingsSource:
     # The learned layer: a model file (`product-review train`), or SHIPPED_MODEL for
     # the one in the package; None reviews with the rules alone.
     model_path: str | None = None
+    # Evidence blocks per dimension to rank and report (`check --explain`); 0: none.
+    explain: int = 0
 
     def load(self) -> Settings:
         return _load_settings(self)
@@ -73,6 +75,8 @@ def _load_settings(source: SettingsSource) -> Settings:
 
         model = load_model(source.model_path)
         settings = replace(settings, review=replace(settings.review, model=model))
+    if source.explain:
+        settings = replace(settings, review=replace(settings.review, explain=source.explain))
     return settings
 
 

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from checks.config import FailOn, Settings
 from checks.discovery import Reason
+from checks.evidence import explanation_text
 from checks.formats import FileError, OutputFormat, render
 from checks.report import Category, DocumentReport
 from localreview.budget import (
@@ -218,6 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
     # Said as argparse says its own errors, once the arguments are known.
     check.set_defaults(usage_error=check.error)
 
+    check.add_argument(
+        "--explain",
+        nargs="?",
+        type=_positive_int,
+        const=3,
+        default=0,
+        metavar="N",
+        help="per dimension, list the N blocks (default 3) the learned scorer ranks as its "
+        "best evidence, with their scores and lines (text: after each document; json: "
+        "each dimension's `evidence`)",
+    )
     learned = check.add_mutually_exclusive_group()
     learned.add_argument(
         "--model",
@@ -440,6 +452,7 @@ _FILE_OPTIONS: dict[str, object] = {
     "progress": None,
     "model": None,
     "learned": False,
+    "explain": 0,
 }
 
 
@@ -493,6 +506,7 @@ def run_check(args: argparse.Namespace) -> int:
         config_path=_config_path(args.config, config_start or "."),
         category=category,
         model_path=SHIPPED_MODEL if args.learned else args.model,
+        explain=args.explain,
     )
     settings = _load_settings(source)
     if settings is None:
@@ -564,6 +578,8 @@ def run_check(args: argparse.Namespace) -> int:
             tool_version=_tool_version() if output_format is OutputFormat.SARIF else "",
         )
     )
+    if args.explain and output_format is OutputFormat.TEXT:
+        sys.stdout.write("\n" + explanation_text(reports))
     sys.stdout.flush()
     code = exit_code(counted, errors, fail_on)
     return EXIT_USAGE if settings.errors else code

@@ -7,8 +7,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks import DIMENSIONS, review_document
+from checks import DIMENSIONS, ReviewOptions, review_document
 from checks.decoding import UndecodableText, decode_text
+from checks.evidence import EVIDENCE_TEXT_CHARS
 
 MARKDOWN_BITS = st.sampled_from(
     [
@@ -77,6 +78,20 @@ def test_any_text_is_reviewed_and_lines_lie_inside(text: str) -> None:
         assert 1 <= finding.line <= finding.end_line <= report.line_count
     for question in report.top_questions:
         assert question.line is None or 1 <= question.line <= report.line_count
+
+
+@given(DOCUMENTS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_text_is_explained_and_its_evidence_lies_inside(text: str) -> None:
+    report = review_document(text, "doc.md", ReviewOptions(explain=3))
+    for result in report.dimensions:
+        assert len(result.evidence) <= 3
+        scores = [item.score for item in result.evidence]
+        assert scores == sorted(scores, reverse=True)
+        for item in result.evidence:
+            assert 1 <= item.line <= item.end_line <= report.line_count
+            assert 0.0 <= item.score <= 1.0
+            assert len(item.text) <= EVIDENCE_TEXT_CHARS
 
 
 @given(DOCUMENTS)

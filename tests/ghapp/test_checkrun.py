@@ -279,3 +279,17 @@ def test_rerun_button_fits_github_limits(output: CheckOutput) -> None:
     assert len(action["label"]) <= 20
     assert len(action["description"]) <= 40
     assert len(action["identifier"]) <= 20
+
+
+def test_details_quote_the_line_a_weak_dimension_rests_on() -> None:
+    from checks import review_document
+
+    text = "# Cache\n\n## Problem\n\nBuilds are slow.\n\n## Risks\n\nIt adds work.\n"
+    reviewed = review_document(text, "docs/cache.md")
+    assert reviewed.dimension("risks").status is Status.WEAK
+    details = render_check([reviewed], settings=SETTINGS).text
+    risks = details[details.index("· Risks**") :].split("\n- ")[0]
+    assert "_Rests on:_ “It adds work.”" in risks
+    # A missing dimension rests on no line, so it quotes none.
+    metrics = details[details.index("· Metrics**") :].split("\n- ")[0]
+    assert "_Rests on:_" not in metrics

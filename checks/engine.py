@@ -61,7 +61,7 @@ def review_document(
             status=assessed[rule.id].status,
             line=_within_document(assessed[rule.id].line, doc.line_count),
             requirement=_requirement(rule.id, category, options),
-            question=_dimension_question(rule.id, category, options),
+            question=_dimension_question(rule.id, category, kind, options),
             why=rule.prose.why,
             note=assessed[rule.id].note,
         )
@@ -299,10 +299,12 @@ def _gap_severity(key: str, status: Status, category: Category, options: ReviewO
     return severity if status is Status.MISSING else _LOWER[severity]
 
 
-def _dimension_question(key: str, category: Category, options: ReviewOptions) -> str:
+def _dimension_question(
+    key: str, category: Category, kind: str, options: ReviewOptions
+) -> str:
     if key in options.questions:
         return options.questions[key]
-    return DIMENSION_BY_ID[key].prose.question_for(category)
+    return DIMENSION_BY_ID[key].prose.question_for(category, kind)
 
 
 def _gap_findings(

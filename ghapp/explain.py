@@ -141,13 +141,21 @@ def _explain_dimension(key: str, settings: Settings | None = None) -> str:
 
 def _asked_differently(prose: Prose) -> list[str]:
     variants = _category_variants(prose.category_questions)
-    if not variants:
-        return []
-    return [
-        "",
-        "**Asked differently for other kinds of work:**",
-        *(f"- {category.value}: {question}" for category, question in variants),
-    ]
+    lines: list[str] = []
+    if variants:
+        lines += [
+            "",
+            "**Asked differently for other kinds of work:**",
+            *(f"- {category.value}: {question}" for category, question in variants),
+        ]
+    if prose.kind_questions:
+        lines += [
+            "",
+            "**Asked in their own terms for platform work of these document templates**, "
+            "whose documents nearly all leave it open:",
+            *(f"- {kind}: {question}" for kind, question in sorted(prose.kind_questions.items())),
+        ]
+    return lines
 
 
 def _explain_check(check: str) -> str:

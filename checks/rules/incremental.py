@@ -112,6 +112,21 @@ RULE = DimensionRule(
             ),
             Category.RESEARCH: "What is the timebox, and what gets decided when it ends?",
         },
+        # Measured on the corpus: 65-80% of these families' documents leave it open.
+        kind_questions={
+            "rfc": (
+                "What is the smallest part that could be stabilised first, behind a feature "
+                "gate on nightly, with the rest left for later?"
+            ),
+            "swift-evolution": (
+                "What is the smallest part that could be proposed on its own, with the rest "
+                "left as future directions?"
+            ),
+            "dotnet-design": (
+                "What is the smallest version that could ship first, as a preview package or "
+                "behind a feature switch, and who would try it?"
+            ),
+        },
         why="A small first version tests the bet before the full cost is paid.",
         looks_for=(
             "The smallest version that tests the idea: an MVP, phases, milestones, "

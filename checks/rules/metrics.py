@@ -207,6 +207,29 @@ RULE = DimensionRule(
             ),
             Category.STABILIZATION: "Which error budget or SLO tells us this is fixed?",
         },
+        # Measured on the corpus: 84-99% of these families' documents leave it open.
+        kind_questions={
+            "rfc": (
+                "How will we know it worked: how many crates or projects adopt it, which "
+                "issues or confusing errors it ends, what it does to compile time?"
+            ),
+            "swift-evolution": (
+                "How will we know it worked: adoption in packages, the boilerplate or bugs "
+                "it removes, its effect on compile time or binary size?"
+            ),
+            "go-proposal": (
+                "How will we know it worked: how many programs would use it (a search of "
+                "existing code, say), which bugs or boilerplate it removes, its build-time cost?"
+            ),
+            "dotnet-design": (
+                "How will we know it worked: adoption by libraries and apps, fewer reported "
+                "issues, and the performance it must reach (throughput, allocations, startup)?"
+            ),
+            "kep": (
+                "Which SLIs (error rate, latency) show the feature works in production, and "
+                "what numbers must hold to graduate it?"
+            ),
+        },
         why="Without a measure, nobody can tell later whether this worked.",
         looks_for=(
             "A measurable criterion with a target or threshold: a number, a "

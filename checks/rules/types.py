@@ -79,8 +79,14 @@ class Prose:
     help: str  # a short paragraph (SARIF help)
     # The question worded for other kinds of work, where it differs.
     category_questions: Mapping[Category, str] = field(default_factory=dict)
+    # Platform work of one template family (the report's `kind`: "rfc", "kep", ...)
+    # whose documents nearly all leave this dimension open: the question in that
+    # family's own terms, so it reads as a peer's question, not a product manager's.
+    kind_questions: Mapping[str, str] = field(default_factory=dict)
 
-    def question_for(self, category: Category) -> str:
+    def question_for(self, category: Category, kind: str = "") -> str:
+        if category is Category.PLATFORM and kind in self.kind_questions:
+            return self.kind_questions[kind]
         return self.category_questions.get(category, self.question)
 
 

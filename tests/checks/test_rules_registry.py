@@ -19,6 +19,7 @@ import pytest
 
 import checks.rules
 from checks import review_document
+from checks.category_signals import KIND_HEADINGS
 from checks.config import DEFAULT_SETTINGS
 from checks.configfile import schema_text
 from checks.formats import RULES, OutputFormat, render
@@ -234,3 +235,13 @@ def test_every_rule_has_a_scorecard_label_and_a_column() -> None:
     header = next(line for line in summary.splitlines() if line.startswith("| Document |"))
     for rule in DIMENSION_RULES:
         assert f"| {rule.prose.label} |" in header, rule.id
+
+
+@pytest.mark.parametrize("rule", DIMENSION_RULES, ids=lambda r: r.id)
+def test_a_question_in_a_templates_terms_names_a_template_the_engine_detects(
+    rule: DimensionRule,
+) -> None:
+    assert set(rule.prose.kind_questions) <= set(KIND_HEADINGS)
+    assert (
+        rule.requirement(Category.PLATFORM) is not Requirement.OFF or not rule.prose.kind_questions
+    )

@@ -243,11 +243,12 @@ async def test_docker_stop_lets_an_in_flight_review_finish_before_the_stop_timeo
     elapsed = time.monotonic() - started
     assert stopped.returncode == 0, stopped.stderr
 
+    # 137 would be SIGKILL: Docker's, once the stop timeout ran out.
     exit_code = int(await server.state("{{.State.ExitCode}}"))
     assert exit_code in (0, 143), (
-        f"exit code {exit_code} (137: killed at the stop timeout):\n{await server.logs()}"
+        f"exit code {exit_code} after {elapsed:.1f} s of `docker stop -t "
+        f"{STOP_TIMEOUT_SECONDS}`:\n{await server.logs()}"
     )
-    assert elapsed < STOP_TIMEOUT_SECONDS, f"the stop took {elapsed:.1f} s"
     (run,) = repo.check_runs.values()
     assert run["status"] == "completed", "the check run was left in progress"
     assert "could not complete" not in run["output"]["title"], "the review was cut short"

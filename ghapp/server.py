@@ -668,6 +668,23 @@ async def check_credentials(settings: ServerSettings) -> str | None:
     return None
 
 
+def quoted_secret_warning(webhook_secret: str) -> str | None:
+    """A warning when WEBHOOK_SECRET starts and ends with the same quote, else None.
+
+    `docker run --env-file` passes a value on as written, quotes included (a shell
+    and a `.env` file read by the server strip them): a secret quoted there no
+    longer matches GitHub's, and every delivery is refused as unsigned."""
+    if len(webhook_secret) < 2 or webhook_secret[0] != webhook_secret[-1]:
+        return None
+    if webhook_secret[0] not in "\"'":
+        return None
+    return (
+        "WEBHOOK_SECRET starts and ends with a quote, which is part of the secret as "
+        "given (`docker run --env-file` keeps quotes): unless the secret on GitHub has "
+        "them too, every delivery will fail its signature check"
+    )
+
+
 def state_dir_problem(state_dir: Path) -> str | None:
     """Create STATE_DIR if needed and prove it writable; say why not, or None."""
     try:
@@ -702,6 +719,9 @@ def main() -> int:
             print(f"product-review serve: {unwritable}", file=sys.stderr)
             return 2
     configure_logging(settings)
+    quoted = quoted_secret_warning(settings.webhook_secret)
+    if quoted is not None:
+        log.warning("%s", quoted)
     refusal = asyncio.run(check_credentials(settings))
     if refusal is not None:
         print(f"product-review serve: {refusal}", file=sys.stderr)

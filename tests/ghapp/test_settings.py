@@ -172,6 +172,52 @@ def test_main_serves_with_a_valid_environment(
     assert started["app"][server.SETTINGS_KEY].app_id == "77"
 
 
+@pytest.mark.parametrize(
+    ("dotenv_secret", "environ_secret", "warned"),
+    [
+        # A real variable keeps its quotes: what `docker run --env-file` passes on.
+        (None, '"s3cret"', True),
+        (None, "'s3cret'", True),
+        (None, "s3cret", False),
+        (None, '"s3cret', False),
+        # The server's own reading of `.env` strips them.
+        ('"s3cret"', None, False),
+    ],
+)
+def test_main_warns_of_a_webhook_secret_wrapped_in_quotes(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    key_pair: KeyPair,
+    caplog: pytest.LogCaptureFixture,
+    dotenv_secret: str | None,
+    environ_secret: str | None,
+    warned: bool,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APP_ID", "77")
+    monkeypatch.setenv("PRIVATE_KEY", key_pair.private_pem)
+    if dotenv_secret is not None:
+        (tmp_path / ".env").write_text(f"WEBHOOK_SECRET={dotenv_secret}\n")
+    if environ_secret is not None:
+        monkeypatch.setenv("WEBHOOK_SECRET", environ_secret)
+    started: dict[str, Any] = {}
+
+    def fake_run_app(app: Any, **kwargs: Any) -> None:
+        started["secret"] = app[server.SETTINGS_KEY].webhook_secret
+
+    async def credentials_accepted(settings: Any) -> None:
+        return None
+
+    monkeypatch.setattr(server.web, "run_app", fake_run_app)
+    monkeypatch.setattr(server, "check_credentials", credentials_accepted)
+    caplog.set_level(logging.WARNING, logger="ghapp.server")
+    assert server.main() == 0
+    assert started["secret"] == (environ_secret or "s3cret")
+    assert ("WEBHOOK_SECRET starts and ends with a quote" in caplog.text) is warned
+
+
 # --- Probot's settings ----------------------------------------------------------
 
 

@@ -342,6 +342,11 @@ def write_dotenv(path: Path, text: str, *, overwrite: bool) -> None:
 def may_overwrite(path: Path, *, force: bool, stdin: TextIO, stdout: TextIO) -> bool:
     """Whether `path` is to be replaced: False when there is none; True with `force`
     or a yes on a terminal; RegisterError otherwise."""
+    # Found out now, not once GitHub has handed over credentials it gives only once.
+    if not os.access(path.parent, os.W_OK):
+        raise RegisterError(f"cannot write {path}: its folder is not writable")
+    if path.is_dir():
+        raise RegisterError(f"{path} is a folder")
     if not path.exists() and not path.is_symlink():
         return False
     if force:
@@ -429,11 +434,16 @@ def _page(title: str, body: str, *, status: int = 200) -> web.Response:
     )
 
 
-def _refusal(message: str, *, status: int = 400) -> web.Response:
+_START_AGAIN = "<p>Start again from the page <code>product-review register</code> printed.</p>"
+_RUN_AGAIN = (
+    "<p>This page's server has stopped: run <code>product-review register</code> again.</p>"
+)
+
+
+def _refusal(message: str, *, status: int = 400, hint: str = _START_AGAIN) -> web.Response:
     return _page(
         "Registration refused",
-        f"<p class=error id=problem>{html.escape(message)}</p>"
-        "<p>Start again from the page <code>product-review register</code> printed.</p>",
+        f"<p class=error id=problem>{html.escape(message)}</p>{hint}",
         status=status,
     )
 
@@ -504,7 +514,8 @@ async def handle_callback(request: web.Request) -> web.Response:
     except (ManifestConversionFailed, RegisterError) as error:
         failure = RegisterError(str(error))
         registration.outcome = failure
-        return await _finish(request, registration, _refusal(str(failure), status=502))
+        page = _refusal(str(failure), status=502, hint=_RUN_AGAIN)
+        return await _finish(request, registration, page)
     registration.outcome = Written(app=app, path=registration.env_path)
     link = installation_url(app)
     body = (
@@ -605,7 +616,10 @@ def run(
     try:
         if org is not None and not _ORG_LOGIN.fullmatch(org):
             raise RegisterError(f"--org: {org!r} is not an organization's login")
-        env = read_environment(os.environ, dotenv_path=env_path)
+        try:
+            env = read_environment(os.environ, dotenv_path=env_path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise RegisterError(f"cannot read {env_path}: {error}") from None
         try:
             host = load_github_host(env)
         except SettingsError as error:

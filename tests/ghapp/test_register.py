@@ -202,6 +202,14 @@ def test_no_dotenv_means_nothing_to_ask(tmp_path: Path) -> None:
     )
 
 
+def test_a_dotenv_that_cannot_be_written_is_refused_before_starting(tmp_path: Path) -> None:
+    (tmp_path / ".env").mkdir()
+    with pytest.raises(register.RegisterError, match="is a folder"):
+        register.may_overwrite(
+            tmp_path / ".env", force=True, stdin=io.StringIO(), stdout=io.StringIO()
+        )
+
+
 # --- the callback, in process -----------------------------------------------------------
 
 

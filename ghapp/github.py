@@ -32,6 +32,7 @@ import base64
 import contextlib
 import contextvars
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -561,6 +562,103 @@ class GitHubApp:
             slug=str(answer.get("slug") or ""),
             name=str(answer.get("name") or ""),
         )
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    """What GitHub hands over once, when a manifest's code is converted: the new app's
+    identity and its credentials."""
+
+    id: int
+    slug: str
+    name: str
+    html_url: str
+    pem: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+
+
+class ManifestConversionFailed(Exception):
+    """GitHub did not convert a manifest's code into an app; `reason` is one line."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+# A code is GitHub's random token; anything else is not one it issued.
+_MANIFEST_CODE = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_APP_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+MANIFEST_CONVERSION_TIMEOUT_SECONDS = 30.0
+
+
+def _registered_app(answer: object) -> RegisteredApp:
+    if not isinstance(answer, dict):
+        raise ManifestConversionFailed("GitHub's answer is not a JSON object")
+    app_id, slug, html_url = answer.get("id"), answer.get("slug"), answer.get("html_url")
+    pem, secret = answer.get("pem"), answer.get("webhook_secret")
+    if not isinstance(app_id, int) or isinstance(app_id, bool) or app_id <= 0:
+        raise ManifestConversionFailed("GitHub's answer has no app id")
+    if not isinstance(slug, str) or not _APP_SLUG.fullmatch(slug):
+        raise ManifestConversionFailed("GitHub's answer has no valid app slug")
+    if not isinstance(html_url, str) or not html_url:
+        raise ManifestConversionFailed("GitHub's answer has no html_url")
+    if not isinstance(pem, str) or not pem.strip():
+        raise ManifestConversionFailed("GitHub's answer has no private key (pem)")
+    if not isinstance(secret, str) or not secret:
+        raise ManifestConversionFailed("GitHub's answer has no webhook secret")
+    name = answer.get("name")
+    return RegisteredApp(
+        id=app_id,
+        slug=slug,
+        name=name if isinstance(name, str) else slug,
+        html_url=html_url,
+        pem=pem,
+        webhook_secret=secret,
+    )
+
+
+async def convert_app_manifest(
+    session: aiohttp.ClientSession,
+    *,
+    api_url: str,
+    code: str,
+    timeout: float = MANIFEST_CONVERSION_TIMEOUT_SECONDS,
+) -> RegisteredApp:
+    """POST /app-manifests/{code}/conversions: the app GitHub registered from a
+    manifest, for the code its redirect carried. Unauthenticated: the code is the
+    credential, good once and for an hour, so the request is tried once.
+
+    Raises ManifestConversionFailed with one line: a refused code, no answer, an
+    answer without the app's credentials."""
+    if not _MANIFEST_CODE.fullmatch(code):
+        raise ManifestConversionFailed("the code in GitHub's redirect is malformed")
+    client = _CountingGitHubAPI(
+        session,
+        base_url=api_url,
+        retry=RetryPolicy(max_attempts=1),
+        sleep=asyncio.sleep,
+        clock=time.time,
+        metrics=Metrics(),
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            answer = await client.post(
+                "/app-manifests/{code}/conversions",
+                {"code": code},
+                data=b"",
+                extra_headers=dict(API_VERSION_HEADERS),
+            )
+    except HTTPException as error:
+        status = int(error.status_code)
+        raise ManifestConversionFailed(
+            f"GitHub refused the code ({status} {str(error) or error.status_code.phrase})"
+        ) from None
+    except TimeoutError:
+        raise ManifestConversionFailed(f"GitHub did not answer within {timeout:g} s") from None
+    except (aiohttp.ClientError, OSError) as error:
+        reason = str(error) or error.__class__.__name__
+        raise ManifestConversionFailed(f"could not reach GitHub at {api_url}: {reason}") from None
+    return _registered_app(answer)
 
 
 @dataclass

@@ -211,6 +211,38 @@ def _api_url(env: Mapping[str, str], problems: list[str]) -> str:
     return api_url
 
 
+@dataclass(frozen=True)
+class GitHubHost:
+    """Where GitHub is: its web pages (`web_url`) and its REST API (`api_url`)."""
+
+    web_url: str
+    api_url: str
+
+
+DEFAULT_GITHUB_WEB_URL = "https://github.com"
+_ENTERPRISE_API_PATH = "/api/v3"
+
+
+def load_github_host(env: Mapping[str, str]) -> GitHubHost:
+    """The GitHub `serve` talks to (GITHUB_API_URL, or GHE_HOST and GHE_PROTOCOL), with
+    its web address: github.com for api.github.com, PROTOCOL://HOST on Enterprise
+    Server. Raise SettingsError when either is malformed or the web address is unknown."""
+    problems: list[str] = []
+    api_url = _api_url(env, problems)
+    if problems:
+        raise SettingsError(problems)
+    if api_url == DEFAULT_GITHUB_API_URL:
+        return GitHubHost(web_url=DEFAULT_GITHUB_WEB_URL, api_url=api_url)
+    if api_url.endswith(_ENTERPRISE_API_PATH):
+        return GitHubHost(web_url=api_url.removesuffix(_ENTERPRISE_API_PATH), api_url=api_url)
+    raise SettingsError(
+        [
+            f"GITHUB_API_URL: {api_url} is neither https://api.github.com nor an Enterprise "
+            "Server's https://HOST/api/v3, so its web pages are unknown: set GHE_HOST instead"
+        ]
+    )
+
+
 def _whole_number(
     env: Mapping[str, str],
     name: str,

@@ -1,5 +1,5 @@
-"""The `product-review` command: `check` design docs locally, `serve` the GitHub App,
-`config validate` / `config schema` for the repository config.
+"""The `product-review` command: `check` design docs locally, `register` and `serve`
+the GitHub App, `config validate` / `config schema` for the repository config.
 
 Exit codes (stable, scripts rely on them): 0 nothing reaches the failing level,
 1 something does (or a config file is invalid, for `config validate`), 2 bad usage
@@ -84,6 +84,12 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and int(value) <= 65535):
+        raise argparse.ArgumentTypeError(f"not a port number (0-65535): {value!r}")
+    return int(value)
 
 
 def _positive_seconds(value: str) -> float:
@@ -263,6 +269,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("-o", "--output", required=True, metavar="FILE", help="model file")
 
+    register = commands.add_parser(
+        "register",
+        help="register the GitHub App from app.yml through a page on localhost; writes .env",
+        description=(
+            "Serve a page on 127.0.0.1 whose button posts the app manifest (app.yml) to "
+            "GitHub's new-app page; GitHub's redirect back is exchanged for the app's id, "
+            "private key and webhook secret, written to .env (mode 0600). Enterprise "
+            "Server: set GHE_HOST (and GHE_PROTOCOL) first."
+        ),
+    )
+    register.add_argument(
+        "--org", metavar="ORG", help="register it for this organization (default: your account)"
+    )
+    register.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help=(
+            "where GitHub sends webhooks, reachable from GitHub: "
+            "https://YOUR-HOST/api/github/webhooks (default: app.yml's hook_attributes.url)"
+        ),
+    )
+    register.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="default: app.yml in the working directory, else the one shipped with the package",
+    )
+    register.add_argument(
+        "--port",
+        type=_port,
+        default=3000,
+        help="the page's port on 127.0.0.1 (default: 3000; 0: any free port)",
+    )
+    register.add_argument(
+        "--force", action="store_true", help="replace an existing .env without asking"
+    )
+
     commands.add_parser("serve", help="run the GitHub App server (settings from env/.env)")
     commands.add_parser(
         "worker",
@@ -338,6 +380,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "train":
             return run_train(args)
+        if args.command == "register":
+            from ghapp import register
+
+            return register.run(
+                org=args.org,
+                webhook_url=args.webhook_url,
+                manifest=args.manifest,
+                port=args.port,
+                force=args.force,
+            )
         if args.command == "serve":
             # Imported here: `check` never loads the server (aiohttp, gidgethub).
             from ghapp.server import main as serve

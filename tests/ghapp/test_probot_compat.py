@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -33,7 +32,14 @@ from ghapp.github import (
 from ghapp.server import create_app
 from ghapp.settings import ServerSettings, load_server_settings
 from localreview.main import main as cli
-from tests.support.apptools import APP_ID, WEBHOOK_SECRET, KeyPair, deliver, wait_until
+from tests.support.apptools import (
+    APP_ID,
+    WEBHOOK_SECRET,
+    KeyPair,
+    deliver,
+    free_port,
+    wait_until,
+)
 from tests.support.builders import stub_engine
 from tests.support.fakegithub import FakeGitHub
 
@@ -56,12 +62,6 @@ _OWN_VARIABLES = (
     "HOST",
 )
 START_BOUND_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def serve_env(key_pair: KeyPair, **settings: str) -> dict[str, str]:

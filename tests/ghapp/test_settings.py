@@ -17,7 +17,9 @@ from ghapp.settings import (
     DEFAULT_GITHUB_API_URL,
     DEFAULT_PORT,
     DEFAULT_WEBHOOK_PATH,
+    GitHubHost,
     SettingsError,
+    load_github_host,
     load_server_settings,
     read_environment,
 )
@@ -359,3 +361,17 @@ def test_webhook_proxy_url_is_read(key_pair: KeyPair) -> None:
         valid_env(key_pair, WEBHOOK_PROXY_URL="https://smee.io/abc")
     )
     assert settings.webhook_proxy_url == "https://smee.io/abc"
+
+
+def test_the_github_host_names_its_web_pages_and_its_api() -> None:
+    assert load_github_host({}) == GitHubHost(
+        web_url="https://github.com", api_url="https://api.github.com"
+    )
+    assert load_github_host({"GHE_HOST": "ghe.acme.dev"}) == GitHubHost(
+        web_url="https://ghe.acme.dev", api_url="https://ghe.acme.dev/api/v3"
+    )
+    assert load_github_host({"GITHUB_API_URL": "http://ghe.acme.dev:8080/api/v3/"}) == (
+        GitHubHost(web_url="http://ghe.acme.dev:8080", api_url="http://ghe.acme.dev:8080/api/v3")
+    )
+    with pytest.raises(SettingsError, match="GHE_PROTOCOL"):
+        load_github_host({"GHE_HOST": "ghe.acme.dev", "GHE_PROTOCOL": "gopher"})

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,13 @@ class Sleeps(list[float]):
 
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (as of now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:

@@ -11,6 +11,13 @@ POST /graphql runs a slice of GitHub's GraphQL schema through graphql-core
 
 Faults can be queued (`fail`) to return a status once or several times before
 the real handler answers again: 5xx, rate limits, and so on.
+
+Served as Enterprise Server (`enterprise_app`), it also has the web pages where an
+app is registered from a manifest: the form post is validated as GitHub does, the
+click on "Create GitHub App" is taken as made, and the browser is sent back to the
+manifest's `redirect_url` with a one-time code, which POST
+/app-manifests/{code}/conversions exchanges for a new app whose key then signs JWTs
+the fake accepts.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import html
 import itertools
+import json
 import re
 import secrets
 import time
@@ -30,6 +39,9 @@ from urllib.parse import quote
 
 import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from yarl import URL
 
 from tests.support.fakegraphql import GraphQLFake
 
@@ -54,6 +66,25 @@ TEXT_LIMIT = 65_535
 TITLE_LIMIT = 255
 JWT_MAX_LIFETIME = 600
 CONTENTS_JSON_LIMIT = 1024 * 1024
+# The keys of an app manifest GitHub reads, and the longest name it takes.
+MANIFEST_KEYS = {
+    "name",
+    "url",
+    "description",
+    "hook_attributes",
+    "redirect_url",
+    "callback_urls",
+    "setup_url",
+    "public",
+    "default_events",
+    "default_permissions",
+    "request_oauth_on_install",
+    "setup_on_update",
+}
+APP_NAME_LIMIT = 34
+PERMISSION_LEVELS = {"read", "write", "admin"}
+# The app a request's JWT was issued by, once verified.
+APP_ID_KEY = web.RequestKey("app_id", str)
 
 
 def right_side_lines(patch: str | None) -> set[int]:
@@ -187,6 +218,13 @@ class FakeGitHub:
         self._stalls: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
         self._ids = itertools.count(1000)
         self.graphql = GraphQLFake(self)  # POST /graphql (fakegraphql.py)
+        # Every app whose JWTs are accepted: this one, and those registered from a
+        # manifest (app id -> public key).
+        self.app_keys: dict[str, Any] = {app_id: public_key}
+        # Codes issued by the "new app" page, not yet converted: code -> the app.
+        self.manifest_codes: dict[str, dict[str, Any]] = {}
+        # Apps registered from a manifest, by id: what the conversion answered.
+        self.registered_apps: dict[int, dict[str, Any]] = {}
         self.app = self._build_app()
 
     # ------------------------------------------------------------------ setup
@@ -295,6 +333,12 @@ class FakeGitHub:
 
     def api_calls(self) -> list[Recorded]:
         return list(self.requests)
+
+    @property
+    def web_url(self) -> str:
+        """Where its web pages are: Enterprise Server's host, the API's base without
+        /api/v3."""
+        return self.url.removesuffix(self.prefix)
 
     # ------------------------------------------------------------------ payloads
 
@@ -428,6 +472,7 @@ class FakeGitHub:
         app = web.Application(middlewares=[self._record, self._faults_middleware, self._auth])
         r = app.router
         r.add_get("/app", self._get_app)
+        r.add_post("/app-manifests/{code}/conversions", self._convert_manifest)
         r.add_post("/app/installations/{installation}/access_tokens", self._access_token)
         repo = "/repos/{owner}/{repo}"
         r.add_get(repo + "/installation", self._repository_installation)
@@ -456,6 +501,9 @@ class FakeGitHub:
         graphql = web.Application(middlewares=[self._record, self._faults_middleware, self._auth])
         graphql.router.add_post("/graphql", self.graphql.handle)
         root.add_subapp("/api", graphql)
+        # The web pages, at the host's root as on Enterprise Server.
+        root.router.add_post("/settings/apps/new", self._new_app_page)
+        root.router.add_post("/organizations/{org}/settings/apps/new", self._new_app_page)
         return root
 
     @web.middleware
@@ -512,6 +560,9 @@ class FakeGitHub:
         authorization = request.headers.get("Authorization", "")
         scheme, _, credential = authorization.partition(" ")
         path = request.path.removeprefix(self.prefix)
+        if re.fullmatch(r"/app-manifests/[^/]+/conversions", path):
+            # GitHub takes the code alone: it is the credential.
+            return await handler(request)
         # The app's own endpoints take its JWT; so does finding its installation.
         if (
             path == "/app"
@@ -523,6 +574,7 @@ class FakeGitHub:
             problem = self._jwt_problem(credential)
             if problem:
                 return _error(401, problem)
+            request[APP_ID_KEY] = self._unverified_issuer(credential)
         else:
             if scheme.lower() not in ("token", "bearer") or not credential:
                 return _error(401, "Requires authentication")
@@ -531,11 +583,21 @@ class FakeGitHub:
                 return _error(401, "Bad credentials")
         return await handler(request)
 
+    @staticmethod
+    def _unverified_issuer(token: str) -> str:
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return ""
+        return str(claims.get("iss", ""))
+
     def _jwt_problem(self, token: str) -> str | None:
+        # The issuer picks the key; the signature then proves it.
+        key = self.app_keys.get(self._unverified_issuer(token), self.public_key)
         try:
             claims = jwt.decode(
                 token,
-                self.public_key,
+                key,
                 algorithms=["RS256"],
                 options={
                     "require": ["iat", "exp", "iss"],
@@ -546,7 +608,7 @@ class FakeGitHub:
         except jwt.PyJWTError:
             return "A JSON web token could not be decoded"
         now = self.clock()
-        if str(claims["iss"]) != self.app_id:
+        if str(claims["iss"]) not in self.app_keys:
             return "Integration not found"
         if claims["exp"] <= now:
             return "'Expiration time' claim ('exp') must be a numeric value in the future"
@@ -573,9 +635,85 @@ class FakeGitHub:
 
     async def _get_app(self, request: web.Request) -> web.Response:
         """The authenticated app, as GET /app answers it (the fields the app reads)."""
-        return web.json_response(
-            {"id": int(self.app_id), "slug": "product-review", "name": "product-review"}
+        app_id = int(request.get(APP_ID_KEY) or self.app_id)
+        registered = self.registered_apps.get(app_id)
+        if registered is not None:
+            return web.json_response(
+                {"id": app_id, "slug": registered["slug"], "name": registered["name"]}
+            )
+        return web.json_response({"id": app_id, "slug": "product-review", "name": "product-review"})
+
+    async def _new_app_page(self, request: web.Request) -> web.StreamResponse:
+        """The "Register new GitHub App" page a manifest form posts to. GitHub shows
+        the settings for the user to name the app and click Create; the fake takes
+        that click as made and redirects as GitHub then does."""
+        form = await request.post()
+        self.requests.append(
+            Recorded(
+                request.method,
+                request.path,
+                dict(request.query),
+                {k.lower(): v for k, v in request.headers.items()},
+                {key: str(value) for key, value in form.items()},
+            )
         )
+        raw = form.get("manifest")
+        if not isinstance(raw, str) or not raw:
+            return _web_error("The manifest parameter is missing.")
+        try:
+            manifest = json.loads(raw)
+        except ValueError:
+            return _web_error("The manifest is not valid JSON.")
+        problem = manifest_problem(manifest)
+        if problem is not None:
+            return _web_error(f"Invalid GitHub App configuration: {problem}.")
+        code = secrets.token_hex(10)
+        org = request.match_info.get("org")
+        self.manifest_codes[code] = {
+            "manifest": manifest,
+            "owner": {"login": org or "octocat", "type": "Organization" if org else "User"},
+        }
+        query: dict[str, str] = {"code": code}
+        if "state" in request.query:
+            query["state"] = request.query["state"]
+        target = URL(manifest["redirect_url"]).update_query(query)
+        self.requests[-1].status = 302
+        raise web.HTTPFound(str(target))
+
+    async def _convert_manifest(self, request: web.Request) -> web.Response:
+        """POST /app-manifests/{code}/conversions: the app, once per code."""
+        registration = self.manifest_codes.pop(request.match_info["code"], None)
+        if registration is None:
+            raise _not_found()
+        manifest = registration["manifest"]
+        name = manifest.get("name") or "product-review"
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "app"
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,  # GitHub's "RSA PRIVATE KEY"
+            serialization.NoEncryption(),
+        ).decode()
+        app_id = next(self._ids)
+        self.app_keys[str(app_id)] = key.public_key()
+        app = {
+            "id": app_id,
+            "slug": slug,
+            "node_id": f"A_{app_id}",
+            "owner": registration["owner"],
+            "name": name,
+            "description": manifest.get("description") or "",
+            "external_url": manifest["url"],
+            "html_url": f"{self.web_url}/github-apps/{slug}",
+            "permissions": manifest.get("default_permissions") or {},
+            "events": manifest.get("default_events") or [],
+            "client_id": "Iv1." + secrets.token_hex(8),
+            "client_secret": secrets.token_hex(20),
+            "webhook_secret": secrets.token_hex(20),
+            "pem": pem,
+        }
+        self.registered_apps[app_id] = app
+        return web.json_response(app, status=201)
 
     async def _access_token(self, request: web.Request) -> web.Response:
         token = "ghs_" + secrets.token_hex(16)
@@ -903,6 +1041,65 @@ def _invalid(field_name: str, message: str) -> web.Response:
         },
         status=422,
     )
+
+
+def _is_web_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        url = URL(value)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+def manifest_problem(manifest: object) -> str | None:
+    """What GitHub would refuse in a manifest (its documented parameters), or None."""
+    if not isinstance(manifest, dict):
+        return "the manifest must be a JSON object"
+    unknown = set(manifest) - MANIFEST_KEYS
+    if unknown:
+        return f"unknown manifest keys {sorted(unknown)}"
+    if not _is_web_url(manifest.get("url")):
+        return "url is required (the app's homepage)"
+    if not _is_web_url(manifest.get("redirect_url")):
+        return "redirect_url is required to send the code back"
+    name = manifest.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > APP_NAME_LIMIT):
+        return f"name must be a text of at most {APP_NAME_LIMIT} characters"
+    for key in ("description", "setup_url"):
+        if key in manifest and not isinstance(manifest[key], str):
+            return f"{key} must be a text"
+    for key in ("public", "request_oauth_on_install", "setup_on_update"):
+        if key in manifest and not isinstance(manifest[key], bool):
+            return f"{key} must be true or false"
+    hook = manifest.get("hook_attributes")
+    if hook is not None:
+        if not isinstance(hook, dict) or set(hook) - {"url", "active"}:
+            return "hook_attributes takes url and active"
+        if not _is_web_url(hook.get("url")):
+            return "hook_attributes.url must be an http(s) URL"
+        if "active" in hook and not isinstance(hook["active"], bool):
+            return "hook_attributes.active must be true or false"
+    events = manifest.get("default_events", [])
+    if not isinstance(events, list) or not all(isinstance(e, str) and e for e in events):
+        return "default_events must be a list of event names"
+    permissions = manifest.get("default_permissions", {})
+    if not isinstance(permissions, dict) or not all(
+        isinstance(level, str) and level in PERMISSION_LEVELS for level in permissions.values()
+    ):
+        return f"default_permissions must map permissions to {sorted(PERMISSION_LEVELS)}"
+    callbacks = manifest.get("callback_urls", [])
+    if not isinstance(callbacks, list) or len(callbacks) > 10:
+        return "callback_urls must be a list of at most 10 URLs"
+    if not all(_is_web_url(url) for url in callbacks):
+        return "callback_urls must be http(s) URLs"
+    return None
+
+
+def _web_error(message: str) -> web.Response:
+    page = f"<h1>{html.escape(message)}</h1>"
+    return web.Response(status=422, text=page, content_type="text/html")
 
 
 def _not_found() -> web.HTTPNotFound:

@@ -12,7 +12,6 @@ only the offending keys are dropped; the valid parts still apply.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import warnings
@@ -37,7 +36,7 @@ from checks.config import (
 )
 from checks.options import CheckPolicy, DimensionPolicy, ReviewOptions
 from checks.report import Category, Requirement, Severity
-from checks.rules import DIMENSION_BY_ID
+from checks.rules import DIMENSION_BY_ID, did_you_mean
 
 if TYPE_CHECKING:
     import jsonschema
@@ -281,8 +280,7 @@ def _problems(error: jsonschema.ValidationError) -> Iterator[_Problem]:
         for key in instance:
             if key in allowed:
                 continue
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suggestion = did_you_mean(str(key), allowed)
             yield _Problem(
                 (*path, key),
                 f"unknown key {str(key)!r}{suggestion}; allowed keys: {', '.join(allowed)}",

@@ -29,7 +29,14 @@ from checks.report import (
     Severity,
     Status,
 )
-from checks.rules import DIMENSION_BY_ID, DIMENSION_RULES, LINE_CHECK_BY_ID, priority_order
+from checks.rules import (
+    DIMENSION_BY_ID,
+    DIMENSION_RULES,
+    LINE_CHECK_BY_ID,
+    RULE_IDS,
+    did_you_mean,
+    priority_order,
+)
 from checks.rules.scanning import RawFinding
 
 _LOWER = {
@@ -101,13 +108,14 @@ def review_document(
     listed = heapq.nsmallest(
         max(options.max_findings, 0), kept, key=lambda item: (-item[1].rank, item[0].line)
     )
+    columns = _Columns(doc.text)
     findings.extend(
-        _line_finding(raw, severity, category, doc.line_count) for raw, severity in listed
+        _line_finding(raw, severity, category, columns) for raw, severity in listed
     )
     findings = _deduplicate(findings)
     findings.sort(key=Finding.sort_key)
     omitted = len(kept) - len(listed)
-    report_notes = list(settings.notes)
+    report_notes = [*settings.notes, *_unknown_directive_ids(doc)]
     if doc.parse_failed:
         report_notes.insert(
             0, "the Markdown parser stopped early; only the first part was reviewed"
@@ -175,7 +183,9 @@ def _disabled_ids(value: object, notes: list[str]) -> frozenset[str]:
     if value is None:
         return frozenset()
     if isinstance(value, str):  # `disable: metrics, placeholder`, as in the comment directive
-        return frozenset(part.lower() for part in value.replace(",", " ").split())
+        ids = frozenset(part.lower() for part in value.replace(",", " ").split())
+        notes.extend(_unknown_ids(ids, "front matter `product_review.disable`"))
+        return ids
     if not isinstance(value, list):
         notes.append(
             f"front matter `product_review.disable` ignored: found {_shown(value)}; "
@@ -189,7 +199,33 @@ def _disabled_ids(value: object, notes: list[str]) -> frozenset[str]:
             f"front matter `product_review.disable`: {others} item(s) that are not "
             "check ids (text) ignored"
         )
+    notes.extend(_unknown_ids(ids, "front matter `product_review.disable`"))
     return ids
+
+
+# Bounded: a document full of mistyped ids gets a few notes, not thousands.
+_MAX_UNKNOWN_ID_NOTES = 10
+
+
+def _unknown_ids(ids: Iterable[str], where: str) -> list[str]:
+    """A note for each id that names no rule, so a typo does not silently silence
+    nothing; with the closest id when one is close."""
+    return [
+        f"unknown id {_shown(check)} in {where}{did_you_mean(check, RULE_IDS)}; "
+        "it silences nothing"
+        for check in sorted(set(ids) - RULE_IDS)[:_MAX_UNKNOWN_ID_NOTES]
+    ]
+
+
+def _unknown_directive_ids(doc: Document) -> list[str]:
+    notes: list[str] = []
+    for directive in doc.directives:
+        if len(notes) >= _MAX_UNKNOWN_ID_NOTES:
+            break
+        if directive.action == "disable" and not directive.ids <= RULE_IDS:
+            where = f"the suppression comment on line {directive.line}"
+            notes.extend(_unknown_ids(directive.ids, where))
+    return notes[:_MAX_UNKNOWN_ID_NOTES]
 
 
 def _shown(value: object) -> str:
@@ -367,8 +403,28 @@ def _line_candidates(
     return candidates
 
 
+class _Columns:
+    """Where an excerpt starts on its line (1-based, in characters), when the words the
+    check saw stand in the source as written; Markdown between them (`**must**`, a
+    link) hides the column and the finding has none."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: list[str] | None = None  # split on first use: most findings are few
+
+    def find(self, line: int, excerpt: str) -> int | None:
+        if not excerpt:
+            return None
+        if self._lines is None:
+            self._lines = self._text.split("\n")
+        if not 1 <= line <= len(self._lines):
+            return None
+        index = self._lines[line - 1].casefold().find(excerpt.casefold())
+        return index + 1 if index >= 0 else None
+
+
 def _line_finding(
-    raw: RawFinding, severity: Severity, category: Category, line_count: int
+    raw: RawFinding, severity: Severity, category: Category, columns: _Columns
 ) -> Finding:
     rule = LINE_CHECK_BY_ID[raw.check]
     return Finding(
@@ -381,6 +437,7 @@ def _line_finding(
         question=rule.prose.question_for(category),
         why=rule.prose.why,
         excerpt=raw.excerpt,
+        column=columns.find(raw.line, raw.excerpt),
     )
 
 

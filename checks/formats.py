@@ -1,4 +1,4 @@
-"""Render review reports for the command line: text, json, sarif, github.
+"""Render review reports for the command line: text, pretty, json, sarif, github.
 
 Pure functions: reports (and per-file read errors) in, one string out. The CLI
 decides where the string goes; nothing here touches files, the clock or the
@@ -21,6 +21,8 @@ from checks.markdown_text import line_span, plural
 from checks.report import (
     DIMENSIONS,
     DocumentReport,
+    Finding,
+    Requirement,
     Severity,
     Status,
 )
@@ -33,6 +35,7 @@ SARIF_MAX_RESULTS = 25_000  # GitHub code scanning's limit of results per run
 
 class OutputFormat(StrEnum):
     TEXT = "text"
+    PRETTY = "pretty"
     JSON = "json"
     SARIF = "sarif"
     GITHUB = "github"
@@ -85,13 +88,15 @@ def render(
 ) -> str:
     """One entry point for the CLI: the whole output for one run, newline-terminated.
 
-    `color` applies to text, `pretty` (indented JSON) to json and sarif."""
+    `color` applies to text and pretty, `pretty` (indented JSON) to json and sarif."""
     if output_format is OutputFormat.JSON:
         return format_json(reports, errors, pretty=pretty)
     if output_format is OutputFormat.SARIF:
         return format_sarif(reports, errors, tool_version=tool_version, pretty=pretty)
     if output_format is OutputFormat.GITHUB:
         return format_github(reports, errors)
+    if output_format is OutputFormat.PRETTY:
+        return format_pretty(reports, errors, color=color)
     return format_text(reports, errors, color=color)
 
 
@@ -144,15 +149,20 @@ _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.S
 
 
 def scorecard(report: DocumentReport) -> str:
-    """One line: how many dimensions are present, and which are weak or missing."""
-    weak = [d.key for d in report.dimensions if d.status is Status.WEAK]
-    missing = [d.key for d in report.dimensions if d.status is Status.MISSING]
-    present = len(report.dimensions) - len(weak) - len(missing)
-    parts = [f"{present}/{len(report.dimensions)} present"]
+    """One line: how many of the dimensions that apply to the document's category are
+    present, which are weak or missing, and which are off for the category."""
+    off = [d.key for d in report.dimensions if d.requirement is Requirement.OFF]
+    judged = [d for d in report.dimensions if d.requirement is not Requirement.OFF]
+    weak = [d.key for d in judged if d.status is Status.WEAK]
+    missing = [d.key for d in judged if d.status is Status.MISSING]
+    present = len(judged) - len(weak) - len(missing)
+    parts = [f"{present}/{len(judged)} present"]
     if weak:
         parts.append("weak: " + ", ".join(weak))
     if missing:
         parts.append("missing: " + ", ".join(missing))
+    if off:
+        parts.append("off: " + ", ".join(off))
     return " | ".join(parts)
 
 
@@ -164,12 +174,49 @@ def _severity_counts(reports: Iterable[DocumentReport]) -> dict[Severity, int]:
     return counts
 
 
+def finding_line(path: str, finding: Finding) -> str:
+    """`path:line:col: severity id message`, the line editors and terminals jump from.
+    A gap has the line it rests on (a weak section, else the document's start)."""
+    where = f"{path}:{max(finding.line, 1)}:{finding.column or 1}"
+    return f"{where}: {finding.severity.value} {finding.check} {_one_line(finding.message)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def format_text(
     reports: Sequence[DocumentReport],
     errors: Sequence[FileError] = (),
     *,
     color: bool = False,
 ) -> str:
+    """One line per finding, then one summary line: what linters print."""
+    style = _Style(color)
+    lines: list[str] = []
+    for report in reports:
+        if report.skipped:
+            lines.append(f"{report.path}: note: skipped (front matter product_review: skip)")
+        lines.extend(f"{report.path}: note: {_one_line(note)}" for note in extra_notes(report))
+        for finding in report.findings:
+            line = finding_line(report.path, finding)
+            if color:
+                severity = finding.severity.value
+                location, _, rest = line.partition(f": {severity} ")
+                coloured = style(severity, _SEVERITY_STYLE[finding.severity])
+                line = f"{style(location, 'bold')}: {coloured} {rest}"
+            lines.append(line)
+    lines.append(_summary_line(reports, errors))
+    return "\n".join(lines) + "\n"
+
+
+def format_pretty(
+    reports: Sequence[DocumentReport],
+    errors: Sequence[FileError] = (),
+    *,
+    color: bool = False,
+) -> str:
+    """Grouped by file: a scorecard line, each finding with its lines and question."""
     style = _Style(color)
     lines: list[str] = []
     for report in reports:

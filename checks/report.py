@@ -6,7 +6,7 @@ renders these objects; nothing downstream re-judges a document.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from checks.enums import Category, FindingKind, Requirement, Severity, Status
@@ -25,6 +25,7 @@ __all__ = [
     "Requirement",
     "Severity",
     "Status",
+    "at_least",
 ]
 
 # The dimension keys and the line check ids, in report order: the registry's (checks.rules).
@@ -68,6 +69,7 @@ class Finding:
     question: str
     why: str
     excerpt: str = ""  # the words that raised it (empty for gaps)
+    column: int | None = None  # 1-based, where the excerpt starts on `line`, when known
 
     def sort_key(self) -> tuple[int, int, str, str]:
         return (self.line, self.end_line, self.check, self.excerpt)
@@ -154,6 +156,7 @@ class DocumentReport:
                     "severity": f.severity.value,
                     "line": f.line,
                     "end_line": f.end_line,
+                    "column": f.column,
                     "message": f.message,
                     "question": f.question,
                     "why": f.why,
@@ -171,3 +174,13 @@ class DocumentReport:
                 for q in self.top_questions
             ],
         }
+
+
+def at_least(report: DocumentReport, severity: Severity) -> DocumentReport:
+    """The report without the findings (and top questions) below `severity`: what
+    `--min-severity` and the Action's `min-severity` show and count."""
+    if severity is Severity.SUGGESTION:
+        return report
+    kept = tuple(f for f in report.findings if f.severity.rank >= severity.rank)
+    top = tuple(q for q in report.top_questions if q.severity.rank >= severity.rank)
+    return replace(report, findings=kept, top_questions=top)

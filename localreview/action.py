@@ -24,7 +24,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -35,10 +35,17 @@ from checks.config import FailOn, Settings
 from checks.discovery import Reason, is_markdown
 from checks.formats import FileError, format_github, format_sarif, workflow_command
 from checks.markdown_text import code_span, plain
-from checks.report import DocumentReport, Finding, Severity
+from checks.report import DocumentReport, Severity, at_least
 from ghapp.checkrun import PassedOver, Unreviewed, is_located, render_check
-from ghapp.diff import commentable_lines
 from localreview.budget import Budget, Limit, NotReviewed, default_workers
+from localreview.changes import (
+    NotInWorkTree,
+    changed_markdown,
+    file_change,
+    merge_base,
+    on_changed_lines,
+)
+from localreview.config import effective_fail_on
 from localreview.files import Passed, Selection, SettingsSource, discover, review_files
 from localreview.main import (
     EXIT_USAGE,
@@ -92,104 +99,68 @@ class Inputs:
             raise ActionError(f"invalid input: {error}") from None
 
 
-@dataclass(frozen=True)
-class Revisions:
-    """The commits a run compares: the pull request's base and head."""
-
-    base: str
-    head: str
-
-
-def event_revisions(event_path: str | None) -> Revisions | None:
-    """The base and head of the pull request (or push) that triggered the run; None
-    when the event has neither (a schedule, a manual run)."""
+def event_base(event_path: str | None) -> str | None:
+    """The commit the triggering pull request (or push) is compared with: the pull
+    request's base, or the commit before the push; None when the event has neither
+    (a schedule, a manual run)."""
     if not event_path or not os.path.isfile(event_path):
         return None
     with open(event_path, encoding="utf-8") as file:
         event = json.load(file)
     pull = event.get("pull_request")
     if isinstance(pull, dict):
-        return Revisions(pull["base"]["sha"], pull["head"]["sha"])
-    before, after = event.get("before"), event.get("after")
-    if isinstance(before, str) and isinstance(after, str) and before != _NO_COMMIT:
-        return Revisions(before, after)
+        base = pull["base"]["sha"]
+        return base if isinstance(base, str) else None
+    before = event.get("before")
+    if isinstance(before, str) and isinstance(event.get("after"), str) and before != _NO_COMMIT:
+        return before
     return None
 
 
-def _git(*args: str) -> str:
+def _git_failed(error: NotInWorkTree) -> ActionError:
+    return ActionError(
+        f"{error} (the action needs the repository checked out at the workspace with "
+        "`fetch-depth: 0`, so that the pull request's base is there)"
+    )
+
+
+def repository_files() -> list[str]:
     try:
-        done = subprocess.run(
-            ["git", *args],
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"],
             capture_output=True,
             text=True,
             check=True,
             encoding="utf-8",
             errors="surrogateescape",
-        )
-    except subprocess.CalledProcessError as failure:
-        raise ActionError(
-            f"git {' '.join(args)} failed: {failure.stderr.strip()} (the action needs "
-            "the repository checked out at the workspace with `fetch-depth: 0`, so that "
-            "the pull request's base is there)"
-        ) from None
-    return done.stdout
-
-
-def changed_files(revisions: Revisions) -> list[str]:
-    """The files the pull request adds or modifies (not those it deletes)."""
-    range_ = f"{revisions.base}...{revisions.head}"
-    listed = _git("diff", "--name-only", "--diff-filter=d", "-z", range_, "--")
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as failure:
+        raise ActionError(f"git ls-files failed: {failure}") from None
     return [path for path in listed.split("\0") if path]
-
-
-def repository_files() -> list[str]:
-    listed = _git("ls-files", "-z")
-    return [path for path in listed.split("\0") if path]
-
-
-def changed_lines(revisions: Revisions, path: str) -> frozenset[int]:
-    """The lines of `path` at the head that the pull request adds or changes."""
-    patch = _git("diff", "-U0", "--no-color", f"{revisions.base}...{revisions.head}", "--", path)
-    return commentable_lines(patch)
-
-
-def on_changed_lines(finding: Finding, lines: Collection[int]) -> bool:
-    last = max(finding.line, finding.end_line)
-    return any(line in lines for line in range(finding.line, last + 1))
-
-
-def at_least(report: DocumentReport, severity: Severity) -> DocumentReport:
-    """The report without the findings below `severity`."""
-    if severity is Severity.SUGGESTION:
-        return report
-    kept = tuple(f for f in report.findings if f.severity.rank >= severity.rank)
-    top = tuple(q for q in report.top_questions if q.severity.rank >= severity.rank)
-    return dataclasses.replace(report, findings=kept, top_questions=top)
 
 
 def annotation_commands(
     reports: Sequence[DocumentReport],
     errors: Sequence[FileError],
-    revisions: Revisions | None,
-    changed: Collection[str],
+    since: str | None,
 ) -> str:
-    """Workflow commands for the findings on changed lines (every located finding when
-    there is no pull request to compare with), and for the files that could not be read."""
+    """Workflow commands for the findings on lines changed since the commit `since`
+    (every located finding when there is no pull request to compare with), and for
+    the files that could not be read."""
     shown: list[DocumentReport] = []
     for report in reports:
         if report.skipped:
             continue
-        if revisions is None:
-            kept = tuple(f for f in report.findings if is_located(report, f))
-        elif report.path in changed:
-            lines = changed_lines(revisions, report.path)
-            kept = tuple(
-                f for f in report.findings if is_located(report, f) and on_changed_lines(f, lines)
-            )
-        else:
-            kept = ()
-        if kept:
-            shown.append(dataclasses.replace(report, findings=kept, notes=()))
+        located = tuple(f for f in report.findings if is_located(report, f))
+        if since is not None:
+            try:
+                change = file_change(report.path, since)
+            except NotInWorkTree as error:
+                raise _git_failed(error) from None
+            if not change.is_new:
+                located = tuple(f for f in located if on_changed_lines(f, change.lines))
+        if located:
+            shown.append(dataclasses.replace(report, findings=located, notes=()))
     if not shown and not errors:
         return ""
     return format_github(shown, errors)
@@ -247,19 +218,23 @@ def _append(path: str | None, text: str) -> None:
             file.write(text)
 
 
-def candidates(inputs: Inputs, revisions: Revisions | None) -> list[str]:
-    """The Markdown files to consider: those the pull request changes, or all of the
-    repository's; only those the `paths` globs match when they are given."""
+def candidates(inputs: Inputs, since: str | None) -> list[str]:
+    """The Markdown files to consider: those changed since the commit `since` (what
+    `check --changed-since` reviews), or all of the repository's; only those the
+    `paths` globs match when they are given."""
     if inputs.mode is Mode.ALL:
-        files = repository_files()
-    elif revisions is None:
+        files = [path for path in repository_files() if is_markdown(path)]
+        files = [path for path in files if os.path.isfile(path)]
+    elif since is None:
         raise ActionError(
             "mode `changed` needs a pull_request (or push) event to compare with; "
             "use `mode: all` to review the whole repository"
         )
     else:
-        files = changed_files(revisions)
-    files = [path for path in files if is_markdown(path) and os.path.isfile(path)]
+        try:
+            _, files = changed_markdown(since, ["."])
+        except NotInWorkTree as error:
+            raise _git_failed(error) from None
     if inputs.paths:
         spec = pathspec.PathSpec.from_lines("gitwildmatch", inputs.paths)
         files = [path for path in files if spec.match_file(path)]
@@ -267,16 +242,21 @@ def candidates(inputs: Inputs, revisions: Revisions | None) -> list[str]:
 
 
 def run(inputs: Inputs, environ: Mapping[str, str]) -> int:
-    revisions = event_revisions(environ.get("GITHUB_EVENT_PATH"))
-    files = candidates(inputs, revisions)
+    base = event_base(environ.get("GITHUB_EVENT_PATH"))
+    # Where the checkout's history meets the base: the changed files and lines are
+    # the work tree's since then, as `check --changed-since BASE` sees them.
+    since = None
+    if base is not None:
+        try:
+            since = merge_base(base)
+        except NotInWorkTree as error:
+            raise _git_failed(error) from None
+    files = candidates(inputs, since)
     source = SettingsSource(config_path=_config_path(inputs.config))
     settings = _load_settings(source)
     if settings is None:
         return EXIT_USAGE
-    if inputs.fail_on is not None:
-        fail_on = inputs.fail_on
-    else:
-        fail_on = settings.fail_on if source.config_path is not None else FailOn.ERROR
+    fail_on, _ = effective_fail_on(settings, inputs.fail_on, "the fail-on input")
     settings = dataclasses.replace(settings, fail_on=fail_on)
 
     budget = Budget()
@@ -302,7 +282,7 @@ def run(inputs: Inputs, environ: Mapping[str, str]) -> int:
 
     summary, conclusion = step_summary(reports, errors, passed, settings)
     _append(environ.get("GITHUB_STEP_SUMMARY"), summary)
-    sys.stdout.write(annotation_commands(reports, errors, revisions, set(files)))
+    sys.stdout.write(annotation_commands(reports, errors, since))
     print(f"product-review: {len(reports)} documents reviewed, conclusion {conclusion}")
 
     sarif = Path(inputs.sarif_file)

@@ -18,6 +18,10 @@ Functions for the command (localreview/main.py):
         without FILE).
     find_repository_root(start: Path) -> Path | None
         The top of the git work tree around `start`.
+    effective_fail_on(settings: Settings, flag: FailOn | None) -> tuple[FailOn, str]
+        The failing level of `check` and the Action, and where it came from.
+    effective_config(settings: Settings, fail_on: tuple[FailOn, str]) -> list[ConfigRow]
+        Every key with its value and source, for `config show`.
 
 `_extends` is not followed here (it needs the GitHub API); its form is validated.
 Each ConfigError prints as `FILE:LINE:COLUMN: key.path: message` with str().
@@ -25,14 +29,19 @@ Each ConfigError prints as `FILE:LINE:COLUMN: key.path: message` with str().
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from checks import configfile
-from checks.config import ConfigError, Settings
+from checks.config import ConfigError, FailOn, Layer, Settings
 from checks.configfile import CONFIG_PATH, MAX_CONFIG_BYTES, parse_config, parse_settings
 
 __all__ = [
     "CONFIG_PATH",
+    "DEFAULT_FAIL_ON",
+    "ConfigRow",
+    "effective_config",
+    "effective_fail_on",
     "find_config",
     "find_repository_root",
     "load_settings_file",
@@ -94,3 +103,59 @@ def find_config(start: str = ".") -> str | None:
     """The repository config of the git work tree containing `start`, if it has one."""
     config = repository_config(Path(start))
     return str(config) if config.is_file() else None
+
+
+# The failing level of `check`, the pre-commit hook and the Action when neither the
+# command line nor the config file sets one: a linter's exit code says whether
+# something serious was found. The App's Check Run, informative by default, keeps
+# the config's own default (`never`) when the file does not set `fail_on`.
+DEFAULT_FAIL_ON = FailOn.ERROR
+DEFAULT_SOURCE = "default"
+
+
+def _file_of(settings: Settings, layer: str) -> str:
+    """The file a layer came from (its path as given), else the layer's name."""
+    return next((path for name, path in settings.files if name == layer), layer)
+
+
+def effective_fail_on(
+    settings: Settings, flag: FailOn | None, flag_name: str = "--fail-on"
+) -> tuple[FailOn, str]:
+    """The failing level and its source: the flag, else the config file when it sets
+    `fail_on` (an invalid value is dropped, so it does not), else DEFAULT_FAIL_ON. A
+    config file that leaves `fail_on` out changes nothing."""
+    if flag is not None:
+        return flag, flag_name
+    layer = settings.sources.get("fail_on", Layer.DEFAULT.value)
+    if layer != Layer.DEFAULT.value:
+        return settings.fail_on, _file_of(settings, layer)
+    return DEFAULT_FAIL_ON, DEFAULT_SOURCE
+
+
+@dataclass(frozen=True)
+class ConfigRow:
+    key: str  # flat key path, "comments.max_inline"
+    value: object  # in config-file form
+    source: str  # "default", the file's path, or a flag such as "--fail-on"
+
+
+def effective_config(
+    settings: Settings,
+    fail_on: tuple[FailOn, str],
+    flags: dict[str, tuple[object, str]] | None = None,
+) -> list[ConfigRow]:
+    """Every key of the effective config, sorted, with where its value came from; the
+    built-in defaults in full, `fail_on` as `check` applies it, and `flags` (key ->
+    value, flag) over the file's values."""
+    defaults = configfile.settings_from_layers([])
+    values = {**defaults.values, **settings.values}
+    sources = {key: DEFAULT_SOURCE for key in defaults.values}
+    sources.update(
+        (key, DEFAULT_SOURCE if layer == Layer.DEFAULT.value else _file_of(settings, layer))
+        for key, layer in settings.sources.items()
+        if key in values
+    )
+    values["fail_on"], sources["fail_on"] = fail_on[0].value, fail_on[1]
+    for key, (value, flag) in (flags or {}).items():
+        values[key], sources[key] = value, flag
+    return [ConfigRow(key, values[key], sources.get(key, DEFAULT_SOURCE)) for key in sorted(values)]

@@ -1,5 +1,6 @@
 """The `product-review` command: `check` design docs locally, `register` and `serve`
-the GitHub App, `config validate` / `config schema` for the repository config.
+the GitHub App, `config validate` / `config show` / `config schema` for the
+repository config.
 
 Exit codes (stable, scripts rely on them): 0 nothing reaches the failing level,
 1 something does (or a config file is invalid, for `config validate`), 2 bad usage
@@ -22,7 +23,7 @@ from checks.config import FailOn, Settings
 from checks.discovery import Reason
 from checks.evidence import explanation_text
 from checks.formats import FileError, OutputFormat, render
-from checks.report import Category, DocumentReport
+from checks.report import Category, DocumentReport, Severity, at_least
 from localreview.budget import (
     DEFAULT_DOCUMENT_MEMORY_MB,
     DEFAULT_DOCUMENT_TIMEOUT_SECONDS,
@@ -117,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Review Markdown design docs. Folders are searched for Markdown files; those "
             "and the files named are reviewed when they are design docs: by the "
             "include/exclude globs (the config's, --include, --exclude, the defaults), "
-            "else by their content. Exit code 0: nothing reaches --fail-on; 1: something "
-            "does; 2: bad usage or a file that could not be read."
+            "else by their content. Exit code 0: nothing shown reaches --fail-on; 1: "
+            "something shown does; 2: bad usage or a file that could not be read."
         ),
     )
     check.add_argument(
@@ -154,22 +155,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=[f.value for f in OutputFormat],
         default=OutputFormat.TEXT.value,
-        help="text for people (default), json (the stable contract), sarif (code "
-        "scanning), github (workflow-command annotations)",
+        help="text: one `file:line:col: severity id message` line per finding "
+        "(default); pretty: grouped by file, with scorecards and questions; json (the "
+        "stable contract); sarif (code scanning); github (workflow-command annotations)",
     )
+    _add_fail_on(check)
     check.add_argument(
-        "--fail-on",
-        choices=[level.value for level in FailOn],
-        default=None,
-        help="lowest severity that makes the exit code 1 (default: the config's fail_on "
-        "when a config is used, else error)",
+        "--min-severity",
+        choices=[severity.value for severity in Severity],
+        default=Severity.SUGGESTION.value,
+        help="findings below it are not shown, in any format, and do not count for the "
+        "exit code (default: suggestion, everything)",
     )
-    check.add_argument(
+    changes = check.add_mutually_exclusive_group()
+    changes.add_argument(
         "--changed-lines",
         action="store_true",
         help="in a git work tree, only line findings on lines the staged diff adds or "
         "changes are shown and count for the exit code; the document-level gaps of a "
         "file that already existed are shown but do not (for pre-commit)",
+    )
+    changes.add_argument(
+        "--changed-since",
+        metavar="REF",
+        default=None,
+        help="in a git work tree, review only the Markdown files changed since the "
+        "merge base of REF and HEAD (commits, staged and unstaged edits, untracked "
+        "files; under PATH, default the current folder), and judge them as "
+        "--changed-lines does, on those changes",
     )
     check.add_argument(
         "--category",
@@ -346,7 +359,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: .github/product-review.yml of the current git repository",
     )
     config_commands.add_parser("schema", help="print the config's JSON Schema")
+    show = config_commands.add_parser(
+        "show",
+        help="print the effective config: every key, its value and where it came from",
+    )
+    show.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="config file (default: .github/product-review.yml of the current git "
+        "repository, if there is one)",
+    )
+    _add_fail_on(show)
+    show.add_argument(
+        "--format",
+        choices=[OutputFormat.TEXT.value, OutputFormat.JSON.value],
+        default=OutputFormat.TEXT.value,
+        help="text: one `key: value  # source` line a key (default); json",
+    )
     return parser
+
+
+def _add_fail_on(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--fail-on",
+        choices=[level.value for level in FailOn],
+        default=None,
+        help="lowest severity that makes the exit code 1 (default: the config file's "
+        "fail_on when it sets one, else error)",
+    )
 
 
 def _write_file_names_as_given() -> None:
@@ -414,7 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_config_validate(args.file)
             if args.config_command == "schema":
                 return run_config_schema()
-            print("usage: product-review config {validate [FILE], schema}", file=sys.stderr)
+            if args.config_command == "show":
+                return run_config_show(args)
+            print("usage: product-review config {validate [FILE], show, schema}",
+                  file=sys.stderr)
             return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -494,7 +538,9 @@ _FILE_OPTIONS: dict[str, object] = {
     "exclude": [],
     "stdin_filename": None,
     "fail_on": None,
+    "min_severity": Severity.SUGGESTION.value,
     "changed_lines": False,
+    "changed_since": None,
     "category": None,
     "config": None,
     "jobs": None,
@@ -511,10 +557,12 @@ _FILE_OPTIONS: dict[str, object] = {
 def _check_usage(args: argparse.Namespace) -> str | None:
     """What is wrong with the `check` arguments that argparse cannot tell alone."""
     if args.pull_request is None:
-        if not args.paths:
+        if not args.paths and args.changed_since is None:
             return "the following arguments are required: PATH"
         if args.changed_lines and STDIN_PATH in args.paths:
             return "--changed-lines reads the staged diff of files: not with - (standard input)"
+        if args.changed_since is not None and STDIN_PATH in args.paths:
+            return "--changed-since reviews changed files: not with - (standard input)"
         return None
     if args.paths:
         return "--pull-request reviews a pull request: name no PATH with it"
@@ -563,10 +611,24 @@ def run_check(args: argparse.Namespace) -> int:
     settings = _load_settings(source)
     if settings is None:
         return EXIT_USAGE
-    if args.fail_on is not None:
-        fail_on = FailOn(args.fail_on)
-    else:
-        fail_on = settings.fail_on if source.config_path is not None else FailOn.ERROR
+    from localreview.config import effective_fail_on
+
+    fail_on, _ = effective_fail_on(settings, FailOn(args.fail_on) if args.fail_on else None)
+    output_format = OutputFormat(args.format)
+    for_people = output_format in (OutputFormat.TEXT, OutputFormat.PRETTY)
+    paths: list[str] = list(args.paths)
+    since: str | None = None
+    if args.changed_since is not None:
+        from localreview.changes import NotInWorkTree, changed_markdown
+
+        try:
+            since, paths = changed_markdown(args.changed_since, args.paths or ["."])
+        except NotInWorkTree as failure:
+            print(f"error: --changed-since: {failure}", file=sys.stderr)
+            return EXIT_USAGE
+        if not paths and for_people:
+            note = f"note: --changed-since {args.changed_since}: no Markdown file changed"
+            print(note, file=sys.stderr)
 
     budget = Budget(
         max_document_kb=args.max_document_kb,
@@ -579,9 +641,10 @@ def run_check(args: argparse.Namespace) -> int:
         # One byte past the cap is enough to refuse the document.
         data = sys.stdin.buffer.read(budget.max_document_bytes + 1)
         stdin = StandardInput(stdin_name, data)
-    found = discover(args.paths, settings, selection, budget=budget, stdin=stdin)
-    output_format = OutputFormat(args.format)
-    if output_format is OutputFormat.TEXT:
+    found = discover(paths, settings, selection, budget=budget, stdin=stdin)
+    # The files --changed-since lists were not named: those that are not design docs
+    # are left out quietly, as in a folder.
+    if for_people and since is None:
         for named in found.passed:
             print(f"{named.path}: not reviewed: {_with_hint(named)}", file=sys.stderr)
     progress = Progress(
@@ -599,11 +662,18 @@ def run_check(args: argparse.Namespace) -> int:
         undecided=found.undecided,
         texts=found.texts,
     )
-    reports = [outcome for outcome in outcomes if isinstance(outcome, DocumentReport)]
+    reviewed = [outcome for outcome in outcomes if isinstance(outcome, DocumentReport)]
+    minimum = Severity(args.min_severity)
+    reports = [at_least(report, minimum) for report in reviewed]
+    if for_people:
+        _note_hidden_below(reviewed, reports, minimum)
     errors = [*found.errors, *(o for o in outcomes if isinstance(o, FileError))]
     counted = reports
-    if args.changed_lines:
-        reports, counted, change_errors = _restrict_to_staged_changes(reports, output_format)
+    if args.changed_lines or since is not None:
+        flag = "--changed-lines" if since is None else "--changed-since"
+        reports, counted, change_errors = _restrict_to_changes(
+            reports, flag, since, notes=for_people
+        )
         errors += change_errors
     left_out = {
         item.path: item.reason
@@ -630,19 +700,30 @@ def run_check(args: argparse.Namespace) -> int:
             tool_version=_tool_version() if output_format is OutputFormat.SARIF else "",
         )
     )
-    if args.explain and output_format is OutputFormat.TEXT:
+    if args.explain and for_people:
         sys.stdout.write("\n" + explanation_text(reports))
     sys.stdout.flush()
     code = exit_code(counted, errors, fail_on)
     return EXIT_USAGE if settings.errors else code
 
 
-def _restrict_to_staged_changes(
-    reports: Sequence[DocumentReport], output_format: OutputFormat
+def _note_hidden_below(
+    reviewed: Sequence[DocumentReport], shown: Sequence[DocumentReport], minimum: Severity
+) -> None:
+    hidden = sum(len(r.findings) for r in reviewed) - sum(len(r.findings) for r in shown)
+    if hidden:
+        findings = "finding" if hidden == 1 else "findings"
+        note = f"note: --min-severity {minimum}: {hidden} {findings} below it not shown"
+        print(note, file=sys.stderr)
+
+
+def _restrict_to_changes(
+    reports: Sequence[DocumentReport], flag: str, since: str | None, *, notes: bool
 ) -> tuple[list[DocumentReport], list[DocumentReport], list[FileError]]:
-    """The reports as --changed-lines shows them, the parts that decide the exit
-    code, and the files whose staged diff could not be read."""
-    from localreview.staged import NotInWorkTree, restrict, staged_change
+    """The reports as --changed-lines (the staged diff) or --changed-since (the diff
+    since the commit `since`) shows them, the parts that decide the exit code, and
+    the files whose diff could not be read."""
+    from localreview.changes import NotInWorkTree, file_change, restrict
 
     shown: list[DocumentReport] = []
     counted: list[DocumentReport] = []
@@ -650,18 +731,17 @@ def _restrict_to_staged_changes(
     hidden = 0
     for report in reports:
         try:
-            change = staged_change(report.path)
+            change = file_change(report.path, since)
         except NotInWorkTree as error:
-            errors.append(FileError(report.path, f"--changed-lines: {error}"))
+            errors.append(FileError(report.path, f"{flag}: {error}"))
             continue
         restricted = restrict(report, change)
         shown.append(restricted.shown)
         counted.append(restricted.counted)
         hidden += restricted.hidden
-    if hidden and output_format is OutputFormat.TEXT:
+    if hidden and notes:
         findings = "finding" if hidden == 1 else "findings"
-        note = f"note: --changed-lines: {hidden} {findings} on unchanged lines not shown"
-        print(note, file=sys.stderr)
+        print(f"note: {flag}: {hidden} {findings} on unchanged lines not shown", file=sys.stderr)
     return shown, counted, errors
 
 
@@ -771,6 +851,48 @@ def run_config_validate(file: str | None) -> int:
         return EXIT_FINDINGS
     print(f"{file}: valid")
     return EXIT_OK
+
+
+def run_config_show(args: argparse.Namespace) -> int:
+    """The effective config of `check` run here with these options: every key, its
+    value, and its source (default, the file, or the flag)."""
+    import json
+
+    from localreview.config import effective_config, effective_fail_on
+
+    source = SettingsSource(config_path=_config_path(args.config))
+    settings = _load_settings(source)
+    if settings is None:
+        return EXIT_USAGE
+    fail_on = effective_fail_on(settings, FailOn(args.fail_on) if args.fail_on else None)
+    rows = effective_config(settings, fail_on)
+    if args.format == OutputFormat.JSON.value:
+        payload = {
+            "config_file": source.config_path,
+            "keys": {row.key: {"value": row.value, "source": row.source} for row in rows},
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=list) + "\n")
+    else:
+        width = max(len(row.key) for row in rows)
+        heading = source.config_path or "no config file: every value is the built-in default"
+        print(f"# {heading}")
+        for row in rows:
+            print(f"{row.key + ':':<{width + 1}} {_shown_value(row.value)}  # {row.source}")
+    return EXIT_USAGE if settings.errors else EXIT_OK
+
+
+def _shown_value(value: object) -> str:
+    """A value as YAML would write it on one line (flow style)."""
+    import json
+
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_shown_value(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        plain = value and value.strip() == value and value[0] not in "*!&[]{}#|>@`'\"%-?:,"
+        return value if plain and ": " not in value and " #" not in value else json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def run_config_schema() -> int:

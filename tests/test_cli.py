@@ -11,6 +11,7 @@ import io
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -332,9 +333,17 @@ def test_text_format_has_no_colour_when_not_a_terminal(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(workdir / "rfcs/0001-thin.md", THIN_DOC)
+    path = os.path.normpath("rfcs/0001-thin.md")
     assert main(["check", "--fail-on", "never", "rfcs/0001-thin.md"]) == 0
+    *findings, summary = capsys.readouterr().out.splitlines()
+    assert findings and all(
+        re.fullmatch(rf"{re.escape(path)}:\d+:\d+: (error|warning|suggestion) [a-z_-]+ .+", line)
+        for line in findings
+    )
+    assert summary.startswith("1 document reviewed: ")
+    assert main(["check", "--format", "pretty", "--fail-on", "never", path]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(os.path.normpath("rfcs/0001-thin.md"))
+    assert out.startswith(f"{path} (")
     assert "scorecard:" in out
     assert "\x1b[" not in out
 

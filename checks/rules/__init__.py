@@ -8,7 +8,8 @@ from these two tuples.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 
 from checks.enums import Category
 from checks.rules import (
@@ -55,6 +56,14 @@ LINE_CHECK_RULES: tuple[LineCheckRule, ...] = (
 ALL_RULES: tuple[Rule, ...] = (*DIMENSION_RULES, *LINE_CHECK_RULES)
 DIMENSION_BY_ID: Mapping[str, DimensionRule] = {rule.id: rule for rule in DIMENSION_RULES}
 LINE_CHECK_BY_ID: Mapping[str, LineCheckRule] = {rule.id: rule for rule in LINE_CHECK_RULES}
+RULE_IDS: frozenset[str] = frozenset(rule.id for rule in ALL_RULES)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest of `choices` to a mistyped `word`, or ""
+    when none is close: the hint the config file and the suppressions both give."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def priority_order(category: Category) -> tuple[str, ...]:

@@ -165,3 +165,21 @@ def test_line_check_ids_are_stable() -> None:
         "technology-first",
         "placeholder",
     )
+
+
+def test_a_line_finding_has_the_column_its_words_start_at_when_they_stand_as_written() -> None:
+    from checks import review_document
+
+    text = (
+        "# A\n\nThe ranking is TBD for now.\n\nThe ranking is **TBD**.\n\n"
+        "We must support **all** providers.\n"
+    )
+    located = {
+        (f.check, f.line): f.column
+        for f in review_document(text, "x.md").findings
+        if f.check in ("placeholder", "absolute-requirement")
+    }
+    assert located[("placeholder", 3)] == 16
+    assert located[("placeholder", 5)] == 18  # inside the emphasis, where the word is
+    # Markdown between the words: the excerpt is not in the source as written.
+    assert located[("absolute-requirement", 7)] is None

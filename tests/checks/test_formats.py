@@ -4,7 +4,9 @@ the engine judges documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from checks.formats import (
     escape_property,
     format_github,
     format_json,
+    format_pretty,
     format_sarif,
     format_text,
     render,
@@ -32,6 +35,7 @@ from checks.report import (
     DocumentReport,
     Finding,
     Question,
+    Requirement,
     Severity,
     Status,
 )
@@ -271,12 +275,68 @@ def test_scorecard_lists_weak_and_missing_dimensions() -> None:
     assert scorecard(make_report()) == f"{total}/{total} present"
 
 
-def test_text_groups_findings_under_their_file_with_lines_and_questions() -> None:
+def test_scorecard_shows_dimensions_off_for_the_category_as_off_not_missing() -> None:
+    report = builders.report(
+        statuses={"incremental": Status.MISSING, "users": Status.MISSING, "why_now": Status.WEAK},
+        requirements={"incremental": Requirement.OFF, "why_now": Requirement.OFF},
+    )
+    judged = len(DIMENSIONS) - 2
+    assert scorecard(report) == (
+        f"{judged - 1}/{judged} present | missing: users | off: why_now, incremental"
+    )
+
+
+def test_text_is_one_clickable_line_per_finding_then_a_summary() -> None:
+    located = dataclasses.replace(LINE, column=7)
+    reports = [
+        make_report("docs/rfcs/a.md", {"metrics": Status.MISSING}, (GAP, located)),
+        make_report("docs/rfcs/b.md", findings=(NOTE,)),
+    ]
+    text = format_text(reports, [FileError("docs/rfcs/c.md", "binary file")])
+    assert text.splitlines() == [
+        "docs/rfcs/a.md:1:1: error metrics No measurable success criterion.",
+        "docs/rfcs/a.md:12:7: warning absolute-requirement 'real-time' is used as a "
+        "requirement.",
+        # No column known: 1. The line is the finding's first.
+        "docs/rfcs/b.md:30:1: suggestion placeholder TBD left.",
+        "2 documents reviewed: 1 error, 1 warning, 1 suggestion; 1 file could not be reviewed",
+    ]
+
+
+def test_text_puts_a_gap_without_a_line_on_line_1_and_a_message_on_one_line() -> None:
+    gap = dataclasses.replace(GAP, line=0, end_line=0, message="Metrics:\nnot found.")
+    (line, _) = format_text([make_report(findings=(gap,))]).splitlines()
+    assert line == "docs/rfcs/0001-search.md:1:1: error metrics Metrics: not found."
+
+
+def test_text_notes_and_skipped_documents_name_their_file() -> None:
+    report = dataclasses.replace(make_report(findings=(LINE,)), notes=("front matter ignored",))
+    lines = format_text([report, make_report("docs/rfcs/s.md", skipped=True)]).splitlines()
+    assert lines[0] == "docs/rfcs/0001-search.md: note: front matter ignored"
+    assert lines[2] == "docs/rfcs/s.md: note: skipped (front matter product_review: skip)"
+
+
+def test_text_colour_only_when_asked() -> None:
+    report = make_report(findings=(LINE,))
+    coloured = format_text([report], color=True)
+    assert "\x1b[" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == format_text([report], color=False)
+    assert "\x1b[" not in format_text([report], color=False)
+
+
+def test_text_marks_skipped_documents_and_clean_runs() -> None:
+    text = format_text([make_report(skipped=True)])
+    assert "skipped" in text
+    assert text.splitlines()[-1] == "1 document reviewed: no findings"
+
+
+def test_pretty_groups_findings_under_their_file_with_lines_and_questions() -> None:
     reports = [
         make_report("docs/rfcs/a.md", {"metrics": Status.MISSING}, (GAP, LINE)),
         make_report("docs/rfcs/b.md", findings=(NOTE,)),
     ]
-    text = format_text(reports, [FileError("docs/rfcs/c.md", "binary file")])
+    text = format_pretty(reports, [FileError("docs/rfcs/c.md", "binary file")])
+    assert render(OutputFormat.PRETTY, reports, [FileError("docs/rfcs/c.md", "x")]) == text
     lines = text.splitlines()
     a_at, b_at = (
         lines.index("docs/rfcs/a.md (rfc, product)"),
@@ -296,16 +356,10 @@ def test_text_groups_findings_under_their_file_with_lines_and_questions() -> Non
     assert "\x1b[" not in text
 
 
-def test_text_colour_only_when_asked() -> None:
+def test_pretty_colour_only_when_asked() -> None:
     report = make_report(findings=(LINE,))
-    assert "\x1b[" in format_text([report], color=True)
-    assert "\x1b[" not in format_text([report], color=False)
-
-
-def test_text_marks_skipped_documents_and_clean_runs() -> None:
-    text = format_text([make_report(skipped=True)])
-    assert "skipped" in text
-    assert text.splitlines()[-1] == "1 document reviewed: no findings"
+    assert "\x1b[" in format_pretty([report], color=True)
+    assert "\x1b[" not in format_pretty([report], color=False)
 
 
 @pytest.mark.parametrize("output_format", list(OutputFormat))

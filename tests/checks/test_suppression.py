@@ -76,3 +76,58 @@ def test_a_dimension_id_in_a_directive_silences_that_gap() -> None:
     text = "# A\n\n<!-- product-review disable=alternatives -->\nSome text.\n"
     checks = {f.check for f in review_document(text, "x.md").findings}
     assert "alternatives" not in checks and "risks" in checks
+
+
+@pytest.mark.parametrize(
+    ("text", "silenced", "note"),
+    [
+        pytest.param(
+            f"# A\n\n<!-- product-review disable=placehoder,absolute-requirement -->\n"
+            f"{ABSOLUTE}\n",
+            "absolute-requirement",  # the known id in the same comment still silences
+            "unknown id 'placehoder' in the suppression comment on line 3 "
+            "(did you mean 'placeholder'?); it silences nothing",
+            id="comment",
+        ),
+        pytest.param(
+            "---\nproduct_review:\n  disable: [metrix, placeholder]\n---\n# A\n\nTBD\n",
+            "placeholder",
+            "unknown id 'metrix' in front matter `product_review.disable` "
+            "(did you mean 'metrics'?); it silences nothing",
+            id="front-matter-list",
+        ),
+        pytest.param(
+            "---\nproduct_review:\n  disable: metrix, placeholder\n---\n# A\n\nTBD\n",
+            "placeholder",
+            "unknown id 'metrix' in front matter `product_review.disable` "
+            "(did you mean 'metrics'?); it silences nothing",
+            id="front-matter-text",
+        ),
+    ],
+)
+def test_an_unknown_id_where_checks_are_silenced_is_a_note_with_the_closest_id(
+    text: str, silenced: str, note: str
+) -> None:
+    report = review_document(text, "x.md")
+    assert note in report.notes
+    assert all(f.check != silenced for f in report.findings)
+
+
+def test_an_unknown_id_far_from_every_rule_gets_no_guess() -> None:
+    text = "# A\n\n<!-- product-review disable=zzzz -->\nText.\n"
+    (note,) = [n for n in review_document(text, "x.md").notes if "unknown id" in n]
+    assert note == "unknown id 'zzzz' in the suppression comment on line 3; it silences nothing"
+
+
+def test_known_ids_and_a_bare_disable_give_no_note() -> None:
+    text = (
+        "# A\n\n<!-- product-review disable -->\nTBD\n\n"
+        "<!-- product-review disable=metrics -->\n"
+    )
+    assert not [n for n in review_document(text, "x.md").notes if "unknown id" in n]
+
+
+def test_a_flood_of_unknown_ids_gives_a_bounded_number_of_notes() -> None:
+    comments = "".join(f"<!-- product-review disable=bogus{i} -->\n\n" for i in range(500))
+    notes = [n for n in review_document(f"# A\n\n{comments}", "x.md").notes if "unknown" in n]
+    assert 1 <= len(notes) <= 10

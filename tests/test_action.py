@@ -243,6 +243,34 @@ def test_changed_mode_reviews_the_changed_doc_and_annotates_only_changed_lines(
     assert int(run.outputs["questions"]) > 0
 
 
+def test_a_merge_checkout_is_judged_on_its_own_lines_after_the_base_moved(
+    pull_request: PullRequest, tmp_path: Path
+) -> None:
+    # The base branch gains lines above the pull request's change, and the runner
+    # checks out the merge of the pull request into it, as actions/checkout does.
+    workspace = pull_request.workspace
+    _git(workspace, "checkout", "-q", "main")
+    text = (workspace / CHANGED_DOC).read_text(encoding="utf-8")
+    moved = text.replace("Status: Draft\n", "Status: Draft\nReviewers: Lin\nTeam: Web\n")
+    (workspace / CHANGED_DOC).write_text(moved, encoding="utf-8")
+    _git(workspace, "commit", "-q", "-am", "base moves on")
+    moved_base = _git(workspace, "rev-parse", "HEAD")
+    _git(workspace, "checkout", "-q", "--detach")
+    _git(workspace, "merge", "-q", "--no-edit", "feature")
+    event = json.loads(pull_request.event.read_text(encoding="utf-8"))
+    event["pull_request"]["base"]["sha"] = moved_base
+    pull_request.event.write_text(json.dumps(event), encoding="utf-8")
+
+    run = run_action(pull_request, tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.annotations, run.stdout
+    # The placeholder is two lines lower in the file reviewed; the base's own new
+    # lines are not the pull request's.
+    assert all(f",line={CHANGED_LINE + 2}," in a for a in run.annotations), run.annotations
+    assert any("placeholder" in annotation for annotation in run.annotations)
+
+
 @pytest.mark.parametrize(("fail_on", "expected"), [("warning", 1), ("error", 0), ("never", 0)])
 def test_the_exit_code_follows_fail_on(
     pull_request: PullRequest, tmp_path: Path, fail_on: str, expected: int

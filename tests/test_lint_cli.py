@@ -271,3 +271,35 @@ def test_a_mistyped_id_in_a_suppression_comment_is_reported_with_a_guess(
     out = capsys.readouterr().out.splitlines()
     assert expected in out
     assert any(" warning placeholder " in line for line in out)  # nothing was silenced
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_block(after: str) -> list[str]:
+    """The lines of the first code block of the README after the text `after`, less
+    its `$ command` line and the `...` that stand for lines left out."""
+    text = README.read_text(encoding="utf-8")
+    rest = text[text.index(after) :]
+    body = rest.split("\n```", 2)[1].split("\n", 1)[1]  # past the opening fence's line
+    return [line for line in body.splitlines() if not line.startswith("$ ") and line != "..."]
+
+
+@pytest.mark.parametrize(
+    ("after", "output_format"),
+    [
+        ("The default output is one line per finding", "text"),
+        ("`--format pretty` groups the same findings", "pretty"),
+    ],
+)
+def test_the_readme_shows_the_real_output_for_the_examples(
+    after: str,
+    output_format: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(README.parent)
+    main(["check", "--no-progress", "--format", output_format, "docs/examples"])
+    shown = capsys.readouterr().out.splitlines()
+    block = _readme_block(after)
+    assert len(block) >= 3 and all(line in shown for line in block), block

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import replace
@@ -419,8 +420,10 @@ class _Columns:
             self._lines = self._text.split("\n")
         if not 1 <= line <= len(self._lines):
             return None
-        index = self._lines[line - 1].casefold().find(excerpt.casefold())
-        return index + 1 if index >= 0 else None
+        # Case-insensitive character by character, so the index is the source's own
+        # (casefolding the line could change its length: "ß" becomes "ss").
+        found = re.search(re.escape(excerpt), self._lines[line - 1], re.IGNORECASE)
+        return found.start() + 1 if found else None
 
 
 def _line_finding(

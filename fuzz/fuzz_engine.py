@@ -13,6 +13,7 @@ as git counts lines. A crash, another exception or a failed assertion is a bug.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import Any
 
@@ -52,6 +53,9 @@ def check_review(text: str) -> None:
         assert result.line is None or 1 <= result.line <= count, result
     for finding in report.findings:
         assert 1 <= finding.line <= finding.end_line <= count, finding
+        if finding.column is not None:  # where the excerpt starts on its first line
+            line = text.split("\n")[finding.line - 1][finding.column - 1 :]
+            assert re.match(re.escape(finding.excerpt), line, re.IGNORECASE), finding
     for question in report.top_questions:
         assert question.line is None or 1 <= question.line <= count, question
 

@@ -88,8 +88,8 @@ def merge_base(ref: str, folder: str = ".") -> str:
         detail = found.stderr.strip().splitlines()
         reason = detail[0] if detail else "no common history with HEAD"
         raise NotInWorkTree(
-            f"cannot compare with {ref!r}: {reason} (a shallow clone may lack it: "
-            "fetch it, or clone with more history)"
+            f"cannot compare with {ref!r}: {reason}; a shallow clone may lack it: "
+            "fetch it, or clone with more history"
         )
     return found.stdout.strip()
 

@@ -172,7 +172,7 @@ def test_a_line_finding_has_the_column_its_words_start_at_when_they_stand_as_wri
 
     text = (
         "# A\n\nThe ranking is TBD for now.\n\nThe ranking is **TBD**.\n\n"
-        "We must support **all** providers.\n"
+        "We must support **all** providers.\n\nDie Straße ist TBD.\n"
     )
     located = {
         (f.check, f.line): f.column
@@ -181,5 +181,6 @@ def test_a_line_finding_has_the_column_its_words_start_at_when_they_stand_as_wri
     }
     assert located[("placeholder", 3)] == 16
     assert located[("placeholder", 5)] == 18  # inside the emphasis, where the word is
+    assert located[("placeholder", 9)] == 16  # in characters of the source as written
     # Markdown between the words: the excerpt is not in the source as written.
     assert located[("absolute-requirement", 7)] is None

@@ -22,6 +22,8 @@ Functions for the command (localreview/main.py):
         The failing level of `check` and the Action, and where it came from.
     effective_config(settings: Settings, fail_on: tuple[FailOn, str]) -> list[ConfigRow]
         Every key with its value and source, for `config show`.
+    config_text(rows, config_path) -> str / config_json(rows, config_path) -> str
+        What `config show` prints: `key: value  # source` lines, or one JSON object.
 
 `_extends` is not followed here (it needs the GitHub API); its form is validated.
 Each ConfigError prints as `FILE:LINE:COLUMN: key.path: message` with str().
@@ -29,6 +31,8 @@ Each ConfigError prints as `FILE:LINE:COLUMN: key.path: message` with str().
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +44,8 @@ __all__ = [
     "CONFIG_PATH",
     "DEFAULT_FAIL_ON",
     "ConfigRow",
+    "config_json",
+    "config_text",
     "effective_config",
     "effective_fail_on",
     "find_config",
@@ -48,6 +54,7 @@ __all__ = [
     "repository_config",
     "schema_text",
     "validate_file",
+    "yaml_value",
 ]
 
 
@@ -142,11 +149,9 @@ class ConfigRow:
 def effective_config(
     settings: Settings,
     fail_on: tuple[FailOn, str],
-    flags: dict[str, tuple[object, str]] | None = None,
 ) -> list[ConfigRow]:
-    """Every key of the effective config, sorted, with where its value came from; the
-    built-in defaults in full, `fail_on` as `check` applies it, and `flags` (key ->
-    value, flag) over the file's values."""
+    """Every key of the effective config, sorted, with where its value came from: the
+    built-in defaults in full, the file's keys, and `fail_on` as `check` applies it."""
     defaults = configfile.settings_from_layers([])
     values = {**defaults.values, **settings.values}
     sources = {key: DEFAULT_SOURCE for key in defaults.values}
@@ -156,6 +161,49 @@ def effective_config(
         if key in values
     )
     values["fail_on"], sources["fail_on"] = fail_on[0].value, fail_on[1]
-    for key, (value, flag) in (flags or {}).items():
-        values[key], sources[key] = value, flag
     return [ConfigRow(key, values[key], sources.get(key, DEFAULT_SOURCE)) for key in sorted(values)]
+
+
+def config_text(rows: Sequence[ConfigRow], config_path: str | None) -> str:
+    """`key: value  # source`, one line a key, the values as YAML writes them."""
+    width = max((len(row.key) for row in rows), default=0)
+    lines = [f"# {config_path or 'no config file: every value is the built-in default'}"]
+    lines += [
+        f"{row.key + ':':<{width + 1}} {yaml_value(row.value)}  # {row.source}" for row in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def config_json(rows: Sequence[ConfigRow], config_path: str | None) -> str:
+    payload = {
+        "config_file": config_path,
+        "keys": {row.key: {"value": row.value, "source": row.source} for row in rows},
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False, default=list) + "\n"
+
+
+def yaml_value(value: object) -> str:
+    """A value as YAML would write it on one line (flow style)."""
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(yaml_value(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value if _is_plain_scalar(value) else json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _is_plain_scalar(text: str) -> bool:
+    """Whether YAML would read `text`, unquoted inside a flow list, back as itself."""
+    if not text or text.strip() != text or text[0] in "*!&#|>@`'\"%-?:":
+        return False
+    if any(char in text for char in ",[]{}\n") or ": " in text or " #" in text:
+        return False
+    # Quoted also where only YAML 1.1 readers (PyYAML) would take a boolean.
+    if text.lower() in ("true", "false", "null", "~", "yes", "no", "on", "off", "y", "n"):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False

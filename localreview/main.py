@@ -856,9 +856,7 @@ def run_config_validate(file: str | None) -> int:
 def run_config_show(args: argparse.Namespace) -> int:
     """The effective config of `check` run here with these options: every key, its
     value, and its source (default, the file, or the flag)."""
-    import json
-
-    from localreview.config import effective_config, effective_fail_on
+    from localreview.config import config_json, config_text, effective_config, effective_fail_on
 
     source = SettingsSource(config_path=_config_path(args.config))
     settings = _load_settings(source)
@@ -867,32 +865,10 @@ def run_config_show(args: argparse.Namespace) -> int:
     fail_on = effective_fail_on(settings, FailOn(args.fail_on) if args.fail_on else None)
     rows = effective_config(settings, fail_on)
     if args.format == OutputFormat.JSON.value:
-        payload = {
-            "config_file": source.config_path,
-            "keys": {row.key: {"value": row.value, "source": row.source} for row in rows},
-        }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=list) + "\n")
+        sys.stdout.write(config_json(rows, source.config_path))
     else:
-        width = max(len(row.key) for row in rows)
-        heading = source.config_path or "no config file: every value is the built-in default"
-        print(f"# {heading}")
-        for row in rows:
-            print(f"{row.key + ':':<{width + 1}} {_shown_value(row.value)}  # {row.source}")
+        sys.stdout.write(config_text(rows, source.config_path))
     return EXIT_USAGE if settings.errors else EXIT_OK
-
-
-def _shown_value(value: object) -> str:
-    """A value as YAML would write it on one line (flow style)."""
-    import json
-
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_shown_value(item) for item in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        plain = value and value.strip() == value and value[0] not in "*!&[]{}#|>@`'\"%-?:,"
-        return value if plain and ": " not in value and " #" not in value else json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def run_config_schema() -> int:

@@ -303,3 +303,27 @@ def test_the_readme_shows_the_real_output_for_the_examples(
     shown = capsys.readouterr().out.splitlines()
     block = _readme_block(after)
     assert len(block) >= 3 and all(line in shown for line in block), block
+
+
+def test_config_show_values_read_back_as_yaml_to_what_they_are(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    (workdir / "team.yml").write_text(
+        'questions:\n  metrics: "Which number, from what, by when?"\n'
+        "aliases:\n  metrics: ['10', 'true', 'a: b', '[x]', Exit criteria]\n"
+        "comments:\n  mode: 'off'\n",
+        encoding="utf-8",
+    )
+    assert main(["config", "show", "--config", "team.yml"]) == 0
+    for line in capsys.readouterr().out.splitlines()[1:]:
+        key, _, rest = line.partition(": ")
+        value = rest.rsplit("  # ", 1)[0].strip()
+        expected = {
+            "questions.metrics": "Which number, from what, by when?",
+            "aliases.metrics": ["10", "true", "a: b", "[x]", "Exit criteria"],
+            "comments.mode": "off",
+        }
+        if key in expected:
+            assert yaml.safe_load(f"v: {value}")["v"] == expected[key], line

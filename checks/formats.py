@@ -325,6 +325,8 @@ def format_sarif(
             if finding.question:
                 text += f" {finding.question}"
             region: dict[str, int] = {"startLine": max(1, finding.line)}
+            if finding.column is not None:
+                region["startColumn"] = finding.column
             if finding.end_line > finding.line:
                 region["endLine"] = finding.end_line
             result: dict[str, Any] = {

@@ -292,6 +292,17 @@ def test_fail_on_comes_from_the_config_when_the_input_is_empty(
     assert run.returncode == 1, run.stderr
 
 
+def test_a_config_that_leaves_fail_on_out_fails_at_error_as_no_config_does(
+    pull_request: PullRequest, tmp_path: Path
+) -> None:
+    config = pull_request.workspace / "review.yml"
+    config.write_text("checks:\n  placeholder: error\n", encoding="utf-8")
+
+    run = run_action(pull_request, tmp_path, config="review.yml")
+
+    assert run.returncode == 1, run.stderr
+
+
 def test_all_mode_reviews_the_whole_repository(pull_request: PullRequest, tmp_path: Path) -> None:
     run = run_action(pull_request, tmp_path, mode="all", sarif_file="out/review.sarif")
 

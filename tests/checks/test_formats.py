@@ -187,6 +187,14 @@ def test_sarif_results_point_at_rules_files_and_lines() -> None:
     assert "Which delay" in results[1]["message"]["text"]
 
 
+def test_sarif_regions_have_a_start_column_only_when_the_finding_has_one() -> None:
+    located = dataclasses.replace(LINE, column=7)
+    log = json.loads(format_sarif([make_report(findings=(located, NOTE))]))
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in log["runs"][0]["results"]]
+    assert {"startLine": 12, "startColumn": 7}.items() <= regions[0].items()
+    assert "startColumn" not in regions[1]
+
+
 def test_sarif_fingerprints_survive_line_shifts_and_tell_duplicates_apart() -> None:
     moved = make_finding(line=40, end_line=40)
     first = sarif([make_report(findings=(LINE,))])["runs"][0]["results"][0]

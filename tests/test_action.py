@@ -281,26 +281,25 @@ def test_the_exit_code_follows_fail_on(
     assert run.sarif()["version"] == "2.1.0"  # written whatever the exit code
 
 
-def test_fail_on_comes_from_the_config_when_the_input_is_empty(
-    pull_request: PullRequest, tmp_path: Path
+@pytest.mark.parametrize(
+    ("config_text", "expected"),
+    [
+        # The doc's findings are warnings: the file's fail_on reaches them.
+        pytest.param("fail_on: warning\n", 1, id="the-file-sets-fail-on"),
+        pytest.param("fail_on: never\nchecks:\n  placeholder: error\n", 0, id="never"),
+        # Left out, the level is error, as without a file: the placeholder reaches it.
+        pytest.param("checks:\n  placeholder: error\n", 1, id="the-file-leaves-it-out"),
+    ],
+)
+def test_fail_on_comes_from_the_config_when_the_input_is_empty_and_the_file_sets_it(
+    pull_request: PullRequest, tmp_path: Path, config_text: str, expected: int
 ) -> None:
     config = pull_request.workspace / "review.yml"
-    config.write_text("fail_on: warning\n", encoding="utf-8")
+    config.write_text(config_text, encoding="utf-8")
 
     run = run_action(pull_request, tmp_path, config="review.yml")
 
-    assert run.returncode == 1, run.stderr
-
-
-def test_a_config_that_leaves_fail_on_out_fails_at_error_as_no_config_does(
-    pull_request: PullRequest, tmp_path: Path
-) -> None:
-    config = pull_request.workspace / "review.yml"
-    config.write_text("checks:\n  placeholder: error\n", encoding="utf-8")
-
-    run = run_action(pull_request, tmp_path, config="review.yml")
-
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == expected, run.stderr
 
 
 def test_all_mode_reviews_the_whole_repository(pull_request: PullRequest, tmp_path: Path) -> None:

@@ -327,3 +327,13 @@ def test_config_show_values_read_back_as_yaml_to_what_they_are(
         }
         if key in expected:
             assert yaml.safe_load(f"v: {value}")["v"] == expected[key], line
+
+
+@pytest.mark.parametrize("output_format", ["text", "pretty"])
+def test_explain_follows_both_text_formats(
+    workdir: Path, capsys: pytest.CaptureFixture[str], output_format: str
+) -> None:
+    main(["check", "--format", output_format, "--explain", "1", DOC_PATH])
+    out = capsys.readouterr().out
+    assert f"{DOC_PATH}: evidence, best first" in out
+    assert out.index("1 document reviewed") < out.index("evidence, best first")

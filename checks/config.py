@@ -140,6 +140,9 @@ class Settings:
     categories: tuple[tuple[str, Category], ...] = ()  # (glob, category), first match wins
     fail_on: FailOn = FailOn.NEVER
     max_inline: int = 10
+    # The review asks at most this many questions per document, best ranked first
+    # (`checks.engine.question_rank`); 0: every question.
+    max_per_document: int = 0
     comment_mode: CommentMode = CommentMode.CHANGED_LINES
     drafts: bool = False
     command_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")

@@ -34,6 +34,7 @@ from checks.config import (
     Layer,
     Settings,
 )
+from checks.learned import shipped_model
 from checks.options import CheckPolicy, DimensionPolicy, ReviewOptions
 from checks.report import Category, Requirement, Severity
 from checks.rules import DIMENSION_BY_ID, did_you_mean
@@ -615,8 +616,13 @@ def defaults_document(settings: Settings = DEFAULT_SETTINGS) -> dict[str, Any]:
     """The built-in defaults in config-file form (the lowest layer)."""
     return {
         "paths": {"include": list(settings.include), "exclude": list(settings.exclude)},
+        "model": "learned" if settings.review.model is not None else "rules",
         "fail_on": settings.fail_on.value,
-        "comments": {"max_inline": settings.max_inline, "mode": settings.comment_mode.value},
+        "comments": {
+            "max_inline": settings.max_inline,
+            "max_per_document": settings.max_per_document,
+            "mode": settings.comment_mode.value,
+        },
         "drafts": settings.drafts,
         "command": {
             "associations": list(settings.command_associations),
@@ -758,11 +764,13 @@ def settings_from_document(
         pair = guarded(("categories", glob), partial(_category_rule, glob, category_name), None)
         if pair is not None:
             categories.append(pair)
+    learned = guarded(("model",), lambda: _judge(document.get("model", "rules")), False)
     review = ReviewOptions(
         dimensions=MappingProxyType(dimensions),
         checks=MappingProxyType(checks),
         aliases=MappingProxyType(aliases),
         questions=MappingProxyType(questions),
+        model=shipped_model() if learned else None,
     )
     return Settings(
         review=review,
@@ -786,6 +794,11 @@ def settings_from_document(
             ("comments", "max_inline"),
             lambda: _whole_number(comments.get("max_inline", defaults.max_inline)),
             defaults.max_inline,
+        ),
+        max_per_document=guarded(
+            ("comments", "max_per_document"),
+            lambda: _whole_number(comments.get("max_per_document", defaults.max_per_document)),
+            defaults.max_per_document,
         ),
         comment_mode=guarded(
             ("comments", "mode"),
@@ -837,6 +850,13 @@ def _texts(value: object) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise TypeError(f"expected a list of text, found {describe_found(value)}")
     return tuple(_text(item) for item in value)
+
+
+def _judge(value: object) -> bool:
+    """`model:` — True for the shipped learned layer, False for the rules."""
+    if value in ("rules", "learned"):
+        return value == "learned"
+    raise ValueError(f"expected rules or learned, found {describe_found(value)}")
 
 
 def _whole_number(value: object) -> int:

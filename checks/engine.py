@@ -466,17 +466,19 @@ _QUESTION_ORDER: dict[Category, dict[str, int]] = {
 }
 
 
+def question_rank(finding: Finding, category: Category) -> tuple[int, int, int, int]:
+    """How important a finding's question is in a document of `category` (smaller is
+    more): severity, then a missing dimension before a weak one, then the category's
+    priority of the dimensions and the line checks, then the line."""
+    missing_first = 0 if finding.excerpt == Status.MISSING.value else 1
+    order = _QUESTION_ORDER[category][finding.check]
+    return (-finding.severity.rank, missing_first, order, finding.line)
+
+
 def _top_questions(findings: list[Finding], category: Category, limit: int) -> tuple[Question, ...]:
-    order_of = _QUESTION_ORDER[category]
-
-    def rank(finding: Finding) -> tuple[int, int, int, int]:
-        order = order_of[finding.check]
-        missing_first = 0 if finding.excerpt == Status.MISSING.value else 1
-        return (-finding.severity.rank, missing_first, order, finding.line)
-
     chosen: list[Question] = []
     asked: set[str] = set()
-    for finding in sorted(findings, key=rank):
+    for finding in sorted(findings, key=lambda f: question_rank(f, category)):
         if finding.check in asked:
             continue
         asked.add(finding.check)

@@ -121,6 +121,13 @@ def config_schema() -> dict[str, Any]:
                     dimensions, {"type": "string", "minLength": 1, "maxLength": 500}
                 ),
             },
+            "model": {
+                "type": "string",
+                "enum": ["rules", "learned"],
+                "default": "rules",
+                "description": "What judges the nine dimensions: the rules, or the learned "
+                "layer shipped in the package (the category is the learned one either way).",
+            },
             "fail_on": {
                 "type": "string",
                 "enum": _values(FailOn),
@@ -140,6 +147,15 @@ def config_schema() -> dict[str, Any]:
                         "default": 10,
                         "description": "At most this many inline comments per review; the "
                         "rest go to the review body.",
+                    },
+                    "max_per_document": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 100,
+                        "default": 0,
+                        "description": "At most this many questions per document in the "
+                        "review, the most important first (0: all); the Check Run still "
+                        "lists every one.",
                     },
                     "mode": {
                         "type": "string",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from checks.config import CommentMode, Settings
+from checks.engine import question_rank
 from checks.fingerprints import (
     REVIEW_FINGERPRINT_CHARS,
     asked_fingerprints,
@@ -125,7 +126,9 @@ def plan_review(
     - `off`: everything in the body.
     Questions whose fingerprint is in `asked` are left out unless `full`.
     """
-    fresh = _fresh_questions(reports, asked=asked, full=full)
+    fresh = _fresh_questions(
+        reports, asked=asked, full=full, per_document=settings.max_per_document
+    )
     if not fresh:
         return None
     if settings.comment_mode is CommentMode.OFF:
@@ -134,6 +137,18 @@ def plan_review(
     if settings.comment_mode is CommentMode.FILE:
         return _place_per_file(fresh, diff_lines, settings.max_inline)
     return _place_on_lines(fresh, diff_lines, settings.max_inline)
+
+
+def _most_important(report: DocumentReport, limit: int) -> Sequence[tuple[Finding, str]]:
+    """The report's findings with their fingerprints, only the `limit` most important
+    when `limit` is set. Fingerprints come from the whole report (they number repeated
+    words in document order), and the cap applies before what was asked before is
+    left out, so a later push never asks the next ones instead."""
+    paired = list(zip(report.findings, finding_fingerprints(report), strict=True))
+    if not limit or len(paired) <= limit:
+        return paired
+    category = report.category
+    return sorted(paired, key=lambda pair: question_rank(pair[0], category))[:limit]
 
 
 class _DiffLines:
@@ -153,7 +168,7 @@ class _DiffLines:
 
 
 def _fresh_questions(
-    reports: Sequence[DocumentReport], *, asked: frozenset[str], full: bool
+    reports: Sequence[DocumentReport], *, asked: frozenset[str], full: bool, per_document: int
 ) -> list[PlannedQuestion]:
     # Engines repeat their wording (one question per check): each text is made plain once.
     plain_once = functools.lru_cache(maxsize=None)(plain)
@@ -161,7 +176,7 @@ def _fresh_questions(
         _planned(report, finding, fingerprint, plain_once)
         for report in reports
         if not report.skipped
-        for finding, fingerprint in zip(report.findings, finding_fingerprints(report), strict=True)
+        for finding, fingerprint in _most_important(report, per_document)
         if full or fingerprint not in asked  # what was asked before is not even built
     ]
     candidates.sort(key=PlannedQuestion.rank)

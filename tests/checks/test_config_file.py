@@ -35,6 +35,7 @@ from checks.configfile import (
     schema,
     schema_text,
 )
+from checks.engine import review_document
 from checks.options import CheckPolicy, DimensionPolicy
 from checks.report import DIMENSIONS, LINE_CHECKS, Category, Requirement, Severity
 from checks.rules import DIMENSION_BY_ID
@@ -722,3 +723,24 @@ def test_a_bad_value_next_to_an_unknown_key_is_still_reported() -> None:
     )
     paths = {error.key_path for error in settings.errors}
     assert paths == {"checks.solution-first.enabled", "checks.solution-first.x"}
+
+
+def test_model_learned_judges_the_dimensions_with_the_shipped_layer() -> None:
+    from checks.learned import shipped_model
+
+    settings = parse_settings("model: learned\n", source="x.yml")
+    assert settings.errors == () and settings.review.model is shipped_model()
+    text = "# Cache\n\n## Problem\n\nBuilds take 14 minutes and engineers wait.\n"
+    judged = review_document(text, "x.md", settings.review)
+    assert {d.note for d in judged.dimensions if d.line is not None} == {
+        "judged by the learned model"
+    }
+    assert parse_settings("model: rules\n", source="x.yml").review.model is None
+
+
+def test_an_unknown_model_is_a_keyed_problem_and_the_rules_judge() -> None:
+    settings = parse_settings("model: smart\n", source="x.yml")
+    assert settings.review.model is None
+    assert [str(e) for e in settings.errors] == [
+        'x.yml:1:1: model: found "smart"; allowed: "rules", "learned"'
+    ]

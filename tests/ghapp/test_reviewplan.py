@@ -234,3 +234,27 @@ def test_the_posted_body_marks_every_fingerprint_of_the_review() -> None:
     assert plan.as_request_body() == plan.body  # the body's own marker lists them all
     unmarked = ReviewPlan(body="text", comments=(), fingerprints=frozenset({"aaaaaaaaaaaa"}))
     assert unmarked.as_request_body() == "text\n<!-- product-review:fp=aaaaaaaaaaaa -->"
+
+
+def test_a_capped_review_asks_only_each_documents_most_important_questions() -> None:
+    from checks import review_document
+    from checks.engine import question_rank
+
+    text = "# Cache\n\n## Problem\n\nBuilds are slow.\n\n## Alternatives\n\nTBD\n\nTBD\n"
+    reviewed = review_document(text, DOC)
+    assert len(reviewed.findings) > 3
+    capped = dataclasses.replace(SETTINGS, max_per_document=3)
+    plan = plan_review([reviewed], patches={DOC: None}, asked=frozenset(), settings=capped)
+    assert plan is not None
+    fingerprint_of = dict(zip(reviewed.findings, finding_fingerprints(reviewed), strict=True))
+    best = sorted(reviewed.findings, key=lambda f: question_rank(f, reviewed.category))[:3]
+    assert set(plan.fingerprints) == {fingerprint_of[f] for f in best}
+    # Asked once, the top three are not followed by the next three on a later push.
+    again = plan_review(
+        [reviewed], patches={DOC: None}, asked=frozenset(plan.fingerprints), settings=capped
+    )
+    assert again is None
+    uncapped = plan_review(
+        [reviewed], patches={DOC: None}, asked=frozenset(plan.fingerprints), settings=SETTINGS
+    )
+    assert uncapped is not None and len(uncapped.fingerprints) == len(reviewed.findings) - 3

@@ -32,9 +32,6 @@ log = logging.getLogger("ghapp.jobrunner")
 
 # Jobs claimed at a time; the next round takes the rest.
 CLAIM_BATCH = 20
-# After a wake, deliveries recorded meanwhile are claimed together: fewer writes
-# competing with the web process's for the database.
-WAKE_GATHER_SECONDS = 0.005
 CHECK_COMPLETION_TIMEOUT_SECONDS = 15.0
 
 RunJob = Callable[[Job], None]
@@ -86,7 +83,6 @@ class JobRunner:
                     self._woken.clear()
                     await self.run_once()
                 elif self._woken.is_set():
-                    await asyncio.sleep(WAKE_GATHER_SECONDS)
                     self._woken.clear()
                     await self.claim_waiting()
             except asyncio.CancelledError:

@@ -49,6 +49,8 @@ PARENT_PID_VARIABLE = "PRODUCT_REVIEW_PARENT_PID"
 METRICS_FILE_VARIABLE = "PRODUCT_REVIEW_METRICS_FILE"
 METRICS_FOLDER = "metrics"
 METRICS_WRITE_SECONDS = 2.0
+# Jobs recorded within this long of each other are claimed together.
+WAKE_EVERY_SECONDS = 0.02
 RESTART_DELAY_SECONDS = 1.0
 WATCH_SECONDS = 0.2
 # Beyond the drain, what cancelled reviews take to complete their checks (bounded).
@@ -83,6 +85,8 @@ class ReviewProcess:
         self._wake_fd: int | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._last_wake = -WAKE_EVERY_SECONDS
+        self._wake_pending: asyncio.TimerHandle | None = None
         self.restarts = 0
         self.metrics_file = state_dir / METRICS_FOLDER / f"review-{uuid.uuid4().hex}.prom"
 
@@ -127,7 +131,21 @@ class ReviewProcess:
             self._wake_fd = None
 
     def wake(self) -> None:
-        """A job was recorded: the review process claims it now."""
+        """A job was recorded: the review process claims it soon. Wakes are sent at
+        most every `WAKE_EVERY_SECONDS`: each costs this process a system call and
+        a switch to the review process, and one claim takes all that waits."""
+        if self._wake_pending is not None:
+            return  # the one scheduled covers this job too
+        loop = asyncio.get_running_loop()
+        due = self._last_wake + WAKE_EVERY_SECONDS
+        if loop.time() >= due:
+            self._send_wake()
+        else:
+            self._wake_pending = loop.call_at(due, self._send_wake)
+
+    def _send_wake(self) -> None:
+        self._wake_pending = None
+        self._last_wake = asyncio.get_running_loop().time()
         if self._wake_fd is None:
             return
         # A full pipe already holds a wake; a dead reader is restarted and
@@ -163,6 +181,9 @@ class ReviewProcess:
     async def stop(self) -> None:
         """Stop it (SIGTERM, then SIGKILL past the drain and its margin) and wait."""
         self.begin_stop()
+        if self._wake_pending is not None:
+            self._wake_pending.cancel()
+            self._wake_pending = None
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -56,6 +56,9 @@ WATCH_SECONDS = 0.2
 # Beyond the drain, what cancelled reviews take to complete their checks (bounded).
 STOP_MARGIN_SECONDS = 16.0
 _PR_SET_PDEATHSIG = 1
+# nice(2) of a process that reviews (the review process, a scaled-out worker),
+# above the web process's; its pool's workers add `REVIEW_NICENESS` (to at most 19).
+REVIEW_PROCESS_NICENESS = 10
 
 
 def die_with_parent() -> bool:
@@ -68,6 +71,14 @@ def die_with_parent() -> bool:
         return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+def yield_the_cpu_to_the_web_process() -> None:
+    """Lower this process's CPU priority (its pool's workers inherit it, and go
+    lower still), so that when both want a CPU, the process answering GitHub gets
+    it first. Never starved: a niceness only weighs its share."""
+    with contextlib.suppress(OSError):
+        os.nice(REVIEW_PROCESS_NICENESS)
 
 
 # -- the web process's side ----------------------------------------------------------
@@ -289,6 +300,7 @@ def main() -> int:
         return 1  # the web process died before the death signal was set
     # Ctrl-C reaches the whole process group: the web process stops this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield_the_cpu_to_the_web_process()
     from ghapp.server import configure_logging
 
     settings = settings_from_environment("review process")

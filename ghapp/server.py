@@ -621,8 +621,10 @@ def create_app(
     async def review_workers(app: web.Application) -> AsyncIterator[None]:
         # The event loop never runs engine, render or planning work: worker processes
         # do (killed past their time limit), or threads for an injected engine.
-        if review_process is not None:
-            # The review process has the pool, and this process runs no review.
+        if review_process is not None or settings.redis_url is not None:
+            # The review process or the workers have the pool: this process runs no
+            # review, and keeps no idle pool whose threads would take its GIL.
+            app[ENGINE_KEY] = BudgetedEngine(engine, ThreadRunner(document_budget))
             yield
             return
         if not in_pool:

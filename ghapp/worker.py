@@ -42,6 +42,7 @@ from ghapp.redisqueue import (
 )
 from ghapp.repoconfig import RepoConfigLoader
 from ghapp.review import Reviewer, describe_error
+from ghapp.reviewprocess import yield_the_cpu_to_the_web_process
 from ghapp.routers import ROUTER
 from ghapp.routers.context import EventContext
 from ghapp.server import DEFAULT_DRAIN_SECONDS, HTTP_TIMEOUT, configure_logging, dispatch_event
@@ -269,6 +270,8 @@ def main() -> int:
         return 2
     configure_logging(settings)
     log.info("worker for app_id=%s api=%s", settings.app_id, settings.github_api_url)
+    # Where a web process shares the machine, webhooks are answered first.
+    yield_the_cpu_to_the_web_process()
 
     # The signal handler cancels the main task: a normal stop.
     with contextlib.suppress(asyncio.CancelledError):

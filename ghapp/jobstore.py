@@ -85,6 +85,11 @@ CREATE INDEX IF NOT EXISTS open_check_runs_by_delivery ON open_check_runs (deliv
 
 T = TypeVar("T")
 
+_NEW_DELIVERY = (
+    " INTO deliveries (id, event, payload, state, attempts, owner, lease_until,"
+    " received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 class JobState(StrEnum):
     """Where a delivery's job is. `QUEUED` waits for a process to claim it."""
@@ -300,16 +305,20 @@ class SqliteJobStore:
             else (JobState.RUNNING, self.owner, now + self.lease_seconds)
         )
         attempts = 0 if queued else 1  # a claim counts the attempt
+        # A new delivery, the usual case, is one statement (its own transaction).
+        row = (delivery_id, event, payload, taken_as, attempts, owner, lease_until, now, now)
+        inserted = db.execute("INSERT OR IGNORE" + _NEW_DELIVERY, row).rowcount
+        if inserted:
+            return Admission.NEW
         with _transaction(db):
-            row = db.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO deliveries (id, event, payload, state, attempts, owner,"
-                    " lease_until, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (delivery_id, event, payload, taken_as, attempts, owner, lease_until, now, now),
-                )
+            known = db.execute(
+                "SELECT state FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            if known is None:
+                # Forgotten (past its time) between the two statements: new again.
+                db.execute("INSERT" + _NEW_DELIVERY, row)
                 return Admission.NEW
-            state = JobState(row[0])
+            state = JobState(known[0])
             if state is JobState.HANDLED:
                 return Admission.HANDLED
             if state in (JobState.QUEUED, JobState.RUNNING):

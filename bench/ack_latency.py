@@ -17,12 +17,28 @@ without any API call) on an open-loop schedule: send times are fixed in
 advance at `--rate` per second, and each latency is measured from its
 scheduled send time, so a stall of the server (or of the sender) counts in
 full. The latency from the actual send is shown too, and the sender's own lag.
+The sender is lean on purpose, since it shares the CPUs with what it measures:
+requests are made in advance, written to keep-alive connections (a new one
+whenever none is free, so a stalled server does not hold later sends back) and
+their answers parsed by hand; its event loop waits with select(2), whose
+timeout is in microseconds (epoll's millisecond timeouts made sends up to 1 ms
+late). A closed-loop load generator (wrk, say) would not do: it sends the next
+request only once an answer came, so a stall delays the sends instead of
+showing in the latencies.
 
 Configurations: the server alone without reviews (the baseline), then with
-REVIEW_WORKERS=1 and =2 (reviews in its process pool, deliveries recorded in
-SQLite); then, when `redis-server` is on PATH, scaled out: one web process
-with REDIS_URL that only enqueues, and 1 or 2 `python -m localreview worker`
-processes (REVIEW_WORKERS=1 each) that review.
+REVIEW_WORKERS=1 and =2 (its web process records deliveries in SQLite; its
+review process reviews, with that many pool workers); then, when
+`redis-server` is on PATH, scaled out: one web process with REDIS_URL that only
+enqueues, and 1 or 2 `python -m localreview worker` processes
+(REVIEW_WORKERS=1 each) that review.
+
+Priorities: the processes measured run as a deployment runs them (the review
+processes lower their own priority; nothing here raises the web process's).
+The fake GitHub, which stands in for a service on other machines, runs on this
+script's main thread at nice +10, so that it does not compete with the web
+process as an equal; the processes measured are started from another thread,
+at this script's own priority.
 
 The target to compare against: acknowledgement p99 <= 5 ms at 200 deliveries/s.
 The script reports whether it is met and always exits 0 when it could measure.

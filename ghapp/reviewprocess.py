@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -49,6 +50,7 @@ PARENT_PID_VARIABLE = "PRODUCT_REVIEW_PARENT_PID"
 METRICS_FILE_VARIABLE = "PRODUCT_REVIEW_METRICS_FILE"
 METRICS_FOLDER = "metrics"
 METRICS_WRITE_SECONDS = 2.0
+STALE_METRICS_SECONDS = 60 * 60
 # Jobs recorded within this long of each other are claimed together.
 WAKE_EVERY_SECONDS = 0.02
 RESTART_DELAY_SECONDS = 1.0
@@ -100,6 +102,7 @@ class ReviewProcess:
         self._wake_pending: asyncio.TimerHandle | None = None
         self.restarts = 0
         self.metrics_file = state_dir / METRICS_FOLDER / f"review-{uuid.uuid4().hex}.prom"
+        self.metrics_file.parent.mkdir(parents=True, exist_ok=True)
 
     @property
     def pid(self) -> int | None:
@@ -110,15 +113,24 @@ class ReviewProcess:
         return self._process is not None and self._process.poll() is None
 
     async def start(self) -> None:
+        self._forget_stale_metrics()
         self._spawn()
         self._watcher = asyncio.get_running_loop().create_task(
             self._watch(), name="review-process-watcher"
         )
 
+    def _forget_stale_metrics(self) -> None:
+        """Remove the files of review processes killed with their web process
+        (a live one rewrites its own every few seconds)."""
+        cutoff = time.time() - STALE_METRICS_SECONDS
+        for path in self.metrics_file.parent.glob("review-*.prom"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
     def _spawn(self) -> None:
         read_fd, write_fd = os.pipe()
         os.set_blocking(write_fd, False)
-        self.metrics_file.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "ghapp.reviewprocess"],

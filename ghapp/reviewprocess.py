@@ -75,10 +75,19 @@ def die_with_parent() -> bool:
         return False
 
 
-def yield_the_cpu_to_the_web_process() -> None:
-    """Lower this process's CPU priority (its pool's workers inherit it, and go
-    lower still), so that when both want a CPU, the process answering GitHub gets
-    it first. Never starved: a niceness only weighs its share."""
+def yield_the_cpu_to_the_web_process(*, only_idle_time: bool = False) -> None:
+    """Lower this process's CPU priority (its pool's workers inherit it), so that
+    when both want a CPU, the process answering GitHub gets it first.
+
+    `only_idle_time` (the review process, beside its web process): SCHED_IDLE,
+    which the kernel preempts at once for any other task; at nice 10 a waking web
+    process can still wait out the slice of a pool worker (bench/ack_latency.py
+    measures both). Otherwise (a scaled-out worker, often alone on its machine): nice 10,
+    never starved, only weighed."""
+    if only_idle_time:
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
     with contextlib.suppress(OSError):
         os.nice(REVIEW_PROCESS_NICENESS)
 
@@ -312,7 +321,7 @@ def main() -> int:
         return 1  # the web process died before the death signal was set
     # Ctrl-C reaches the whole process group: the web process stops this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    yield_the_cpu_to_the_web_process()
+    yield_the_cpu_to_the_web_process(only_idle_time=True)
     from ghapp.server import configure_logging
 
     settings = settings_from_environment("review process")

@@ -36,9 +36,10 @@ enqueues, and 1 or 2 `python -m localreview worker` processes
 Priorities: the processes measured run as a deployment runs them (the review
 processes lower their own priority; nothing here raises the web process's).
 The fake GitHub, which stands in for a service on other machines, runs on this
-script's main thread at nice +10, so that it does not compete with the web
-process as an equal; the processes measured are started from another thread,
-at this script's own priority.
+script's main thread as SCHED_IDLE, so that it does not take the CPU from the
+web process or the sender (at nice 10 its slices still delayed them); the
+processes measured are started from another thread, at this script's own
+priority.
 
 The target to compare against: acknowledgement p99 <= 5 ms at 200 deliveries/s.
 The script reports whether it is met and always exits 0 when it could measure.
@@ -510,22 +511,15 @@ def free_port() -> int:
 # priority: the processes measured are started from it, at the priority this
 # script was given, as a deployment would start them.
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
-# The fake GitHub stands in for a service on other machines: it yields the CPU to
-# what is measured rather than compete with it as an equal.
-FAKE_GITHUB_NICENESS = 10
-
-
 def lower_the_fake_githubs_priority() -> None:
-    """Start the spawner's thread, then lower the calling (main) thread's priority;
-    Linux keeps a niceness per thread, and a new thread or child inherits its
-    creator's."""
+    """Start the spawner's thread, then put the calling (main) thread, the fake
+    GitHub's, in SCHED_IDLE: it stands in for a service on other machines, so it
+    takes only CPU time that nothing measured wants (the review processes, also
+    SCHED_IDLE, share with it). Linux keeps a policy per thread, and a new thread
+    or child inherits its creator's."""
     _SPAWNER.submit(os.getpid).result()
     with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(
-            os.PRIO_PROCESS,
-            threading.get_native_id(),
-            os.getpriority(os.PRIO_PROCESS, 0) + FAKE_GITHUB_NICENESS,
-        )
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
 
 
 @dataclass

@@ -51,8 +51,10 @@ FAILED_TTL_SECONDS = 3 * 24 * 60 * 60
 # SQLite waits this long for another process's write to finish.
 BUSY_TIMEOUT_MS = 5_000
 # A web process recording deliveries never lets SQLite sleep on its event loop
-# (SQLite's own waits start at 1 ms): it retries on the loop, first this soon.
-FIRST_BUSY_RETRY_SECONDS = 0.0002
+# (SQLite's own waits start at 1 ms): it retries on the loop, at once for a
+# while, then at these intervals.
+BUSY_SPIN_SECONDS = 0.001
+FIRST_BUSY_RETRY_SECONDS = 0.0005
 LAST_BUSY_RETRY_SECONDS = 0.005
 # `lease_until` of a job recorded as queued by a web process and never claimed:
 # told apart from one put back by a shutdown (0), which is taken up as such.
@@ -283,16 +285,22 @@ class SqliteJobStore:
         if not self._waits_on_loop:
             return self._admit(delivery_id, event, payload, queued=queued)
         loop = asyncio.get_running_loop()
-        give_up = loop.time() + BUSY_TIMEOUT_MS / 1000
+        started = loop.time()
         pause = FIRST_BUSY_RETRY_SECONDS
         while True:
             try:
                 return self._admit(delivery_id, event, payload, queued=queued)
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > give_up:
+                if (
+                    error.sqlite_errorcode != sqlite3.SQLITE_BUSY
+                    or loop.time() - started > BUSY_TIMEOUT_MS / 1000
+                ):
                     raise
-            # Another process holds the write lock for a moment: other deliveries
-            # go on meanwhile.
+            # Another process holds the write lock, for one statement as a rule:
+            # try again at once (other deliveries go on meanwhile), then back off.
+            if loop.time() - started < BUSY_SPIN_SECONDS:
+                await asyncio.sleep(0)
+                continue
             await asyncio.sleep(pause)
             pause = min(pause * 2, LAST_BUSY_RETRY_SECONDS)
 
@@ -354,16 +362,14 @@ class SqliteJobStore:
         queue, for the next process to take at once."""
 
         def run() -> None:
-            db = self._db
-            with _transaction(db):
-                db.execute(
-                    # Not an attempt that failed: its count goes back, but what it
-                    # may have posted is remembered.
-                    "UPDATE deliveries SET state = ?, owner = NULL, lease_until = 0,"
-                    " attempts = attempts - 1, failed_before = 1,"
-                    " updated_at = ? WHERE id = ? AND owner = ? AND state = ?",
-                    (JobState.QUEUED, self._clock(), delivery_id, self.owner, JobState.RUNNING),
-                )
+            self._db.execute(
+                # Not an attempt that failed: its count goes back, but what it
+                # may have posted is remembered.
+                "UPDATE deliveries SET state = ?, owner = NULL, lease_until = 0,"
+                " attempts = attempts - 1, failed_before = 1,"
+                " updated_at = ? WHERE id = ? AND owner = ? AND state = ?",
+                (JobState.QUEUED, self._clock(), delivery_id, self.owner, JobState.RUNNING),
+            )
 
         await self._call(run)
 
@@ -374,14 +380,14 @@ class SqliteJobStore:
         # Only the process holding the job ends it: one whose lease ran out and was
         # taken over must not overwrite the new attempt. The job's check runs stay
         # on record until they are known to be completed (`forget_check_run`).
-        db = self._db
-        with _transaction(db):
-            db.execute(
-                "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
-                " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
-                " AND (owner = ? OR owner IS NULL)",
-                (state, self._clock(), reason, delivery_id, self.owner),
-            )
+        # One statement, its own transaction: the write lock, which the web process
+        # waits for, is held for its run alone.
+        self._db.execute(
+            "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
+            " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
+            " AND (owner = ? OR owner IS NULL)",
+            (state, self._clock(), reason, delivery_id, self.owner),
+        )
 
     # -- leases -------------------------------------------------------------------
 

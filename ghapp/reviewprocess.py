@@ -20,6 +20,8 @@ process's CPU or its interpreter lock.
   (they complete their checks and go back to the queue) and exits.
 - A review process that exits on its own (a crash, the OOM killer) is started
   again; its unfinished jobs are taken up at once (its lock file is gone).
+- It runs as SCHED_IDLE, its pool too: the kernel gives the web process the
+  CPU the moment it wakes, and reviews take every CPU left idle.
 - Its metrics reach the web process's `/metrics` through a file it rewrites every
   few seconds in `STATE_DIR`.
 """

@@ -1,9 +1,12 @@
 """The aiohttp server: `/healthz` and the webhook endpoint.
 
-The webhook handler only verifies, validates, deduplicates and acknowledges;
-reviews run as tracked background tasks, so GitHub gets its answer in
-milliseconds (it gives up after 10 s) and a shutdown lets in-flight reviews
-finish, up to a bound.
+The webhook handler only verifies, validates, deduplicates and acknowledges, so
+GitHub gets its answer in milliseconds (it gives up after 10 s). Under
+`product-review serve` the reviews run in a review process of their own
+(`ghapp.reviewprocess`, which runs this same app without a socket), or in the
+workers when scaled out; an app made by a test runs them as tracked background
+tasks of its own. Either way a shutdown lets in-flight reviews finish, up to a
+bound.
 
 The endpoint faces the internet, so everything before the signature is checked
 is bounded: the body's size (read as it streams, the HMAC computed on the way),

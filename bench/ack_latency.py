@@ -17,12 +17,29 @@ without any API call) on an open-loop schedule: send times are fixed in
 advance at `--rate` per second, and each latency is measured from its
 scheduled send time, so a stall of the server (or of the sender) counts in
 full. The latency from the actual send is shown too, and the sender's own lag.
+The sender is lean on purpose, since it shares the CPUs with what it measures:
+requests are made in advance, written to keep-alive connections (a new one
+whenever none is free, so a stalled server does not hold later sends back) and
+their answers parsed by hand; its event loop waits with select(2), whose
+timeout is in microseconds (epoll's millisecond timeouts made sends up to 1 ms
+late). A closed-loop load generator (wrk, say) would not do: it sends the next
+request only once an answer came, so a stall delays the sends instead of
+showing in the latencies.
 
 Configurations: the server alone without reviews (the baseline), then with
-REVIEW_WORKERS=1 and =2 (reviews in its process pool, deliveries recorded in
-SQLite); then, when `redis-server` is on PATH, scaled out: one web process
-with REDIS_URL that only enqueues, and 1 or 2 `python -m localreview worker`
-processes (REVIEW_WORKERS=1 each) that review.
+REVIEW_WORKERS=1 and =2 (its web process records deliveries in SQLite; its
+review process reviews, with that many pool workers); then, when
+`redis-server` is on PATH, scaled out: one web process with REDIS_URL that only
+enqueues, and 1 or 2 `python -m localreview worker` processes
+(REVIEW_WORKERS=1 each) that review.
+
+Priorities: the processes measured run as a deployment runs them (the review
+processes lower their own priority; nothing here raises the web process's).
+The fake GitHub, which stands in for a service on other machines, runs on this
+script's main thread as SCHED_IDLE, so that it does not take the CPU from the
+web process or the sender (at nice 10 its slices still delayed them); the
+processes measured are started from another thread, at this script's own
+priority.
 
 The target to compare against: acknowledgement p99 <= 5 ms at 200 deliveries/s.
 The script reports whether it is met and always exits 0 when it could measure.
@@ -33,6 +50,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import hashlib
 import hmac
 import importlib
@@ -42,19 +60,22 @@ import multiprocessing
 import os
 import platform
 import random
+import selectors
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -335,19 +356,97 @@ def signed_delivery(event: str, payload: dict[str, Any]) -> Delivery:
     return Delivery(headers, body)
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection of the sender: writes a request made in
+    advance and notes, as the last byte of the answer arrives, when it did. No
+    client library: the sender shares the 2 CPUs with what it measures, so it
+    does as little as it can per request."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, idle: list[_Connection]) -> None:
+        self._loop = loop
+        self._idle = idle
+        self._buffer = bytearray()
+        self._answer: asyncio.Future[tuple[int, float]] | None = None
+        self._transport: asyncio.Transport | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, float]]:
+        """(status, when the answer was complete); status 0 for a lost connection."""
+        assert self._transport is not None
+        self._answer = self._loop.create_future()
+        self._transport.write(request)
+        return self._answer
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        end = self._buffer.find(b"\r\n\r\n")
+        if end < 0 or self._answer is None:
+            return
+        head = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
+        length = 0
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        if len(self._buffer) < end + 4 + length:
+            return
+        done = self._loop.time()
+        del self._buffer[: end + 4 + length]
+        answer, self._answer = self._answer, None
+        answer.set_result((int(head[0].split()[1]), done))
+        if any(line.lower().startswith("connection: close") for line in head):
+            self.closed = True
+        else:
+            self._idle.append(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self in self._idle:
+            self._idle.remove(self)
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_result((0, self._loop.time()))
+
+
+def _request_bytes(url: str, delivery: Delivery) -> bytes:
+    parts = urlsplit(url)
+    lines = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        f"Content-Length: {len(delivery.body)}",
+        *(f"{name}: {value}" for name, value in delivery.headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + delivery.body
+
+
 async def _post(
-    session: aiohttp.ClientSession, url: str, delivery: Delivery, scheduled: float, start: float
+    url: str,
+    idle: list[_Connection],
+    request: bytes,
+    scheduled: float,
+    start: float,
 ) -> Sample:
     loop = asyncio.get_running_loop()
     sent = loop.time()
-    status = 0
+    status, done = 0, sent
     try:
-        async with session.post(url, data=delivery.body, headers=delivery.headers) as response:
-            await response.read()
-            status = response.status
-    except (aiohttp.ClientError, TimeoutError):
-        pass
-    done = loop.time()
+        async with asyncio.timeout(DELIVERY_TIMEOUT_SECONDS):
+            # A new connection when none is free: when the server stalls, later
+            # deliveries are not held back (GitHub does not wait for one answer
+            # before sending the next).
+            if idle:
+                connection = idle.pop()
+            else:
+                parts = urlsplit(url)
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(loop, idle), parts.hostname or "", parts.port or 80
+                )
+            status, done = await connection.send(request)
+    except (OSError, TimeoutError):
+        done = loop.time()
     return Sample(
         scheduled=scheduled - start,
         lag=sent - scheduled,
@@ -358,29 +457,40 @@ async def _post(
 
 
 async def _send_on_schedule(url: str, deliveries: Sequence[Delivery], rate: float) -> LoadResult:
-    timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_SECONDS)
-    # No connection limit: when the server stalls, later deliveries are not held back
-    # by the sender (GitHub does not wait for one answer before sending the next).
-    connector = aiohttp.TCPConnector(limit=0)
+    requests = [_request_bytes(url, delivery) for delivery in deliveries]
+    idle: list[_Connection] = []
+    # No collector pauses in the sender while it keeps time (the run is bounded;
+    # its garbage is freed when it returns).
+    gc.collect()
+    gc.disable()
     cpu_before = time.process_time()
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 0.1
-        started_monotonic = time.monotonic() + (start - loop.time())
-        tasks: list[asyncio.Task[Sample]] = []
-        for index, delivery in enumerate(deliveries):
-            scheduled = start + index / rate
-            delay = scheduled - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(loop.create_task(_post(session, url, delivery, scheduled, start)))
-        samples = await asyncio.gather(*tasks)
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.1
+    started_monotonic = time.monotonic() + (start - loop.time())
+    tasks: list[asyncio.Task[Sample]] = []
+    for index, request in enumerate(requests):
+        scheduled = start + index / rate
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(loop.create_task(_post(url, idle, request, scheduled, start)))
+    samples = await asyncio.gather(*tasks)
+    gc.enable()
+    for connection in idle:
+        if connection._transport is not None:
+            connection._transport.close()
     return LoadResult(started_monotonic, list(samples), time.process_time() - cpu_before)
 
 
 def run_load(url: str, deliveries: list[Delivery], rate: float) -> LoadResult:
-    """In the load process: send `deliveries` at `rate` per second from now."""
-    return asyncio.run(_send_on_schedule(url, deliveries, rate))
+    """In the load process: send `deliveries` at `rate` per second from now. The
+    event loop waits with select(2), whose timeout is in microseconds (epoll's is
+    in milliseconds, which would make every send up to 1 ms late)."""
+    loop = asyncio.SelectorEventLoop(selectors.SelectSelector())
+    try:
+        return loop.run_until_complete(_send_on_schedule(url, deliveries, rate))
+    finally:
+        loop.close()
 
 
 def _ready() -> bool:
@@ -397,6 +507,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Started before this process's main thread (the fake GitHub's) lowers its CPU
+# priority: the processes measured are started from it, at the priority this
+# script was given, as a deployment would start them.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
+def lower_the_fake_githubs_priority() -> None:
+    """Start the spawner's thread, then put the calling (main) thread, the fake
+    GitHub's, in SCHED_IDLE: it stands in for a service on other machines, so it
+    takes only CPU time that nothing measured wants (the review processes, also
+    SCHED_IDLE, share with it). Linux keeps a policy per thread, and a new thread
+    or child inherits its creator's."""
+    _SPAWNER.submit(os.getpid).result()
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+
+
 @dataclass
 class Processes:
     workdir: Path
@@ -404,9 +529,14 @@ class Processes:
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         with (self.workdir / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(
-                command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+            process = _SPAWNER.submit(
+                subprocess.Popen,
+                command,
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            ).result()
         self.running.append((name, process))
         return process
 
@@ -727,9 +857,8 @@ async def measure(
                 )
                 await _wait_redis(redis_port, processes)
                 env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-                # The web process only enqueues: its own review pool stays idle.
-                web_env = {**env, "REVIEW_WORKERS": "1"}
-                processes.start("web", [sys.executable, "-m", "ghapp"], web_env)
+                # The web process only enqueues (it starts no review pool).
+                processes.start("web", [sys.executable, "-m", "ghapp"], env)
                 for index in range(configuration.arq_workers):
                     processes.start(
                         f"worker-{index}", [sys.executable, "-m", "localreview", "worker"], env
@@ -906,6 +1035,7 @@ def main() -> int:
         max_workers=1, mp_context=multiprocessing.get_context("spawn")
     ) as load_pool:
         load_pool.submit(_ready).result()
+        lower_the_fake_githubs_priority()
         for configuration in configurations(with_redis):
             if args.only and args.only.lower() not in configuration.label.lower():
                 continue

@@ -1,9 +1,12 @@
 """Keeps this process's jobs leased, and takes up the jobs of processes that died.
 
-The webhook handler records each delivery as a job leased to this process and
-starts it at once; this runner is what makes that survive a crash. Every
-`interval` it extends this process's leases (the heartbeat) and claims jobs
-that wait (put back by a shutdown) or whose lease ran out (their process died).
+Run alone, the server's webhook handler records each delivery as a job leased
+to its process and starts it at once. Under `product-review serve`, the web
+process records it as queued instead, and wakes its review process (`wake`),
+whose runner claims it and starts it. This runner is what makes either survive a
+crash. Every `interval` it extends this process's leases (the heartbeat) and
+claims jobs that wait (put back by a shutdown) or whose lease ran out (their
+process died).
 A job taken up again first completes the check runs its earlier attempt left in
 progress, as "interrupted", then runs again from its stored delivery: a review
 at the pull request's current head, which posts nothing its earlier attempt
@@ -53,7 +56,12 @@ class JobRunner:
         self._interval = store.lease_seconds / 3 if interval is None else interval
         self._jobs_recovered = jobs_recovered
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
         self.recovered = 0
+
+    def wake(self) -> None:
+        """Jobs were queued (by a web process): claim them now, not at the next beat."""
+        self._woken.set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="job-runner")
@@ -66,32 +74,51 @@ class JobRunner:
             self._task = None
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_beat = loop.time()
         while True:
             try:
-                await self.run_once()
+                if loop.time() >= next_beat:
+                    next_beat = loop.time() + self._interval
+                    self._woken.clear()
+                    await self.run_once()
+                elif self._woken.is_set():
+                    self._woken.clear()
+                    await self.claim_waiting()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 # The database was busy past its timeout, or the disk failed: the
                 # next round tries again; the leases outlive a few missed beats.
                 log.warning("job store round failed: %s", describe_error(error))
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), max(0.0, next_beat - loop.time()))
 
     async def run_once(self) -> int:
-        """One round: heartbeat, then take up what waits. Returns the jobs taken."""
+        """One round: heartbeat, then take up what waits. Returns the jobs taken
+        up again (those recorded by a web process and started now not counted)."""
         await self._store.heartbeat()
         await self._store.checkpoint()
+        taken = await self.claim_waiting()
+        for delivery_id, check in await self._store.orphaned_check_runs():
+            # Its review ended without completing it (GitHub refused or was away).
+            await self._complete(delivery_id, check, shows=unfinished_completion())
+        return taken
+
+    async def claim_waiting(self) -> int:
+        """Claim every job that waits, start it, and return how many of them were
+        taken up again (their earlier attempt did not finish)."""
         taken = 0
         while True:
             jobs = await self._store.claim(CLAIM_BATCH)
             for job in jobs:
-                await self._take_up(job)
-            taken += len(jobs)
+                if job.fresh:
+                    self._run_job(job)
+                else:
+                    await self._take_up(job)
+                    taken += 1
             if len(jobs) < CLAIM_BATCH:
                 break
-        for delivery_id, check in await self._store.orphaned_check_runs():
-            # Its review ended without completing it (GitHub refused or was away).
-            await self._complete(delivery_id, check, shows=unfinished_completion())
         if taken:
             self.recovered += taken
             if self._jobs_recovered is not None:

@@ -50,6 +50,15 @@ HANDLED_TTL_SECONDS = 60 * 60
 FAILED_TTL_SECONDS = 3 * 24 * 60 * 60
 # SQLite waits this long for another process's write to finish.
 BUSY_TIMEOUT_MS = 5_000
+# A web process recording deliveries never lets SQLite sleep on its event loop
+# (SQLite's own waits start at 1 ms): it retries on the loop, at once for a
+# while, then at these intervals.
+BUSY_SPIN_SECONDS = 0.001
+FIRST_BUSY_RETRY_SECONDS = 0.0005
+LAST_BUSY_RETRY_SECONDS = 0.005
+# `lease_until` of a job recorded as queued by a web process and never claimed:
+# told apart from one put back by a shutdown (0), which is taken up as such.
+NEVER_CLAIMED = -1.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -78,6 +87,11 @@ CREATE INDEX IF NOT EXISTS open_check_runs_by_delivery ON open_check_runs (deliv
 
 T = TypeVar("T")
 
+_NEW_DELIVERY = (
+    " INTO deliveries (id, event, payload, state, attempts, owner, lease_until,"
+    " received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 class JobState(StrEnum):
     """Where a delivery's job is. `QUEUED` waits for a process to claim it."""
@@ -105,6 +119,9 @@ class Job:
     payload: bytes
     attempts: int  # this claim included
     failed_before: bool  # a redelivery of a delivery whose work did not complete
+    # Recorded as queued by a web process and claimed for the first time: nothing
+    # of it ran yet, so there is nothing to take up.
+    fresh: bool = False
 
     @property
     def ran_before(self) -> bool:
@@ -176,9 +193,13 @@ class SqliteJobStore:
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
+        waits_on_loop: bool = False,
     ) -> None:
+        """`waits_on_loop`: for a web process, whose event loop must not sleep in
+        SQLite while another process writes; `admit` then waits on the loop."""
         self.state_dir = state_dir
         self.lease_seconds = lease_seconds
+        self._waits_on_loop = waits_on_loop
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobstore")
@@ -206,7 +227,7 @@ class SqliteJobStore:
         self._owner_lock = _OwnerLock(self.state_dir / OWNERS_FOLDER, self.owner)
         connection = sqlite3.connect(
             self.state_dir / DATABASE_NAME,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=0 if self._waits_on_loop else BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,  # autocommit; transactions are explicit
             check_same_thread=False,  # opened and closed on the executor's thread
         )
@@ -214,7 +235,7 @@ class SqliteJobStore:
         # process being killed (only a power loss may lose the latest ones).
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        connection.execute(f"PRAGMA busy_timeout={0 if self._waits_on_loop else BUSY_TIMEOUT_MS}")
         # Checkpoints are `checkpoint()`'s, off the event loop.
         connection.execute("PRAGMA wal_autocheckpoint=0")
         connection.executescript(_SCHEMA)
@@ -255,52 +276,66 @@ class SqliteJobStore:
 
     # -- deliveries ---------------------------------------------------------------
 
-    async def admit(self, delivery_id: str, event: str, payload: bytes) -> Admission:
-        """Record a delivery as a job leased to this process, unless it is known:
-        then say what it is. A failed or abandoned one is taken again (the sender
-        asked for it again)."""
-        return await self._call(lambda: self._admit(delivery_id, event, payload))
+    async def admit(
+        self, delivery_id: str, event: str, payload: bytes, *, queued: bool = False
+    ) -> Admission:
+        """Record a delivery as a job leased to this process (`queued`: waiting for
+        a review process to claim it), unless it is known: then say what it is. A
+        failed or abandoned one is taken again (the sender asked for it again)."""
+        if not self._waits_on_loop:
+            return self._admit(delivery_id, event, payload, queued=queued)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        pause = FIRST_BUSY_RETRY_SECONDS
+        while True:
+            try:
+                return self._admit(delivery_id, event, payload, queued=queued)
+            except sqlite3.OperationalError as error:
+                if (
+                    error.sqlite_errorcode != sqlite3.SQLITE_BUSY
+                    or loop.time() - started > BUSY_TIMEOUT_MS / 1000
+                ):
+                    raise
+            # Another process holds the write lock, for one statement as a rule:
+            # try again at once (other deliveries go on meanwhile), then back off.
+            if loop.time() - started < BUSY_SPIN_SECONDS:
+                await asyncio.sleep(0)
+                continue
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LAST_BUSY_RETRY_SECONDS)
 
-    def _admit(self, delivery_id: str, event: str, payload: bytes) -> Admission:
+    def _admit(self, delivery_id: str, event: str, payload: bytes, *, queued: bool) -> Admission:
         now = self._clock()
         db = self._db
+        taken_as, owner, lease_until = (
+            (JobState.QUEUED, None, NEVER_CLAIMED)
+            if queued
+            else (JobState.RUNNING, self.owner, now + self.lease_seconds)
+        )
+        attempts = 0 if queued else 1  # a claim counts the attempt
+        # A new delivery, the usual case, is one statement (its own transaction).
+        row = (delivery_id, event, payload, taken_as, attempts, owner, lease_until, now, now)
+        inserted = db.execute("INSERT OR IGNORE" + _NEW_DELIVERY, row).rowcount
+        if inserted:
+            return Admission.NEW
         with _transaction(db):
-            row = db.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO deliveries (id, event, payload, state, owner, lease_until,"
-                    " received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        delivery_id,
-                        event,
-                        payload,
-                        JobState.RUNNING,
-                        self.owner,
-                        now + self.lease_seconds,
-                        now,
-                        now,
-                    ),
-                )
+            known = db.execute(
+                "SELECT state FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            if known is None:
+                # Forgotten (past its time) between the two statements: new again.
+                db.execute("INSERT" + _NEW_DELIVERY, row)
                 return Admission.NEW
-            state = JobState(row[0])
+            state = JobState(known[0])
             if state is JobState.HANDLED:
                 return Admission.HANDLED
             if state in (JobState.QUEUED, JobState.RUNNING):
                 return Admission.IN_FLIGHT
             db.execute(
-                "UPDATE deliveries SET event = ?, payload = ?, state = ?, attempts = 1,"
+                "UPDATE deliveries SET event = ?, payload = ?, state = ?, attempts = ?,"
                 " failed_before = 1, owner = ?, lease_until = ?, received_at = ?,"
                 " updated_at = ?, reason = '' WHERE id = ?",
-                (
-                    event,
-                    payload,
-                    JobState.RUNNING,
-                    self.owner,
-                    now + self.lease_seconds,
-                    now,
-                    now,
-                    delivery_id,
-                ),
+                (event, payload, taken_as, attempts, owner, lease_until, now, now, delivery_id),
             )
             return Admission.REDELIVERED
 
@@ -327,16 +362,14 @@ class SqliteJobStore:
         queue, for the next process to take at once."""
 
         def run() -> None:
-            db = self._db
-            with _transaction(db):
-                db.execute(
-                    # Not an attempt that failed: its count goes back, but what it
-                    # may have posted is remembered.
-                    "UPDATE deliveries SET state = ?, owner = NULL, lease_until = 0,"
-                    " attempts = attempts - 1, failed_before = 1,"
-                    " updated_at = ? WHERE id = ? AND owner = ? AND state = ?",
-                    (JobState.QUEUED, self._clock(), delivery_id, self.owner, JobState.RUNNING),
-                )
+            self._db.execute(
+                # Not an attempt that failed: its count goes back, but what it
+                # may have posted is remembered.
+                "UPDATE deliveries SET state = ?, owner = NULL, lease_until = 0,"
+                " attempts = attempts - 1, failed_before = 1,"
+                " updated_at = ? WHERE id = ? AND owner = ? AND state = ?",
+                (JobState.QUEUED, self._clock(), delivery_id, self.owner, JobState.RUNNING),
+            )
 
         await self._call(run)
 
@@ -347,14 +380,14 @@ class SqliteJobStore:
         # Only the process holding the job ends it: one whose lease ran out and was
         # taken over must not overwrite the new attempt. The job's check runs stay
         # on record until they are known to be completed (`forget_check_run`).
-        db = self._db
-        with _transaction(db):
-            db.execute(
-                "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
-                " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
-                " AND (owner = ? OR owner IS NULL)",
-                (state, self._clock(), reason, delivery_id, self.owner),
-            )
+        # One statement, its own transaction: the write lock, which the web process
+        # waits for, is held for its run alone.
+        self._db.execute(
+            "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
+            " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
+            " AND (owner = ? OR owner IS NULL)",
+            (state, self._clock(), reason, delivery_id, self.owner),
+        )
 
     # -- leases -------------------------------------------------------------------
 
@@ -382,33 +415,27 @@ class SqliteJobStore:
                     (JobState.RUNNING, owner),
                 )
             rows = db.execute(
-                "UPDATE deliveries SET state = ?, owner = ?, lease_until = ?,"
-                " attempts = attempts + 1, updated_at = ? WHERE id IN ("
-                " SELECT id FROM deliveries WHERE state = ?"
-                " OR (state = ? AND lease_until < ?) ORDER BY received_at LIMIT ?)"
-                " RETURNING id, event, payload, attempts, failed_before, received_at",
-                (
-                    JobState.RUNNING,
-                    self.owner,
-                    now + self.lease_seconds,
-                    now,
-                    JobState.QUEUED,
-                    JobState.RUNNING,
-                    now,
-                    limit,
-                ),
+                "SELECT id, event, payload, attempts + 1, failed_before, state = ? AND"
+                " lease_until = ? FROM deliveries WHERE state = ?"
+                " OR (state = ? AND lease_until < ?) ORDER BY received_at LIMIT ?",
+                (JobState.QUEUED, NEVER_CLAIMED, JobState.QUEUED, JobState.RUNNING, now, limit),
             ).fetchall()
-        jobs = [
+            db.executemany(
+                "UPDATE deliveries SET state = ?, owner = ?, lease_until = ?,"
+                " attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                [(JobState.RUNNING, self.owner, now + self.lease_seconds, now, r[0]) for r in rows],
+            )
+        return [
             Job(
                 delivery_id=row[0],
                 event=row[1],
                 payload=bytes(row[2] or b""),
                 attempts=int(row[3]),
                 failed_before=bool(row[4]),
+                fresh=bool(row[5]),
             )
-            for row in sorted(rows, key=lambda row: float(row[5]))
+            for row in rows
         ]
-        return jobs
 
     async def heartbeat(self) -> int:
         """Extend the leases of every job this process runs; also forget rows past

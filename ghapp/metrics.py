@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from aiohttp import web
@@ -28,8 +28,11 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Metric,
     generate_latest,
 )
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 METRICS_PATH = "/metrics"
 HEALTH_PATH = "/healthz"
@@ -271,6 +274,41 @@ class Metrics:
     def exposition(self) -> bytes:
         """Everything, in Prometheus' text format."""
         return generate_latest(self.registry)
+
+    def exposition_with(self, reviews: str) -> bytes:
+        """This web process's deliveries and queue, with everything else taken from
+        `reviews`, the exposition of the process that reviews them ("" while it has
+        written none: those families are then left out)."""
+        try:
+            theirs = [
+                family
+                for family in text_string_to_metric_families(reviews)
+                # The text format gives a counter's `_created` a family of its own.
+                if family.name.removesuffix("_created") not in self._web_families
+            ]
+        except ValueError:
+            # Caught mid-write by a foreign editor, or damaged: the web's part stands.
+            theirs = []
+        ours = [family for family in self.registry.collect() if family.name in self._web_families]
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Families([*ours, *theirs]))
+        return generate_latest(registry)
+
+    @property
+    def _web_families(self) -> frozenset[str]:
+        return frozenset(
+            metric._name for metric in (self.deliveries, self.queue_depth, self.oldest_job_age)
+        )
+
+
+class _Families(Collector):
+    """Families collected elsewhere, served as they are."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
@@ -437,3 +438,51 @@ class DurableReviewQueue(InMemoryReviewQueue):
             # The review completed its check: nothing is left to complete for it.
             await self.store.forget_check_run(result.check_run.url)
         return result
+
+
+class HandedOffQueue:
+    """`ReviewQueue` of a web process whose reviews run in its review process
+    (`ghapp.reviewprocess`), on the same `SqliteJobStore`: a new delivery is
+    recorded as queued, and the review process is woken to claim it. Duplicates
+    are told from the store, which both processes share; everything else (heads,
+    one review at a time per pull request) is the review process's
+    `DurableReviewQueue`'s."""
+
+    def __init__(self, store: SqliteJobStore, wake: Callable[[], None]) -> None:
+        self.store = store
+        self._wake = wake
+
+    async def start_delivery(
+        self, delivery_id: str, *, event: str = "", payload: bytes = b""
+    ) -> DeliveryState | None:
+        admission = await self.store.admit(delivery_id, event, payload, queued=True)
+        if admission is Admission.HANDLED:
+            return DeliveryState.HANDLED
+        if admission is Admission.IN_FLIGHT:
+            return DeliveryState.IN_FLIGHT
+        self._wake()
+        return DeliveryState.QUEUED
+
+    # The web process runs no handler: what follows is the review process's.
+
+    async def release(self, delivery_id: str) -> None:
+        raise _handled_elsewhere()
+
+    async def finish_delivery(self, delivery_id: str, *, returned: bool) -> bool:
+        raise _handled_elsewhere()
+
+    async def note_incomplete(self, delivery_id: str) -> None:
+        raise _handled_elsewhere()
+
+    async def failed_before(self, delivery_id: str) -> bool:
+        raise _handled_elsewhere()
+
+    async def claim_head(self, request: ReviewRequest) -> bool:
+        raise _handled_elsewhere()
+
+    async def submit(self, request: ReviewRequest) -> ReviewResult:
+        raise _handled_elsewhere()
+
+
+def _handled_elsewhere() -> RuntimeError:
+    return RuntimeError("deliveries are handled by the review process, not the web process")

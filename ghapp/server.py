@@ -1,9 +1,12 @@
 """The aiohttp server: `/healthz` and the webhook endpoint.
 
-The webhook handler only verifies, validates, deduplicates and acknowledges;
-reviews run as tracked background tasks, so GitHub gets its answer in
-milliseconds (it gives up after 10 s) and a shutdown lets in-flight reviews
-finish, up to a bound.
+The webhook handler only verifies, validates, deduplicates and acknowledges, so
+GitHub gets its answer in milliseconds (it gives up after 10 s). Under
+`product-review serve` the reviews run in a review process of their own
+(`ghapp.reviewprocess`, which runs this same app without a socket), or in the
+workers when scaled out; an app made by a test runs them as tracked background
+tasks of its own. Either way a shutdown lets in-flight reviews finish, up to a
+bound.
 
 The endpoint faces the internet, so everything before the signature is checked
 is bounded: the body's size (read as it streams, the HMAC computed on the way),
@@ -14,11 +17,11 @@ headers and its body. Only a body whose signature matches is parsed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
 import logging
-import os
 import sqlite3
 import sys
 import tempfile
@@ -57,13 +60,20 @@ from ghapp.metrics import (
     Metrics,
     counting_deliveries,
 )
-from ghapp.queue import DeliveryState, DurableReviewQueue, InMemoryReviewQueue
+from ghapp.queue import (
+    DeliveryState,
+    DurableReviewQueue,
+    HandedOffQueue,
+    InMemoryReviewQueue,
+    ReviewQueue,
+)
 from ghapp.redisqueue import RedisInstallationTokens, RedisReviewQueue, open_redis
 from ghapp.repoconfig import RepoConfigLoader
 from ghapp.review import CheckStarted, Engine, Reviewer, describe_error
+from ghapp.reviewprocess import ReviewProcess
 from ghapp.routers import ROUTER
 from ghapp.routers.context import EventContext
-from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
+from ghapp.settings import ServerSettings, settings_from_environment
 from localreview.budget import (
     REVIEW_NICENESS,
     Budget,
@@ -156,6 +166,7 @@ READ_SLOTS_KEY = web.AppKey("read_slots", asyncio.Semaphore)
 API_SCOPE_KEY = web.AppKey("api_scope", ApiScope)
 JOB_RUNNER_KEY = web.AppKey("job_runner", JobRunner)
 METRICS_KEY = web.AppKey("metrics", Metrics)
+REVIEW_PROCESS_KEY = web.AppKey("review_process", ReviewProcess)
 
 
 def _recorder(store: SqliteJobStore) -> CheckStarted:
@@ -442,8 +453,17 @@ async def _dispatch_stored(router: routing.Router, job: Job, context: EventConte
 
 
 async def handle_health(request: web.Request) -> web.Response:
+    review_process = request.app.get(REVIEW_PROCESS_KEY)
+    if review_process is None:
+        return web.json_response(
+            {"status": "ok", "reviews_in_flight": len(request.app[BACKGROUND_KEY])}
+        )
+    # Deliveries are recorded while it restarts, and reviewed once it is back.
     return web.json_response(
-        {"status": "ok", "reviews_in_flight": len(request.app[BACKGROUND_KEY])}
+        {
+            "status": "ok",
+            "review_process": "running" if review_process.running else "restarting",
+        }
     )
 
 
@@ -453,7 +473,7 @@ async def handle_metrics(request: web.Request) -> web.Response:
     metrics = request.app[METRICS_KEY]
     queue = request.app[CONTEXT_KEY].queue
     try:
-        if isinstance(queue, DurableReviewQueue):
+        if isinstance(queue, DurableReviewQueue | HandedOffQueue):
             backlog = await queue.store.backlog()
             metrics.set_queue_depth(backlog.depth, backlog.oldest_age_seconds)
         elif isinstance(queue, RedisReviewQueue):
@@ -464,7 +484,14 @@ async def handle_metrics(request: web.Request) -> web.Response:
     except (RedisError, sqlite3.Error) as error:
         # The rest still says something; the gauges keep their last values.
         log.warning("queue depth unavailable for /metrics: %s", describe_error(error))
-    return web.Response(body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
+    review_process = request.app.get(REVIEW_PROCESS_KEY)
+    # The reviews' own counts are the review process's, read from what it wrote.
+    body = (
+        metrics.exposition()
+        if review_process is None
+        else metrics.exposition_with(review_process.metrics_text())
+    )
+    return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 def create_app(
@@ -480,9 +507,16 @@ def create_app(
     max_concurrent_reads: int = MAX_CONCURRENT_READS,
     budget: Budget | None = None,
     engine_in_pool: bool | None = None,
+    review_process: ReviewProcess | None = None,
 ) -> web.Application:
     """The server. `http_session` (owned by the caller) replaces the one the app
     would open; the other keywords exist so tests and benchmarks can swap parts.
+
+    With `review_process` (`product-review serve` with a `STATE_DIR` and no
+    Redis), this app only records deliveries, as queued jobs, and wakes that
+    process, which it starts and stops; that process runs this same app without
+    a socket, which claims and reviews them. Without it, this process reviews
+    what it accepts itself.
 
     The real engine, rendering and planning run in worker processes within
     `budget` (default: the settings'). An injected engine runs in threads with the
@@ -528,22 +562,29 @@ def create_app(
         store: SqliteJobStore | None = None
         check_started: CheckStarted | None = None
         if redis is None and settings.state_dir is not None:
-            store = SqliteJobStore(settings.state_dir, lease_seconds=settings.job_lease_seconds)
+            store = SqliteJobStore(
+                settings.state_dir,
+                lease_seconds=settings.job_lease_seconds,
+                waits_on_loop=review_process is not None,
+            )
             await store.open()
             check_started = _recorder(store)
-        reviewer = Reviewer(
-            github=github, engine=app[ENGINE_KEY], config=config, check_started=check_started
-        )
-        queue: InMemoryReviewQueue
-        if redis is not None:
-            queue = RedisReviewQueue(reviewer, redis)
-        elif store is not None:
-            queue = DurableReviewQueue(reviewer, store)
+        queue: ReviewQueue
+        if review_process is not None and store is not None:
+            queue = HandedOffQueue(store, review_process.wake)
         else:
-            queue = InMemoryReviewQueue(reviewer)
+            reviewer = Reviewer(
+                github=github, engine=app[ENGINE_KEY], config=config, check_started=check_started
+            )
+            if redis is not None:
+                queue = RedisReviewQueue(reviewer, redis)
+            elif store is not None:
+                queue = DurableReviewQueue(reviewer, store)
+            else:
+                queue = InMemoryReviewQueue(reviewer)
         context = EventContext(github=github, queue=queue, config=config)
         app[CONTEXT_KEY] = context
-        if store is not None:
+        if store is not None and review_process is None:
             background = app[BACKGROUND_KEY]
             app[JOB_RUNNER_KEY] = JobRunner(
                 store,
@@ -584,6 +625,12 @@ def create_app(
     async def review_workers(app: web.Application) -> AsyncIterator[None]:
         # The event loop never runs engine, render or planning work: worker processes
         # do (killed past their time limit), or threads for an injected engine.
+        if review_process is not None or settings.redis_url is not None:
+            # The review process or the workers have the pool: this process runs no
+            # review, and keeps no idle pool whose threads would take its GIL.
+            app[ENGINE_KEY] = BudgetedEngine(engine, ThreadRunner(document_budget))
+            yield
+            return
         if not in_pool:
             app[ENGINE_KEY] = BudgetedEngine(engine, ThreadRunner(document_budget))
             yield
@@ -607,9 +654,30 @@ def create_app(
             # Registered first, so this runs last: after the drain, no review needs it.
             await runner.close()
 
+    async def reviews_apart(app: web.Application) -> AsyncIterator[None]:
+        assert review_process is not None
+        app[REVIEW_PROCESS_KEY] = review_process
+        await review_process.start()
+        try:
+            yield
+        finally:
+            # After the socket closed: what was acknowledged is recorded, and the
+            # review process drains its reviews before this process exits.
+            await review_process.stop()
+
+    async def stop_reviews_early(app: web.Application) -> None:
+        # The socket just closed: the drain starts now, not after the requests
+        # in flight are answered.
+        if review_process is not None:
+            review_process.begin_stop()
+
     app.cleanup_ctx.append(review_workers)
     app.cleanup_ctx.append(github_session)
-    app.cleanup_ctx.append(drain_reviews)
+    if review_process is not None:
+        app.cleanup_ctx.append(reviews_apart)
+        app.on_shutdown.append(stop_reviews_early)
+    else:
+        app.cleanup_ctx.append(drain_reviews)
     app.router.add_get("/healthz", handle_health)
     app.router.add_get(METRICS_PATH, handle_metrics)
     app.router.add_post(
@@ -703,12 +771,8 @@ def main() -> int:
     Returns 2 without starting when a setting is missing or malformed, after
     printing one line per problem, and when GitHub refuses the app's credentials.
     """
-    env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
-    try:
-        settings = load_server_settings(env, key_dir=Path.cwd())
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"product-review serve: {problem}", file=sys.stderr)
+    settings = settings_from_environment("product-review serve")
+    if settings is None:
         return 2
     if settings.webhook_proxy_url is not None:
         print(f"product-review serve: {smee_refusal(settings)}", file=sys.stderr)
@@ -747,9 +811,26 @@ def main() -> int:
     return 0
 
 
+async def _freeze_what_lasts(app: web.Application) -> None:
+    """Leave what start-up built (modules, the app, its clients) out of the garbage
+    collector's full passes: each pass would walk it all while deliveries wait,
+    a pause of milliseconds every few hundred requests."""
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(settings: ServerSettings) -> None:
+    # Alone on one machine, reviews run in a process of their own (the web
+    # process only records and acknowledges); scaled out, in the workers.
+    review_process = (
+        ReviewProcess(settings.state_dir, drain_seconds=DEFAULT_DRAIN_SECONDS)
+        if settings.state_dir is not None and settings.redis_url is None
+        else None
+    )
+    app = create_app(settings, review_process=review_process)
+    app.on_startup.append(_freeze_what_lasts)
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -390,3 +392,15 @@ def load_server_settings(
         redis_url=redis_url,
         job_timeout_seconds=job_timeout,
     )
+
+
+def settings_from_environment(command: str) -> ServerSettings | None:
+    """The settings of the environment and ./.env, as `serve` and `worker` read them;
+    None after printing one line per problem, each led by `command`."""
+    env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
+    try:
+        return load_server_settings(env, key_dir=Path.cwd())
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"{command}: {problem}", file=sys.stderr)
+        return None

@@ -18,10 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -44,10 +42,11 @@ from ghapp.redisqueue import (
 )
 from ghapp.repoconfig import RepoConfigLoader
 from ghapp.review import Reviewer, describe_error
+from ghapp.reviewprocess import yield_the_cpu_to_the_web_process
 from ghapp.routers import ROUTER
 from ghapp.routers.context import EventContext
 from ghapp.server import DEFAULT_DRAIN_SECONDS, HTTP_TIMEOUT, configure_logging, dispatch_event
-from ghapp.settings import ServerSettings, SettingsError, load_server_settings, read_environment
+from ghapp.settings import ServerSettings, settings_from_environment
 from localreview.budget import REVIEW_NICENESS, BudgetedEngine, PoolRunner, WorkerPool
 
 log = logging.getLogger("ghapp.worker")
@@ -259,12 +258,8 @@ async def _sweep(state: _WorkerState) -> None:
 
 def main() -> int:
     """Read the environment (and ./.env), then run reviews until SIGINT/SIGTERM."""
-    env = read_environment(os.environ, dotenv_path=Path.cwd() / ".env")
-    try:
-        settings = load_server_settings(env, key_dir=Path.cwd())
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"product-review worker: {problem}", file=sys.stderr)
+    settings = settings_from_environment("product-review worker")
+    if settings is None:
         return 2
     if settings.redis_url is None:
         print(
@@ -275,6 +270,8 @@ def main() -> int:
         return 2
     configure_logging(settings)
     log.info("worker for app_id=%s api=%s", settings.app_id, settings.github_api_url)
+    # Where a web process shares the machine, webhooks are answered first.
+    yield_the_cpu_to_the_web_process()
 
     # The signal handler cancels the main task: a normal stop.
     with contextlib.suppress(asyncio.CancelledError):

@@ -25,7 +25,7 @@ from ghapp.jobstore import JobState, SqliteJobStore
 from ghapp.server import DEFAULT_DRAIN_SECONDS
 from tests.ghapp.test_server_process import free_port
 from tests.support.apptools import WEBHOOK_SECRET, KeyPair, sign, wait_until
-from tests.support.fakegithub import FakeGitHub
+from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo
 
 DOC = "docs/rfcs/0001-offline-mode.md"
 DOC_TEXT = (
@@ -143,6 +143,58 @@ async def handled(state_dir: Path, delivery_id: str) -> None:
         await asyncio.sleep(0.1)
 
 
+async def stopped_by_sigterm(servers: Servers, process: subprocess.Popen[bytes]) -> float:
+    """SIGTERM, then the seconds it took to exit (within the stop timeout, cleanly)."""
+    stopping = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    while process.poll() is None:
+        assert time.monotonic() - stopping < STOP_TIMEOUT_SECONDS, "did not stop in time"
+        await asyncio.sleep(0.05)
+    assert process.returncode == 0, servers.log()
+    return time.monotonic() - stopping
+
+
+@dataclass(frozen=True)
+class HeldReview:
+    repo: FakeRepo
+    pull: FakePull
+    delivery: str
+    gate: asyncio.Event  # set: the held request goes on
+
+
+async def hold_a_review(
+    servers: Servers,
+    fake_github: FakeGitHub,
+    method: str = "POST",
+    held_request: str = r"/reviews$",
+    held_path: str = "/reviews",
+) -> HeldReview:
+    """A pull request opened on the running server, whose review is held at its
+    first request matching `method` and `held_request`."""
+    repo = fake_github.add_repo()
+    pull = fake_github.add_pull(repo, added={DOC: DOC_TEXT})
+    gate = fake_github.stall(method, held_request)
+    delivery = str(uuid.uuid4())
+    status = await servers.deliver(
+        "pull_request", fake_github.pull_request_event(repo, pull, "opened"), delivery
+    )
+    assert status == 202
+    await wait_for(lambda: bool(fake_github.calls(method, held_path)))
+    return HeldReview(repo, pull, delivery, gate)
+
+
+async def reviewed_once_more(servers: Servers, held: HeldReview) -> None:
+    """Wait until the held review's job was done again: two check runs, both
+    completed, the job handled."""
+    await wait_for(
+        lambda: (
+            len(held.repo.check_runs) == 2
+            and all(run["status"] == "completed" for run in held.repo.check_runs.values())
+        )
+    )
+    await handled(servers.state_dir, held.delivery)
+
+
 @pytest.mark.parametrize(
     ("method", "held_request", "held_path"),
     [
@@ -157,16 +209,10 @@ async def handled(state_dir: Path, delivery_id: str) -> None:
 async def test_killed_mid_review_then_restarted_the_check_completes_and_one_review_is_posted(
     servers: Servers, fake_github: FakeGitHub, method: str, held_request: str, held_path: str
 ) -> None:
-    repo = fake_github.add_repo()
-    pull = fake_github.add_pull(repo, added={DOC: DOC_TEXT})
     first = await servers.start()
-    gate = fake_github.stall(method, held_request)  # the review is held mid-way
-    delivery = str(uuid.uuid4())
-    status = await servers.deliver(
-        "pull_request", fake_github.pull_request_event(repo, pull, "opened"), delivery
-    )
-    assert status == 202
-    await wait_for(lambda: bool(fake_github.calls(method, held_path)))
+    # The review is held mid-way.
+    review = await hold_a_review(servers, fake_github, method, held_request, held_path)
+    repo, pull, delivery, gate = review.repo, review.pull, review.delivery, review.gate
     (held,) = repo.check_runs.values()
     assert held["status"] == "in_progress"
     posted_before_the_crash = len(pull.reviews)
@@ -178,18 +224,12 @@ async def test_killed_mid_review_then_restarted_the_check_completes_and_one_revi
     await asyncio.sleep(0.1)
 
     await servers.start()
-    await wait_for(
-        lambda: (
-            len(repo.check_runs) == 2
-            and all(run["status"] == "completed" for run in repo.check_runs.values())
-        )
-    )
+    await reviewed_once_more(servers, review)
     assert held["conclusion"] == "neutral"
     assert held["output"]["title"] == "Product review was interrupted"
     newest = repo.check_runs[max(repo.check_runs)]
     assert newest["head_sha"] == pull.head_sha
     assert "question" in newest["output"]["title"]
-    await handled(servers.state_dir, delivery)
     assert len(pull.reviews) == 1, [review["body"][:80] for review in pull.reviews]
     # The same delivery again is recognised across the restart.
     assert (
@@ -215,14 +255,9 @@ async def test_sigterm_drains_within_the_stop_timeout_and_the_next_start_finishe
     )
     await wait_for(lambda: bool(fake_github.calls("POST", "/reviews")))
 
-    stopping = time.monotonic()
-    first.send_signal(signal.SIGTERM)
-    while first.poll() is None:
-        assert time.monotonic() - stopping < STOP_TIMEOUT_SECONDS, "did not stop in time"
-        await asyncio.sleep(0.05)
-    assert first.returncode == 0, servers.log()
+    took = await stopped_by_sigterm(servers, first)
     # It waited for the review (the drain), then cut it short and said so on the check.
-    assert time.monotonic() - stopping >= DEFAULT_DRAIN_SECONDS * 0.9
+    assert took >= DEFAULT_DRAIN_SECONDS * 0.9
     (cut,) = repo.check_runs.values()
     assert cut["status"] == "completed"
     assert await stored_state(servers.state_dir, delivery) is JobState.QUEUED

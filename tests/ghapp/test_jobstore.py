@@ -3,13 +3,16 @@ redeliveries recognised across restarts, rows forgotten after their time."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from ghapp.jobstore import (
+    DATABASE_NAME,
     FAILED_TTL_SECONDS,
     HANDLED_TTL_SECONDS,
     Admission,
@@ -40,8 +43,18 @@ async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteJobStore]:
     await opened.close()
 
 
-async def other_store(tmp_path: Path, clock: Clock) -> SqliteJobStore:
-    opened = SqliteJobStore(tmp_path, lease_seconds=30, clock=clock)
+@pytest.fixture
+async def web_store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteJobStore]:
+    """A web process's store on the same folder as `store`."""
+    opened = await other_store(tmp_path, clock, waits_on_loop=True)
+    yield opened
+    await opened.close()
+
+
+async def other_store(
+    tmp_path: Path, clock: Clock, *, waits_on_loop: bool = False
+) -> SqliteJobStore:
+    opened = SqliteJobStore(tmp_path, lease_seconds=30, clock=clock, waits_on_loop=waits_on_loop)
     await opened.open()
     return opened
 
@@ -225,3 +238,41 @@ def test_an_unwritable_state_dir_is_refused_with_its_path(tmp_path: Path) -> Non
     problem = state_dir_problem(blocker / "state")
     assert problem is not None
     assert problem.startswith(f"STATE_DIR: cannot write {blocker / 'state'}: ")
+
+
+async def test_a_delivery_queued_by_a_web_process_is_claimed_fresh_once_by_another(
+    web_store: SqliteJobStore, store: SqliteJobStore
+) -> None:
+    web, reviews = web_store, store
+    assert await web.admit("d1", "pull_request", b"{}", queued=True) is Admission.NEW
+    assert await web.state_of("d1") is JobState.QUEUED
+    # A redelivery while it waits is a duplicate, whichever process asks.
+    assert await web.admit("d1", "pull_request", b"{}", queued=True) is Admission.IN_FLIGHT
+    (job,) = await reviews.claim(10)
+    assert (job.delivery_id, job.attempts, job.fresh, job.ran_before) == ("d1", 1, True, False)
+    assert await reviews.claim(10) == []
+    # Put back by a shutdown, it is taken up as such, not started afresh.
+    await reviews.release("d1")
+    (again,) = await reviews.claim(10)
+    assert not again.fresh and again.ran_before
+    await reviews.finish("d1", handled=False, reason="did not complete")
+    # GitHub's redelivery of the failed one: queued afresh, known to have failed.
+    assert await web.admit("d1", "pull_request", b"{}", queued=True) is Admission.REDELIVERED
+    (redelivered,) = await reviews.claim(10)
+    assert redelivered.fresh and redelivered.failed_before
+
+
+async def test_a_web_process_records_while_another_process_holds_the_write_lock(
+    web_store: SqliteJobStore, tmp_path: Path
+) -> None:
+    holder = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        admitting = asyncio.create_task(web_store.admit("d1", "pull_request", b"{}", queued=True))
+        await asyncio.sleep(0.05)
+        # It waits on the event loop (which runs this test meanwhile), not in SQLite.
+        assert not admitting.done()
+        holder.execute("COMMIT")
+        assert await admitting is Admission.NEW
+    finally:
+        holder.close()

@@ -31,7 +31,9 @@ REVIEW_WORKERS=1 and =2 (its web process records deliveries in SQLite; its
 review process reviews, with that many pool workers); then, when
 `redis-server` is on PATH, scaled out: one web process with REDIS_URL that only
 enqueues, and 1 or 2 `python -m localreview worker` processes
-(REVIEW_WORKERS=1 each) that review.
+(REVIEW_WORKERS=1 each) that review. The workers share this machine with the
+web process, so they run with WORKER_PRIORITY=idle, as the README says to
+configure workers placed beside web processes.
 
 Priorities: the processes measured run as a deployment runs them (the review
 processes lower their own priority; nothing here raises the web process's).
@@ -859,9 +861,14 @@ async def measure(
                 env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
                 # The web process only enqueues (it starts no review pool).
                 processes.start("web", [sys.executable, "-m", "ghapp"], env)
+                # Workers on the web process's machine, configured as the README says
+                # for that: they take only the CPU time web processes leave over.
+                worker_env = {**env, "WORKER_PRIORITY": "idle"}
                 for index in range(configuration.arq_workers):
                     processes.start(
-                        f"worker-{index}", [sys.executable, "-m", "localreview", "worker"], env
+                        f"worker-{index}",
+                        [sys.executable, "-m", "localreview", "worker"],
+                        worker_env,
                     )
             else:
                 processes.start("web", [sys.executable, "-m", "ghapp"], env)

@@ -36,6 +36,10 @@ DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_GHE_PROTOCOL = "https"
 LOG_FORMATS = ("text", "json")
+# How `product-review worker` yields the CPU: `nice` (weighed, never starved: a
+# machine of its own) or `idle` (SCHED_IDLE: only what web processes on the same
+# machine leave over).
+WORKER_PRIORITIES = ("nice", "idle")
 # Probot's `LOG_LEVEL=silent`: a level above every record's, so nothing is logged.
 SILENT = "SILENT"
 SILENT_LEVEL_NUMBER = logging.CRITICAL + 10
@@ -93,6 +97,7 @@ class ServerSettings:
     # Probot's name: with it, deliveries are queued on Redis for `product-review worker`.
     redis_url: str | None = field(default=None, repr=False)
     job_timeout_seconds: float = DEFAULT_JOB_TIMEOUT_SECONDS
+    worker_priority: str = "nice"
 
     @property
     def log_level_number(self) -> int:
@@ -367,6 +372,11 @@ def load_server_settings(
             "rediss:// or unix://)"
         )
     job_timeout = _seconds(env, "JOB_TIMEOUT_SECONDS", DEFAULT_JOB_TIMEOUT_SECONDS, problems)
+    worker_priority = env.get("WORKER_PRIORITY", "").strip().lower() or "nice"
+    if worker_priority not in WORKER_PRIORITIES:
+        problems.append(
+            f"WORKER_PRIORITY: malformed {worker_priority!r} (expected nice or idle)"
+        )
 
     if problems:
         raise SettingsError(problems)
@@ -391,6 +401,7 @@ def load_server_settings(
         job_lease_seconds=job_lease,
         redis_url=redis_url,
         job_timeout_seconds=job_timeout,
+        worker_priority=worker_priority,
     )
 
 

@@ -271,7 +271,7 @@ def main() -> int:
     configure_logging(settings)
     log.info("worker for app_id=%s api=%s", settings.app_id, settings.github_api_url)
     # Where a web process shares the machine, webhooks are answered first.
-    yield_the_cpu_to_the_web_process()
+    yield_the_cpu_to_the_web_process(only_idle_time=settings.worker_priority == "idle")
 
     # The signal handler cancels the main task: a normal stop.
     with contextlib.suppress(asyncio.CancelledError):

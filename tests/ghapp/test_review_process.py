@@ -7,14 +7,17 @@ and its job is taken up, and `/metrics` shows the child's counts."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from ghapp.jobstore import DATABASE_NAME
 from tests.ghapp.test_crash_process import (
@@ -151,3 +154,23 @@ async def test_metrics_of_the_web_process_show_the_reviews_of_its_review_process
     assert 'product_review_deliveries_total{event="pull_request",outcome="accepted"} 1.0' in text
     assert text.count("# TYPE product_review_deliveries_total counter") == 1
     assert 'endpoint="/repos/{owner}/{repo}/pulls/{pull_number}/reviews"' in text
+
+
+def _policy_after_yielding(only_idle_time: bool) -> tuple[int, int]:
+    from ghapp.reviewprocess import yield_the_cpu_to_the_web_process
+
+    yield_the_cpu_to_the_web_process(only_idle_time=only_idle_time)
+    return os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling policies")
+def test_a_process_yields_the_cpu_by_nice_or_by_sched_idle() -> None:
+    # In a child of its own: the test runner keeps its priority.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        idle_policy, _ = pool.apply(_policy_after_yielding, (True,))
+    with context.Pool(1) as pool:
+        nice_policy, niceness = pool.apply(_policy_after_yielding, (False,))
+    assert idle_policy == os.SCHED_IDLE
+    assert nice_policy == os.SCHED_OTHER
+    assert niceness >= os.getpriority(os.PRIO_PROCESS, 0) + 10 or niceness == 19

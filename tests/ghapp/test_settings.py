@@ -355,6 +355,14 @@ def test_log_format(key_pair: KeyPair) -> None:
     assert problem == "LOG_FORMAT: malformed 'pretty' (expected text or json)"
 
 
+def test_worker_priority(key_pair: KeyPair) -> None:
+    assert load_server_settings(valid_env(key_pair)).worker_priority == "nice"
+    idle = load_server_settings(valid_env(key_pair, WORKER_PRIORITY="Idle"))
+    assert idle.worker_priority == "idle"
+    (problem,) = problems(valid_env(key_pair, WORKER_PRIORITY="high"))
+    assert problem == "WORKER_PRIORITY: malformed 'high' (expected nice or idle)"
+
+
 def test_webhook_proxy_url_is_read(key_pair: KeyPair) -> None:
     assert load_server_settings(valid_env(key_pair)).webhook_proxy_url is None
     settings = load_server_settings(

@@ -316,5 +316,5 @@ async def test_the_cli_in_the_image_reviews_a_mounted_folder(
         f"{result.stdout}{result.stderr}"
     )
     assert "/docs/rfcs/0001-search.md" in result.stdout, result.stdout
-    assert "evidence" in result.stdout, f"no evidence finding:\n{result.stdout}"
+    assert "warning alternatives" in result.stdout, f"no alternatives gap:\n{result.stdout}"
     assert "README.md" not in result.stdout, "a project README was reviewed"

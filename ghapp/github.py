@@ -509,16 +509,21 @@ class GitHubApp:
     def installation(self, installation_id: int) -> InstallationClient:
         return InstallationClient(self, installation_id=installation_id)
 
-    async def repository_installation(self, *, owner: str, repo: str) -> int:
-        """The ID of the app's installation on `owner/repo` (404 when not installed)."""
-        gh = _CountingGitHubAPI(
+    def client(self, retry: RetryPolicy | None = None) -> _CountingGitHubAPI:
+        """A request client on the configured API base, counted in this app's metrics,
+        with the app's retry policy unless `retry` says otherwise."""
+        return _CountingGitHubAPI(
             self.session,
             base_url=self.api_url,
-            retry=self.retry,
+            retry=retry if retry is not None else self.retry,
             sleep=self.sleep,
             clock=self.clock,
             metrics=self.metrics,
         )
+
+    async def repository_installation(self, *, owner: str, repo: str) -> int:
+        """The ID of the app's installation on `owner/repo` (404 when not installed)."""
+        gh = self.client()
         installation = await gh.getitem(
             "/repos/{owner}/{repo}/installation",
             {"owner": owner, "repo": repo},
@@ -532,14 +537,7 @@ class GitHubApp:
 
         Raises CredentialsRejected on 401, GitHubUnreachable on anything else that is
         not an answer about the app (no connection, a timeout, another status)."""
-        client = _CountingGitHubAPI(
-            self.session,
-            base_url=self.api_url,
-            retry=RetryPolicy(max_attempts=1),
-            sleep=self.sleep,
-            clock=self.clock,
-            metrics=self.metrics,
-        )
+        client = self.client(RetryPolicy(max_attempts=1))
         try:
             async with asyncio.timeout(timeout):
                 answer = await client.getitem(
@@ -680,14 +678,7 @@ class InstallationClient:
         self._app = app
         self.installation_id = installation_id
         self.read_only = read_only
-        self._gh = _CountingGitHubAPI(
-            app.session,
-            base_url=app.api_url,
-            retry=app.retry,
-            sleep=app.sleep,
-            clock=app.clock,
-            metrics=app.metrics,
-        )
+        self._gh = app.client()
 
     @property
     def calls(self) -> int:

@@ -206,6 +206,9 @@ class SqliteJobStore:
         self._connection: sqlite3.Connection | None = None
         self._checkpointer: sqlite3.Connection | None = None
         self._owner_lock: _OwnerLock | None = None
+        # Jobs ended since the last write of endings, and the write they wait for.
+        self._endings: list[tuple[JobState, float, str, str, str]] = []
+        self._endings_written: asyncio.Future[None] | None = None
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -353,9 +356,10 @@ class SqliteJobStore:
 
     async def finish(self, delivery_id: str, *, handled: bool, reason: str = "") -> None:
         """The job ended: handled, or failed (a redelivery will be handled again).
-        Its payload is dropped; the row stays so the id is recognised."""
+        Its payload is dropped; the row stays so the id is recognised. Returns once
+        that is written."""
         state = JobState.HANDLED if handled else JobState.FAILED
-        await self._call(lambda: self._end(delivery_id, state, reason))
+        await self._end(delivery_id, state, reason)
 
     async def release(self, delivery_id: str) -> None:
         """Put a job this process will not finish (it is shutting down) back in the
@@ -374,20 +378,45 @@ class SqliteJobStore:
         await self._call(run)
 
     async def abandon(self, delivery_id: str, reason: str) -> None:
-        await self._call(lambda: self._end(delivery_id, JobState.ABANDONED, reason))
+        await self._end(delivery_id, JobState.ABANDONED, reason)
 
-    def _end(self, delivery_id: str, state: JobState, reason: str) -> None:
-        # Only the process holding the job ends it: one whose lease ran out and was
-        # taken over must not overwrite the new attempt. The job's check runs stay
-        # on record until they are known to be completed (`forget_check_run`).
-        # One statement, its own transaction: the write lock, which the web process
-        # waits for, is held for its run alone.
-        self._db.execute(
-            "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
-            " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
-            " AND (owner = ? OR owner IS NULL)",
-            (state, self._clock(), reason, delivery_id, self.owner),
-        )
+    async def _end(self, delivery_id: str, state: JobState, reason: str) -> None:
+        """Record a job's end together with the others that end in the same turn of
+        the event loop: one transaction, so the write lock, which the web process
+        waits for before it acknowledges, is taken once for all of them rather than
+        once per job (jobs that need no API call end a claim's batch at once)."""
+        self._endings.append((state, self._clock(), reason, delivery_id, self.owner))
+        written = self._endings_written
+        if written is None:
+            loop = asyncio.get_running_loop()
+            written = self._endings_written = loop.create_future()
+            loop.call_soon(self._write_endings)
+        # Shielded: a cancelled job must not cancel the write the others wait for.
+        await asyncio.shield(written)
+
+    def _write_endings(self) -> None:
+        endings, self._endings = self._endings, []
+        written, self._endings_written = self._endings_written, None
+        assert written is not None
+        try:
+            with _transaction(self._db):
+                # Only the process holding the job ends it: one whose lease ran out
+                # and was taken over must not overwrite the new attempt. The job's
+                # check runs stay on record until they are known to be completed
+                # (`forget_check_run`).
+                self._db.executemany(
+                    "UPDATE deliveries SET state = ?, payload = NULL, owner = NULL,"
+                    " lease_until = 0, updated_at = ?, reason = ? WHERE id = ?"
+                    " AND (owner = ? OR owner IS NULL)",
+                    endings,
+                )
+        except Exception as error:  # each waiter raises it, as its own write would
+            written.set_exception(error)
+            # Read by whoever awaits it; a write nobody awaits any more is still not
+            # reported as "never retrieved".
+            written.exception()
+        else:
+            written.set_result(None)
 
     # -- leases -------------------------------------------------------------------
 

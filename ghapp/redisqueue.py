@@ -162,17 +162,27 @@ class RedisReviewQueue(InMemoryReviewQueue):
     async def start_delivery(
         self, delivery_id: str, *, event: str = "", payload: bytes = b""
     ) -> DeliveryState | None:
-        if await self.redis.exists(self.keys.handled(delivery_id)):
-            return DeliveryState.HANDLED
-        job = await self.redis.enqueue_job(
-            JOB_FUNCTION,
-            event,
-            delivery_id,
-            # JSON may come in UTF-16 or UTF-32 too; the job is JSON text.
-            payload.decode(json.detect_encoding(payload)),
-            _job_id=delivery_id,
+        # Asked together, so the acknowledgement waits for arq's round trips alone
+        # (one fewer): a job a handled delivery's redelivery queues is dropped by
+        # the worker that takes it (`already_handled`).
+        handled, job = await asyncio.gather(
+            self.already_handled(delivery_id),
+            self.redis.enqueue_job(
+                JOB_FUNCTION,
+                event,
+                delivery_id,
+                # JSON may come in UTF-16 or UTF-32 too; the job is JSON text.
+                payload.decode(json.detect_encoding(payload)),
+                _job_id=delivery_id,
+            ),
         )
+        if handled:
+            return DeliveryState.HANDLED
         return DeliveryState.IN_FLIGHT if job is None else DeliveryState.QUEUED
+
+    async def already_handled(self, delivery_id: str) -> bool:
+        """Whether a process handled this delivery within `HANDLED_TTL_SECONDS`."""
+        return bool(await self.redis.exists(self.keys.handled(delivery_id)))
 
     async def backlog(self) -> tuple[int, float]:
         """Jobs queued or running on arq's queue, and the age of the oldest (s)."""

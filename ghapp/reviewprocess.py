@@ -20,8 +20,12 @@ process's CPU or its interpreter lock.
   (they complete their checks and go back to the queue) and exits.
 - A review process that exits on its own (a crash, the OOM killer) is started
   again; its unfinished jobs are taken up at once (its lock file is gone).
-- It runs as SCHED_IDLE, its pool too: the kernel gives the web process the
-  CPU the moment it wakes, and reviews take every CPU left idle.
+- Its pool's workers, which judge and render, run as SCHED_IDLE: the kernel
+  gives the web process the CPU the moment it wakes, and reviews take every CPU
+  left idle. The process itself runs at nice 10, not SCHED_IDLE: it writes to
+  the SQLite file the web process writes to, and a writer holding the file's
+  lock must not wait behind its own pool for a CPU while the web process waits
+  for that lock (a SCHED_IDLE holder made 3% of acknowledgements wait 1 to 40 ms).
 - Its metrics reach the web process's `/metrics` through a file it rewrites every
   few seconds in `STATE_DIR`.
 """
@@ -31,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import os
 import signal
@@ -77,19 +82,11 @@ def die_with_parent() -> bool:
         return False
 
 
-def yield_the_cpu_to_the_web_process(*, only_idle_time: bool = False) -> None:
-    """Lower this process's CPU priority (its pool's workers inherit it), so that
-    when both want a CPU, the process answering GitHub gets it first.
-
-    `only_idle_time` (the review process, beside its web process): SCHED_IDLE,
-    which the kernel preempts at once for any other task; at nice 10 a waking web
-    process can still wait out the slice of a pool worker (bench/ack_latency.py
-    measures both). Otherwise (a scaled-out worker, often alone on its machine): nice 10,
-    never starved, only weighed."""
-    if only_idle_time:
-        with contextlib.suppress(OSError, AttributeError):
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return
+def yield_the_cpu_to_the_web_process() -> None:
+    """Lower this process's CPU priority to nice 10 (weighed, never starved), so
+    that when both want a CPU, the process answering GitHub gets it first. Its
+    pool's workers, which do the heavy work, go further where they share the
+    machine with a web process (`WorkerPool(idle=True)`: SCHED_IDLE)."""
     with contextlib.suppress(OSError):
         os.nice(REVIEW_PROCESS_NICENESS)
 
@@ -323,12 +320,14 @@ def main() -> int:
         return 1  # the web process died before the death signal was set
     # Ctrl-C reaches the whole process group: the web process stops this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    yield_the_cpu_to_the_web_process(only_idle_time=True)
+    yield_the_cpu_to_the_web_process()
     from ghapp.server import configure_logging
 
     settings = settings_from_environment("review process")
     if settings is None:
         return 2
+    # Beside its web process by definition: its pool takes only idle CPU time.
+    settings = dataclasses.replace(settings, worker_priority="idle")
     configure_logging(settings)
     metrics_file = os.environ.get(METRICS_FILE_VARIABLE, "")
     asyncio.run(_run(settings, int(wake), Path(metrics_file) if metrics_file else None))

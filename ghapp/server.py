@@ -640,6 +640,8 @@ def create_app(
                 document_budget,
                 workers=settings.review_workers,
                 niceness=REVIEW_NICENESS,
+                # The review process's pool, beside its web process: idle CPU only.
+                idle=settings.worker_priority == "idle",
             )
         )
         # Workers start now, off the event loop, rather than on the first review.

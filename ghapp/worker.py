@@ -82,6 +82,7 @@ class _WorkerState:
                 settings.budget,
                 workers=settings.review_workers,
                 niceness=REVIEW_NICENESS,
+                idle=settings.worker_priority == "idle",
             )
         )
         await runner.warm_up()
@@ -159,6 +160,11 @@ async def _handle(
     state: _WorkerState, attempt: int, event: str, delivery_id: str, payload: str
 ) -> None:
     queue = state.queue
+    if await queue.already_handled(delivery_id):
+        # A redelivery that reached a web process after the delivery was handled:
+        # the web process said so to GitHub, and queued this job all the same.
+        log.info("delivery=%s event=%s was handled already: nothing to do", delivery_id, event)
+        return
     if attempt > 1:
         again = attempt <= MAX_ATTEMPTS
         left = await queue.complete_left_checks(delivery_id, state.github, again=again)
@@ -271,7 +277,7 @@ def main() -> int:
     configure_logging(settings)
     log.info("worker for app_id=%s api=%s", settings.app_id, settings.github_api_url)
     # Where a web process shares the machine, webhooks are answered first.
-    yield_the_cpu_to_the_web_process(only_idle_time=settings.worker_priority == "idle")
+    yield_the_cpu_to_the_web_process()
 
     # The signal handler cancels the main task: a normal stop.
     with contextlib.suppress(asyncio.CancelledError):

@@ -144,11 +144,20 @@ def _limit_address_space(extra_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _worker_started(niceness: int = 0) -> None:
+def _worker_started(niceness: int = 0, idle: bool = False) -> None:
     # pebble stops a worker with SIGTERM and a Python-level handler, which cannot
     # run while a regex or the Markdown parser is inside C code: the default
     # action ends the worker at once.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if idle:
+        # Only the CPU time every other task leaves: the kernel preempts a SCHED_IDLE
+        # task the moment anything else wakes, where at any nice level a waking web
+        # process may still wait out the worker's slice.
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (OSError, AttributeError):
+            pass  # not Linux, or not permitted: nice(2) instead
     if niceness:
         # Behind the server's event loop for the CPU: webhooks are answered at once
         # while reviews take what is left.
@@ -205,9 +214,13 @@ class WorkerPool:
         workers: int,
         start_method: str = "forkserver",
         niceness: int = 0,
+        idle: bool = False,
     ) -> None:
+        """`niceness`: added to the workers' nice(2) value; `idle`: the workers run
+        as SCHED_IDLE instead (Linux), for a pool beside a web process."""
         self.budget = budget
         self._niceness = niceness
+        self._idle = idle
         self._workers = max(1, workers)
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
@@ -220,7 +233,7 @@ class WorkerPool:
             max_workers=self._workers,
             max_tasks=TASKS_PER_WORKER,
             initializer=_worker_started,
-            initargs=(self._niceness,),
+            initargs=(self._niceness, self._idle),
             context=self._context,
         )
 

@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import signal
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -366,3 +367,20 @@ async def test_review_workers_run_behind_the_server_for_the_cpu() -> None:
     finally:
         await runner.close()
     assert in_worker == min(19, os.nice(0) + REVIEW_NICENESS)
+
+
+def _policy() -> int:
+    return os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling policies")
+async def test_an_idle_pool_runs_its_workers_as_sched_idle() -> None:
+    # Beside a web process, the engine takes only the CPU time nothing else wants.
+    idle = PoolRunner(WorkerPool(Budget(), workers=1, niceness=REVIEW_NICENESS, idle=True))
+    niced = PoolRunner(WorkerPool(Budget(), workers=1, niceness=REVIEW_NICENESS))
+    try:
+        assert await idle.run(_policy) == os.SCHED_IDLE
+        assert await niced.run(_policy) == os.SCHED_OTHER
+    finally:
+        await idle.close()
+        await niced.close()

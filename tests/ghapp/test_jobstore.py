@@ -276,3 +276,54 @@ async def test_a_web_process_records_while_another_process_holds_the_write_lock(
         assert await admitting is Admission.NEW
     finally:
         holder.close()
+
+
+async def test_jobs_that_end_in_the_same_turn_are_written_in_one_transaction(
+    store: SqliteJobStore,
+) -> None:
+    # Each write takes the lock the web process waits for before it acknowledges.
+    ids = [f"d{n}" for n in range(5)]
+    for delivery_id in ids:
+        await store.admit(delivery_id, "issue_comment", b"{}")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    await asyncio.gather(
+        *(store.finish(d, handled=True) for d in ids[:4]), store.abandon("d4", "gave up")
+    )
+    store._db.set_trace_callback(None)
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert [await store.state_of(d) for d in ids] == [JobState.HANDLED] * 4 + [JobState.ABANDONED]
+
+
+async def test_an_ending_is_written_even_when_the_job_waiting_for_it_is_cancelled(
+    store: SqliteJobStore,
+) -> None:
+    await store.admit("d1", "issue_comment", b"{}")
+    await store.admit("d2", "issue_comment", b"{}")
+    first = asyncio.create_task(store.finish("d1", handled=True))
+    second = asyncio.create_task(store.finish("d2", handled=False))
+    await asyncio.sleep(0)  # both have asked for the write, which has not run yet
+    first.cancel()
+    await second
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await store.state_of("d1") is JobState.HANDLED
+    assert await store.state_of("d2") is JobState.FAILED
+
+
+async def test_every_job_waiting_for_a_failed_write_of_endings_gets_its_error(
+    tmp_path: Path, clock: Clock
+) -> None:
+    closed = await other_store(tmp_path, clock)
+    await closed.admit("d1", "issue_comment", b"{}")
+    await closed.admit("d2", "issue_comment", b"{}")
+    await closed.close()
+    results = await asyncio.gather(
+        closed.finish("d1", handled=True), closed.finish("d2", handled=True), return_exceptions=True
+    )
+    assert [type(result) for result in results] == [RuntimeError, RuntimeError]
+    reopened = await other_store(tmp_path, clock)
+    try:
+        assert await reopened.state_of("d1") is JobState.RUNNING
+    finally:
+        await reopened.close()

@@ -79,6 +79,23 @@ async def test_a_delivery_is_queued_once_and_remembered_once_handled(redis: ArqR
     assert await web_b.start_delivery("d1", event="ping", payload=b"{}") is DeliveryState.HANDLED
 
 
+async def test_a_redelivery_after_the_job_is_gone_is_known_as_handled_and_its_job_dropped(
+    redis: ArqRedis,
+) -> None:
+    web, worker = queue(redis), queue(redis)
+    assert await web.start_delivery("d1", event="ping", payload=b"{}") is DeliveryState.QUEUED
+    assert await worker.finish_delivery("d1", returned=True) is True
+    # arq deletes a finished job (results are not kept): the redelivery queues a new
+    # one while the web process answers that it was handled.
+    await redis.delete("arq:job:d1")
+    await redis.zrem("arq:queue", "d1")
+    assert await web.start_delivery("d1", event="ping", payload=b"{}") is DeliveryState.HANDLED
+    assert await redis.zcard("arq:queue") == 1
+    # The worker that takes that job sees it is done.
+    assert await worker.already_handled("d1") is True
+    assert await worker.already_handled("d2") is False
+
+
 async def test_a_failed_delivery_is_known_to_every_process(redis: ArqRedis) -> None:
     worker, other = queue(redis), queue(redis)
     await worker.note_incomplete("d1")

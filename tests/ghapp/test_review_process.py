@@ -7,6 +7,7 @@ and its job is taken up, and `/metrics` shows the child's counts."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -156,21 +157,63 @@ async def test_metrics_of_the_web_process_show_the_reviews_of_its_review_process
     assert 'endpoint="/repos/{owner}/{repo}/pulls/{pull_number}/reviews"' in text
 
 
-def _policy_after_yielding(only_idle_time: bool) -> tuple[int, int]:
+def _policy_after_yielding() -> tuple[int, int]:
     from ghapp.reviewprocess import yield_the_cpu_to_the_web_process
 
-    yield_the_cpu_to_the_web_process(only_idle_time=only_idle_time)
+    yield_the_cpu_to_the_web_process()
     return os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling policies")
-def test_a_process_yields_the_cpu_by_nice_or_by_sched_idle() -> None:
-    # In a child of its own: the test runner keeps its priority.
+def test_a_process_that_reviews_yields_the_cpu_by_nice_never_by_sched_idle() -> None:
+    # In a child of its own: the test runner keeps its priority. SCHED_IDLE is for
+    # the pool alone: this process writes to the store the web process waits on.
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
-        idle_policy, _ = pool.apply(_policy_after_yielding, (True,))
-    with context.Pool(1) as pool:
-        nice_policy, niceness = pool.apply(_policy_after_yielding, (False,))
-    assert idle_policy == os.SCHED_IDLE
-    assert nice_policy == os.SCHED_OTHER
+        policy, niceness = pool.apply(_policy_after_yielding)
+    assert policy == os.SCHED_OTHER
     assert niceness >= os.getpriority(os.PRIO_PROCESS, 0) + 10 or niceness == 19
+
+
+def scheduling_of(pid: int) -> tuple[int, int]:
+    """(policy, nice) of a process, from /proc (field 41 is the policy)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[38]), int(fields[16])
+
+
+def children_of(pid: int) -> list[int]:
+    """Children started by any thread of the process (a pool starts from a thread)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.extend(map(int, (task / "children").read_text().split()))
+    return found
+
+
+def pool_workers_of(pid: int) -> list[int]:
+    """The engine's workers: children of the process's multiprocessing fork server."""
+    workers: list[int] = []
+    for child in children_of(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"forkserver" in command:
+                workers.extend(children_of(child))
+        except OSError:
+            continue
+    return workers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling policies")
+async def test_the_review_process_runs_niced_and_its_pool_only_on_idle_cpu_time(
+    servers: Servers, fake_github: FakeGitHub
+) -> None:
+    web, child, held = await start_holding_a_review(servers, fake_github)
+    try:
+        assert scheduling_of(web.pid) == (os.SCHED_OTHER, os.getpriority(os.PRIO_PROCESS, 0))
+        policy, niceness = scheduling_of(child)
+        assert policy == os.SCHED_OTHER and niceness >= 10
+        await wait_for(lambda: bool(pool_workers_of(child)))
+        workers = pool_workers_of(child)
+        assert {scheduling_of(pid)[0] for pid in workers} == {os.SCHED_IDLE}
+    finally:
+        held.gate.set()

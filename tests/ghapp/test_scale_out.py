@@ -26,6 +26,7 @@ import aiohttp
 import pytest
 from pytest_redis.executor import RedisExecutor
 
+from ghapp.redisqueue import Keys, open_redis
 from tests.ghapp.test_server_process import free_port
 from tests.support.apptools import WEBHOOK_SECRET, KeyPair, sign
 from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo
@@ -81,6 +82,11 @@ class Cluster:
             f"--- {name}\n" + (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
             for name, _ in self.processes
         )
+
+    def log_texts(self) -> list[str]:
+        return [
+            (self.workdir / f"{name}.log").read_text(errors="replace") for name, _ in self.processes
+        ]
 
     async def wait_ready(self) -> None:
         deadline = time.monotonic() + WATCHDOG_SECONDS
@@ -252,6 +258,30 @@ async def test_two_web_processes_and_two_workers_review_each_head_once_across_a_
         assert len(pull.reviews) == 1, (pull.number, len(pull.reviews))
         posted = [comment["body"] for comment in pull.review_comments]
         assert posted and len(posted) == len(set(posted)), (pull.number, posted)
+
+    # A redelivery of a handled delivery, once its job is gone: answered as handled,
+    # and the job it queued all the same is dropped by the worker that takes it.
+    redis = await open_redis(f"redis://127.0.0.1:{redis_server.port}/0")
+    try:
+        # Not every one: a job cut off by the restart may have failed (and is retried).
+        handled = [send for send in sends if await redis.exists(Keys().handled(send[3]))]
+    finally:
+        await redis.aclose()
+    port, event, body, delivery = handled[0]
+    async with aiohttp.ClientSession() as session:
+        assert await post(session, port, event, body, delivery) == 200
+
+    def dropped() -> bool:
+        return any(
+            f"delivery={delivery} event={event} was handled already" in text
+            for text in cluster.log_texts()
+        )
+
+    deadline = time.monotonic() + WATCHDOG_SECONDS
+    while not dropped():
+        assert time.monotonic() < deadline, cluster.logs()
+        await asyncio.sleep(0.2)
+    assert [len(pull.reviews) for pull in pulls] == [1] * PULLS
     assert "Traceback" not in cluster.logs(), cluster.logs()
 
 

@@ -116,6 +116,9 @@ def _segments(raw_path: str) -> list[str]:
 def _hides_a_step_up(raw_segment: str) -> bool:
     """Whether a path segment, once a server decodes it, could climb or cross a
     directory: `%2e%2e`, `..%2f..`, `..%5c..` and the like."""
+    if "%" not in raw_segment and "\\" not in raw_segment and "/" not in raw_segment:
+        # Nothing to decode (the usual case, checked for every URL of every payload).
+        return raw_segment in (".", "..")
     decoded = urllib.parse.unquote(raw_segment)
     return "/" in decoded or any(
         piece in (".", "..") for piece in decoded.replace("\\", "/").split("/")

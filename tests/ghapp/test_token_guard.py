@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +18,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ghapp.github import ApiScope, ForeignURL, GitHubApp
+from ghapp.github import ApiScope, ForeignURL, GitHubApp, _hides_a_step_up
 from tests.support.apptools import APP_ID, KeyPair, deliver, outcomes
 from tests.support.fakegithub import FakeGitHub
 
@@ -358,3 +361,16 @@ def test_the_refusal_names_where_the_request_was_aimed() -> None:
         ApiScope.of(API).check("https://api.github.com@evil.example:444/steal?x=1")
     assert refused.value.target == "https://…@evil.example:444/steal"
     assert str(refused.value).endswith(f"which is not the GitHub API at {API}")
+
+
+def _decodes_to_a_step_up(raw_segment: str) -> bool:
+    """The definition, without the shortcut for segments with nothing to decode."""
+    decoded = urllib.parse.unquote(raw_segment)
+    return "/" in decoded or any(
+        piece in (".", "..") for piece in decoded.replace("\\", "/").split("/")
+    )
+
+
+@given(st.text(alphabet=st.sampled_from(".%2eEfF5cC/\\ax"), max_size=12))
+def test_the_quick_check_of_a_path_segment_agrees_with_decoding_it(segment: str) -> None:
+    assert _hides_a_step_up(segment) == _decodes_to_a_step_up(segment)

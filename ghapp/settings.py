@@ -98,6 +98,9 @@ class ServerSettings:
     redis_url: str | None = field(default=None, repr=False)
     job_timeout_seconds: float = DEFAULT_JOB_TIMEOUT_SECONDS
     worker_priority: str = "nice"
+    # `product-review worker`'s /metrics and /healthz; None: not served (several
+    # workers on one host each need a port of their own).
+    metrics_port: int | None = None
 
     @property
     def log_level_number(self) -> int:
@@ -378,6 +381,16 @@ def load_server_settings(
             f"WORKER_PRIORITY: malformed {worker_priority!r} (expected nice or idle)"
         )
 
+    metrics_port: int | None = None
+    metrics_port_text = env.get("METRICS_PORT", "").strip()
+    if metrics_port_text:
+        if metrics_port_text.isdigit() and 0 <= int(metrics_port_text) < 65536:
+            metrics_port = int(metrics_port_text) or None
+        else:
+            problems.append(
+                f"METRICS_PORT: malformed {metrics_port_text!r} (expected 1-65535, or 0 for none)"
+            )
+
     if problems:
         raise SettingsError(problems)
     return ServerSettings(
@@ -402,6 +415,7 @@ def load_server_settings(
         redis_url=redis_url,
         job_timeout_seconds=job_timeout,
         worker_priority=worker_priority,
+        metrics_port=metrics_port,
     )
 
 

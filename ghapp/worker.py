@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from arq.connections import ArqRedis
 from arq.worker import Retry, Worker, func
 from gidgethub import sansio
@@ -31,7 +32,7 @@ from redis.exceptions import RedisError
 from checks import review_document
 from ghapp.github import CheckRun, GitHubApp
 from ghapp.jobstore import MAX_ATTEMPTS
-from ghapp.metrics import Metrics
+from ghapp.metrics import HEALTH_PATH, METRICS_PATH, Metrics
 from ghapp.redisqueue import (
     JOB_FUNCTION,
     RedisInstallationTokens,
@@ -71,6 +72,8 @@ class _WorkerState:
     github: GitHubApp
     queue: RedisReviewQueue
     context: EventContext
+    # What /healthz says of the connection: "ok", or "reconnecting" after a loss.
+    redis_status: str = "ok"
 
     @classmethod
     async def open(cls, settings: ServerSettings) -> _WorkerState:
@@ -219,15 +222,58 @@ def build_worker(state: _WorkerState, *, jobs: int = DEFAULT_JOBS_PER_WORKER) ->
     )
 
 
+class MetricsPortUnavailable(Exception):
+    """The worker could not listen on METRICS_PORT."""
+
+
+async def serve_worker_metrics(state: _WorkerState) -> web.AppRunner | None:
+    """`GET /metrics` (this worker's reviews, GitHub calls, retries, recovered jobs)
+    and `GET /healthz` on `METRICS_PORT`, for Prometheus to scrape each worker."""
+    port = state.settings.metrics_port
+    if port is None:
+        return None
+    metrics = state.github.metrics
+
+    async def handle_metrics(request: web.Request) -> web.Response:
+        return web.Response(
+            body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE}
+        )
+
+    async def handle_health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "redis": state.redis_status})
+
+    app = web.Application()
+    app.router.add_get(METRICS_PATH, handle_metrics)
+    app.router.add_get(HEALTH_PATH, handle_health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, state.settings.host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise MetricsPortUnavailable(
+            f"METRICS_PORT: cannot listen on {state.settings.host}:{port}: "
+            f"{error.strerror or error} (set METRICS_PORT=0 to serve no metrics)"
+        ) from None
+    log.info("worker metrics on http://%s:%d%s", state.settings.host, port, METRICS_PATH)
+    return runner
+
+
 async def run_worker(settings: ServerSettings) -> None:
     """Take jobs until a signal stops the worker. arq's loop stops when Redis is
     unreachable for a moment; it is started again (the jobs it held are taken
     again by arq once their time is up) rather than the process exiting."""
     state = await _WorkerState.open(settings)
+    try:
+        metrics_runner = await serve_worker_metrics(state)
+    except MetricsPortUnavailable:
+        await state.close()
+        raise
     sweeper = asyncio.get_running_loop().create_task(_sweep(state), name="check-sweeper")
     try:
         while True:
             worker = build_worker(state)
+            state.redis_status = "ok"
             try:
                 await worker.async_run()
                 return
@@ -237,6 +283,7 @@ async def run_worker(settings: ServerSettings) -> None:
                 await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
                 raise
             except (RedisError, OSError) as error:
+                state.redis_status = "reconnecting"
                 log.warning(
                     "lost Redis (%s): taking jobs again in %d s",
                     describe_error(error),
@@ -249,6 +296,8 @@ async def run_worker(settings: ServerSettings) -> None:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await state.close()
 
 
@@ -280,6 +329,10 @@ def main() -> int:
     yield_the_cpu_to_the_web_process()
 
     # The signal handler cancels the main task: a normal stop.
-    with contextlib.suppress(asyncio.CancelledError):
-        asyncio.run(run_worker(settings))
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            asyncio.run(run_worker(settings))
+    except MetricsPortUnavailable as error:
+        print(f"product-review worker: {error}", file=sys.stderr)
+        return 2
     return 0

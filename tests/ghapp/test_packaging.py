@@ -102,3 +102,6 @@ def test_the_readme_runs_the_image_as_the_dockerfile_builds_it() -> None:
     assert services["web"]["command"] == json.loads(_final_stage_instruction("CMD"))
     assert services["worker"]["command"] == ["product-review", "worker"]
     assert {services[name]["image"] for name in ("web", "worker")} == {"product-review"}
+    # Each worker's own metrics port is reachable by the scraper.
+    worker = services["worker"]
+    assert worker["environment"]["METRICS_PORT"] in worker["expose"]

@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from pytest_redis.executor import RedisExecutor
 
 from ghapp.redisqueue import Keys, open_redis
@@ -67,6 +69,7 @@ class Cluster:
     workdir: Path
     env: dict[str, str]
     web_ports: list[int] = field(default_factory=list)
+    metrics_ports: list[int] = field(default_factory=list)  # the workers'
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
@@ -151,7 +154,13 @@ async def cluster(
         running.web_ports.append(port)
         running.start(f"web-{index}", [sys.executable, "-m", "ghapp"], {"PORT": str(port)})
     for index in range(2):
-        running.start(f"worker-{index}", [sys.executable, "-m", "localreview", "worker"], {})
+        port = free_port()
+        running.metrics_ports.append(port)
+        running.start(
+            f"worker-{index}",
+            [sys.executable, "-m", "localreview", "worker"],
+            {"METRICS_PORT": str(port)},
+        )
     try:
         await running.wait_ready()
         yield running
@@ -282,6 +291,27 @@ async def test_two_web_processes_and_two_workers_review_each_head_once_across_a_
         assert time.monotonic() < deadline, cluster.logs()
         await asyncio.sleep(0.2)
     assert [len(pull.reviews) for pull in pulls] == [1] * PULLS
+
+    # Each worker serves its own counts: between them, every pull request's review.
+    reviewed = posted_reviews = 0
+    async with aiohttp.ClientSession() as session:
+        for port in cluster.metrics_ports:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                assert answer.status == 200
+                assert await answer.json() == {"status": "ok", "redis": "ok"}
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as answer:
+                assert answer.status == 200
+                families = {f.name: f for f in text_string_to_metric_families(await answer.text())}
+            for sample in families["product_review_reviews"].samples:
+                if sample.name.endswith("_total") and sample.labels["outcome"] == "reviewed":
+                    reviewed += int(sample.value)
+            for sample in families["product_review_github_calls"].samples:
+                if sample.name.endswith("_total") and sample.labels["endpoint"].endswith(
+                    "/pulls/{pull_number}/reviews"
+                ):
+                    posted_reviews += int(sample.value)
+    assert reviewed >= PULLS
+    assert posted_reviews >= PULLS
     assert "Traceback" not in cluster.logs(), cluster.logs()
 
 
@@ -333,3 +363,25 @@ async def test_a_worker_killed_mid_review_leaves_its_job_to_another_which_comple
         assert len(pull.reviews) == 1
     finally:
         running.stop()
+
+
+def test_a_worker_whose_metrics_port_is_taken_says_so_and_exits(
+    redis_server: RedisExecutor, fake_github: FakeGitHub, key_pair: KeyPair, tmp_path: Path
+) -> None:
+    env = cluster_env(redis_server, fake_github, key_pair, job_timeout=20)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        worker = subprocess.run(
+            [sys.executable, "-m", "localreview", "worker"],
+            env={**env, "HOST": "127.0.0.1", "METRICS_PORT": str(port)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=WATCHDOG_SECONDS,
+        )
+    assert worker.returncode == 2
+    said = f"product-review worker: METRICS_PORT: cannot listen on 127.0.0.1:{port}"
+    assert said in worker.stderr
+    assert "Traceback" not in worker.stderr

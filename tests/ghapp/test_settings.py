@@ -363,6 +363,20 @@ def test_worker_priority(key_pair: KeyPair) -> None:
     assert problem == "WORKER_PRIORITY: malformed 'high' (expected nice or idle)"
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", None), ("9464", 9464), (" 9101 ", 9101), ("0", None)]
+)
+def test_metrics_port_of_a_worker(key_pair: KeyPair, value: str, expected: int | None) -> None:
+    settings = load_server_settings(valid_env(key_pair, METRICS_PORT=value))
+    assert settings.metrics_port == expected
+
+
+@pytest.mark.parametrize("value", ["65536", "-1", "http", "9464x"])
+def test_a_malformed_metrics_port_is_refused(key_pair: KeyPair, value: str) -> None:
+    (problem,) = problems(valid_env(key_pair, METRICS_PORT=value))
+    assert problem == f"METRICS_PORT: malformed {value!r} (expected 1-65535, or 0 for none)"
+
+
 def test_webhook_proxy_url_is_read(key_pair: KeyPair) -> None:
     assert load_server_settings(valid_env(key_pair)).webhook_proxy_url is None
     settings = load_server_settings(

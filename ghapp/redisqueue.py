@@ -117,6 +117,9 @@ class Keys:
     def failed(self, delivery_id: str) -> str:
         return f"{self.prefix}delivery:{delivery_id}:failed"
 
+    def stopped_tries(self, delivery_id: str) -> str:
+        return f"{self.prefix}delivery:{delivery_id}:stopped-tries"
+
     def checks(self, delivery_id: str) -> str:
         return f"{self.prefix}delivery:{delivery_id}:checks"
 
@@ -209,6 +212,17 @@ class RedisReviewQueue(InMemoryReviewQueue):
                 pipe.set(self.keys.failed(delivery_id), b"1", ex=FAILED_TTL_SECONDS)
             await pipe.execute()
         return handled
+
+    async def note_stopped_try(self, delivery_id: str) -> None:
+        """This try of the delivery's job was cut short by its worker stopping."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self.keys.stopped_tries(delivery_id))
+            pipe.expire(self.keys.stopped_tries(delivery_id), FAILED_TTL_SECONDS)
+            await pipe.execute()
+
+    async def stopped_tries(self, delivery_id: str) -> int:
+        """How many tries of the delivery's job stopping workers cut short."""
+        return int(await self.redis.get(self.keys.stopped_tries(delivery_id)) or 0)
 
     async def release(self, delivery_id: str) -> None:
         # arq runs a cancelled job again. Its checks stay on record: the next attempt

@@ -9,7 +9,8 @@ other processes everything that keeps work from being done twice
 
 A job taken again after its worker died first completes the check runs that
 attempt left in progress; a job taken more than `MAX_ATTEMPTS` times is given
-up the same way, so a delivery that kills its worker cannot loop.
+up the same way, so a delivery that kills its worker cannot loop. A try that
+the worker's own stop cut short (a deploy) does not count.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ REDIS_RETRY_SECONDS = 1
 # at 10 s, retries included), so arq's timeout never cuts our retry short.
 ARQ_TIMEOUT_MARGIN_SECONDS = 30
 _STATE = "product_review"
+# Deploys that may each cut a job short before arq gives it up.
+MAX_STOPPED_TRIES = 20
 
 
 @dataclass
@@ -133,10 +136,19 @@ class _WorkerState:
 async def handle_delivery(ctx: dict[str, Any], event: str, delivery_id: str, payload: str) -> None:
     """The arq job: one delivery, as the web process received it."""
     state: _WorkerState = ctx[_STATE]
-    attempt = int(ctx["job_try"])
+    job_try = attempt = int(ctx["job_try"])
     try:
+        if job_try > 1:
+            # A try cut short because its worker stopped (a deploy) is not an attempt.
+            attempt -= await state.queue.stopped_tries(delivery_id)
         async with asyncio.timeout(state.settings.job_timeout_seconds):
-            await _handle(state, attempt, event, delivery_id, payload)
+            await _handle(state, attempt, event, delivery_id, payload, taken_again=job_try > 1)
+    except asyncio.CancelledError:
+        # arq cancels the jobs still running when the worker stops, past the drain,
+        # and queues them again (its own timeout arrives as TimeoutError instead).
+        with contextlib.suppress(RedisError, OSError):
+            await state.queue.note_stopped_try(delivery_id)
+        raise
     except TimeoutError as error:
         # Its check was completed by the cancelled review; the next try reviews again
         # (arq's own, later timeout would drop the job instead).
@@ -160,7 +172,13 @@ async def handle_delivery(ctx: dict[str, Any], event: str, delivery_id: str, pay
 
 
 async def _handle(
-    state: _WorkerState, attempt: int, event: str, delivery_id: str, payload: str
+    state: _WorkerState,
+    attempt: int,
+    event: str,
+    delivery_id: str,
+    payload: str,
+    *,
+    taken_again: bool,
 ) -> None:
     queue = state.queue
     if await queue.already_handled(delivery_id):
@@ -168,7 +186,7 @@ async def _handle(
         # the web process said so to GitHub, and queued this job all the same.
         log.info("delivery=%s event=%s was handled already: nothing to do", delivery_id, event)
         return
-    if attempt > 1:
+    if taken_again:
         again = attempt <= MAX_ATTEMPTS
         left = await queue.complete_left_checks(delivery_id, state.github, again=again)
         log.warning(
@@ -184,7 +202,7 @@ async def _handle(
         if not again:
             await queue.finish_delivery(delivery_id, returned=False)
             return
-    queue.running(delivery_id, attempt=attempt)
+    queue.running(delivery_id, attempt=2 if taken_again else 1)
     data = json.loads(payload)
     await dispatch_event(
         ROUTER, sansio.Event(data, event=event, delivery_id=delivery_id), state.context
@@ -202,8 +220,9 @@ def build_worker(state: _WorkerState, *, jobs: int = DEFAULT_JOBS_PER_WORKER) ->
             func(
                 handle_delivery,
                 name=JOB_FUNCTION,
-                # One more than ours: the last try completes the checks and gives up.
-                max_tries=MAX_ATTEMPTS + 1,
+                # One more than ours (the last try completes the checks and gives up),
+                # plus the tries that stopping workers cut short.
+                max_tries=MAX_ATTEMPTS + 1 + MAX_STOPPED_TRIES,
                 keep_result=0,
             )
         ],

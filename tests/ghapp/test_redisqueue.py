@@ -4,15 +4,20 @@ minted once for all of them."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 import pytest
 from arq.connections import ArqRedis
+from arq.worker import Retry
 from pytest_redis.executor import RedisExecutor
 
+import ghapp.worker as worker_module
 from ghapp.auth import InstallationToken
 from ghapp.github import CheckRun, GitHubApp
 from ghapp.pulls import PullRequestRef, PullState
@@ -170,3 +175,54 @@ async def test_checks_whose_job_is_over_are_swept_and_the_others_left(
     assert "could not complete" in repo.check_runs[901]["output"]["title"]
     assert repo.check_runs[902]["status"] == "in_progress"  # its next attempt's
     assert await redis.exists(Keys().checks("ended")) == 0
+
+
+async def test_tries_cut_short_by_a_stopping_worker_are_not_counted_as_attempts(
+    redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rolling deploy stops each worker with jobs running: arq cancels and requeues
+    # them, and they must not run out of attempts on the way.
+    seen: list[tuple[int, bool]] = []
+    running = asyncio.Event()
+
+    async def held(
+        state: Any, attempt: int, event: str, delivery: str, payload: str, *, taken_again: bool
+    ) -> None:
+        seen.append((attempt, taken_again))
+        running.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(worker_module, "_handle", held)
+    state = SimpleNamespace(queue=queue(redis), settings=SimpleNamespace(job_timeout_seconds=60))
+    for job_try in range(1, 6):
+        ctx = {"product_review": state, "job_try": job_try}
+        task = asyncio.create_task(worker_module.handle_delivery(ctx, "ping", "d1", "{}"))
+        await running.wait()
+        running.clear()
+        task.cancel()  # what arq does to a running job when its worker stops
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert seen == [(1, False)] + [(1, True)] * 4
+    assert await queue(redis).stopped_tries("d1") == 5
+    assert await queue(redis).stopped_tries("d2") == 0
+
+
+async def test_a_try_that_ran_out_of_time_counts_as_an_attempt(
+    redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    async def slow(
+        state: Any, attempt: int, event: str, delivery: str, payload: str, *, taken_again: bool
+    ) -> None:
+        seen.append(attempt)
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(worker_module, "_handle", slow)
+    state = SimpleNamespace(queue=queue(redis), settings=SimpleNamespace(job_timeout_seconds=0.01))
+    for job_try in (1, 2):
+        ctx = {"product_review": state, "job_try": job_try}
+        with pytest.raises(Retry):
+            await worker_module.handle_delivery(ctx, "ping", "d1", "{}")
+    assert seen == [1, 2]
+    assert await queue(redis).stopped_tries("d1") == 0

@@ -202,6 +202,24 @@ async def test_github_failing_on_the_model_file_is_a_rules_review(
     assert "was not used, the rules judged the dimensions: it could not be read" in summary
 
 
+async def test_the_comment_command_asks_for_the_models_sha_in_its_prefetch(
+    make_client: AppFactory, fake_github: FakeGitHub, parses: list[int]
+) -> None:
+    engine = Recording()
+    client = await make_client(engine=engine)
+    repo, pull = team_pr(
+        fake_github, model=MODEL_PATH, model_text=SHIPPED.read_text(encoding="utf-8")
+    )
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    before = len(calls_made(fake_github))
+    comment = fake_github.issue_comment_event(repo, pull, "/product-review full")
+    await deliver(client, "issue_comment", comment)
+
+    assert ("GET", f"contents/{MODEL_PATH}") not in calls_made(fake_github)[before:]
+    assert "modelAt" in fake_github.calls("POST", "/graphql")[-1].body["variables"]
+    assert engine.models == [9, 9] and len(parses) == 1
+
+
 def test_the_pool_gets_the_text_not_the_weights() -> None:
     import pickle
 

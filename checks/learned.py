@@ -257,11 +257,14 @@ def _scorer(weights: object, intercept: object, where: str) -> LinearScorer:
     if not isinstance(weights, list) or len(weights) != size:
         count = len(weights) if isinstance(weights, list) else _shown(weights)
         raise ValueError(f"{where} weights: expected {size} numbers, found {count}")
-    scorer = LinearScorer(weights, _number(intercept, f"{where} intercept"))
-    # Equal weights share one float: checking the distinct ones checks them all.
-    for weight in set(scorer.weights):
+    # A trained model repeats few distinct weights: checking those checks them all.
+    try:
+        distinct = set(weights)
+    except TypeError:  # a list or a mapping among them
+        raise ValueError(f"{where} weights: expected numbers, found a list or a mapping") from None
+    for weight in distinct:
         _number(weight, f"{where} weights")
-    return scorer
+    return LinearScorer(weights, _number(intercept, f"{where} intercept"))
 
 
 def _decision(rows: object, where: str) -> tuple[tuple[float, ...], ...]:

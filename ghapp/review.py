@@ -837,6 +837,8 @@ async def _fetch_context(
     # At the head; when it is not known yet, at the commit the files were listed at
     # (the review uses those texts only if that is the head it learns).
     ref = pull.state.head_sha or next((item.ref for item in carried if item.ref), None)
+    # The model file at the same commit, whether or not any text comes along.
+    model_ref = ref or next((item.ref for item in documents if item.ref), None)
     if len(wanted) > len(carried):
         log.info(
             "%d changed Markdown files, the texts of %d in the review's GraphQL request; "
@@ -856,8 +858,8 @@ async def _fetch_context(
         earlier_reviews=earlier_reviews,
         documents=tuple(item.filename for item in carried) if ref else (),
         documents_ref=ref,
-        model_path=model_path if ref else None,
-        model_ref=ref if model_path else None,
+        model_path=model_path if model_ref else None,
+        model_ref=model_ref if model_path else None,
     )
     try:
         context = await client.review_context(context_request)

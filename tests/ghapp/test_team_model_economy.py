@@ -22,7 +22,7 @@ from tests.ghapp.conftest import AppFactory
 from tests.ghapp.test_economy import PATCH, PUSHED, PUSHED_PATCH, TEXT, calls_made, doc
 from tests.support.apptools import deliver, outcomes
 from tests.support.builders import stub_engine
-from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo
+from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo, added_file_patch
 
 SHIPPED = Path(__file__).resolve().parents[2] / "checks" / "model.json"
 MODEL_PATH = ".github/product-review-model.json"
@@ -202,14 +202,18 @@ async def test_github_failing_on_the_model_file_is_a_rules_review(
     assert "was not used, the rules judged the dimensions: it could not be read" in summary
 
 
+@pytest.mark.parametrize("added", [False, True])
 async def test_the_comment_command_asks_for_the_models_sha_in_its_prefetch(
-    make_client: AppFactory, fake_github: FakeGitHub, parses: list[int]
+    make_client: AppFactory, fake_github: FakeGitHub, parses: list[int], added: bool
 ) -> None:
     engine = Recording()
     client = await make_client(engine=engine)
     repo, pull = team_pr(
         fake_github, model=MODEL_PATH, model_text=SHIPPED.read_text(encoding="utf-8")
     )
+    if added:  # no text to carry: the head is learnt with the model's SHA all the same
+        pull.files[0].status = "added"
+        pull.files[0].patch = added_file_patch(TEXT.format(n=1))
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
     before = len(calls_made(fake_github))
     comment = fake_github.issue_comment_event(repo, pull, "/product-review full")

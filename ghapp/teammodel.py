@@ -51,7 +51,6 @@ class TeamModels:
         self._models: LRUCache[tuple[str, str, str], TeamModel | str] = LRUCache(
             maxsize=max_cached
         )
-        self.parsed = 0  # files parsed and checked: what the cache saves, for the tests
 
     async def apply(
         self,
@@ -123,7 +122,6 @@ class TeamModels:
         if cached is not None:
             return cached
         key = f"{owner}/{repo}@{oid}"
-        self.parsed += 1
         problem = await runner.run(check_team_model, key, text)
         outcome: TeamModel | str = TeamModel(key, text) if problem is None else problem
         self._models[(owner, repo, oid)] = outcome

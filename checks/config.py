@@ -148,6 +148,9 @@ class Settings:
     command_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
     # The PR author may run the command whatever their association.
     command_allow_author: bool = True
+    # `model: PATH`: a team's model file, by its repository-relative path. Only
+    # recorded here: the CLI and the App read it and set `review.model` themselves.
+    model_file: str | None = None
     errors: tuple[ConfigError, ...] = field(default=(), compare=False)
     # Provenance, for `/product-review config`: the effective config as flat key paths
     # ("comments.max_inline", "dimensions.product.metrics", "paths.include") mapped to

@@ -405,6 +405,40 @@ def _extends_problem(value: str) -> str | None:
     return None
 
 
+# -------------------------------------------------------------------------- model
+
+MODEL_CHOICES = ("rules", "learned")
+MAX_MODEL_PATH_CHARS = 200
+_MODEL_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+")
+MODEL_ALLOWED = '"rules", "learned", or a model file\'s repository-relative path ending in .json'
+
+
+def model_path_problem(path: str) -> str | None:
+    """Why `path` cannot name a model file in the repository, or None."""
+    if len(path) > MAX_MODEL_PATH_CHARS:
+        return f"a path of at most {MAX_MODEL_PATH_CHARS} characters, not {len(path)}"
+    if path.startswith(("/", "~")) or re.match(r"[A-Za-z]:", path) or "\\" in path:
+        return "the path must be relative to the repository root, not absolute"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return "the path must not contain empty, '.' or '..' segments"
+    if not _MODEL_PATH_CHARS.fullmatch(path):
+        return "only letters, digits, '.', '_', '-' and '/' may name the file"
+    if not path.endswith(".json"):
+        return "a model file's name ends in .json"
+    return None
+
+
+def model_problem(value: object) -> str | None:
+    """The one message for a bad `model:` value, or None when it is usable."""
+    if value in MODEL_CHOICES:
+        return None
+    found = describe_found(value)
+    if not isinstance(value, str) or not any(char in value for char in "./"):
+        return f"found {found}; allowed: {MODEL_ALLOWED}"  # not meant as a path
+    why = model_path_problem(value)
+    return None if why is None else f"found {found}; {why}; allowed: {MODEL_ALLOWED}"
+
+
 # ---------------------------------------------------------------- canonical form
 
 
@@ -579,6 +613,10 @@ def _parse_config(text: str, source: str) -> ParsedConfig:
         for problem in _problems(error)
     )
     problems.extend(_glob_problems(document))
+    if "model" in document and (why := model_problem(document["model"])):
+        # One message of our own for the key, instead of the schema's pattern.
+        problems = [problem for problem in problems if problem.path != ("model",)]
+        problems.append(_Problem(("model",), why))
     extends = document.get("_extends")
     if isinstance(extends, str) and (why := _extends_problem(extends)):
         problems.append(_Problem(("_extends",), f"found {json.dumps(extends)}; {why}"))
@@ -764,7 +802,9 @@ def settings_from_document(
         pair = guarded(("categories", glob), partial(_category_rule, glob, category_name), None)
         if pair is not None:
             categories.append(pair)
-    learned = guarded(("model",), lambda: _judge(document.get("model", "rules")), False)
+    judge = guarded(("model",), lambda: _judge(document.get("model", "rules")), "rules")
+    learned = judge == "learned"
+    model_file = None if judge in ("rules", "learned") else judge
     review = ReviewOptions(
         dimensions=MappingProxyType(dimensions),
         checks=MappingProxyType(checks),
@@ -820,6 +860,7 @@ def settings_from_document(
             lambda: _boolean(command.get("allow_author", defaults.command_allow_author)),
             defaults.command_allow_author,
         ),
+        model_file=model_file,
         errors=tuple(problems),
         values=MappingProxyType(guarded((), lambda: flatten(document), {})),
         sources=MappingProxyType(dict(sources or {})),
@@ -852,11 +893,13 @@ def _texts(value: object) -> tuple[str, ...]:
     return tuple(_text(item) for item in value)
 
 
-def _judge(value: object) -> bool:
-    """`model:` — True for the shipped learned layer, False for the rules."""
-    if value in ("rules", "learned"):
-        return value == "learned"
-    raise ValueError(f"expected rules or learned, found {describe_found(value)}")
+def _judge(value: object) -> str:
+    """`model:` — "rules", "learned" (the shipped layer), or a model file's path."""
+    problem = model_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    assert isinstance(value, str)  # model_problem refuses anything else
+    return value
 
 
 def _whole_number(value: object) -> int:

@@ -217,11 +217,66 @@ class DimensionModel:
 
 
 def _check_format(data: Mapping[str, Any]) -> None:
+    if not isinstance(data, Mapping):
+        raise ValueError("a model is a JSON object")
     if data.get("format") != FORMAT:
-        raise ValueError(f"model format {data.get('format')!r} is not {FORMAT}")
-    bits = int(data["feature_bits"])
+        raise ValueError(f"model format {_shown(data.get('format'))} is not {FORMAT}")
+    bits = data.get("feature_bits")
     if bits != FEATURE_BITS:
-        raise ValueError(f"model feature_bits {bits} is not {FEATURE_BITS}")
+        raise ValueError(f"model feature_bits {_shown(bits)} is not {FEATURE_BITS}")
+
+
+# A model file can come from anyone with write access to a repository: every part
+# the scoring indexes or zips is checked here, so a bad file is one ValueError with
+# what is wrong, never an IndexError in the middle of a review.
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _part(data: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = data.get(key) if isinstance(data, Mapping) else None
+    if not isinstance(value, kind):
+        raise ValueError(f"{where}{key}: expected a {_KIND_NAMES[kind]}, found {_shown(value)}")
+    return value
+
+
+_KIND_NAMES: dict[type, str] = {Mapping: "mapping", list: "list"}
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, found {_shown(value)}")
+    return float(value)
+
+
+def _scorer(weights: object, intercept: object, where: str) -> LinearScorer:
+    size = 1 << FEATURE_BITS
+    if not isinstance(weights, list) or len(weights) != size:
+        count = len(weights) if isinstance(weights, list) else _shown(weights)
+        raise ValueError(f"{where} weights: expected {size} numbers, found {count}")
+    # A trained model repeats few distinct weights: checking those checks them all.
+    try:
+        distinct = set(weights)
+    except TypeError:  # a list or a mapping among them
+        raise ValueError(f"{where} weights: expected numbers, found a list or a mapping") from None
+    for weight in distinct:
+        _number(weight, f"{where} weights")
+    return LinearScorer(weights, _number(intercept, f"{where} intercept"))
+
+
+def _decision(rows: object, where: str) -> tuple[tuple[float, ...], ...]:
+    width = len(DECISION_FEATURES)
+    if not isinstance(rows, list) or len(rows) != len(STATUSES):
+        raise ValueError(f"{where} decision: expected {len(STATUSES)} rows of {width} numbers")
+    checked: list[tuple[float, ...]] = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            raise ValueError(f"{where} decision: expected {len(STATUSES)} rows of {width} numbers")
+        checked.append(tuple(_number(x, f"{where} decision") for x in row))
+    return tuple(checked)
 
 
 class CategoryModel:
@@ -235,12 +290,19 @@ class CategoryModel:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CategoryModel:
         _check_format(data)
-        return cls(
-            {
-                Category(name): LinearScorer(entry["weights"], float(entry["intercept"]))
-                for name, entry in data["category"].items()
-            }
-        )
+        entries = _part(data, "category", Mapping, "")
+        if not entries:
+            raise ValueError("category: no category to choose from")
+        known = {category.value for category in Category}
+        rows: dict[Category, LinearScorer] = {}
+        for name, entry in entries.items():
+            if name not in known:
+                raise ValueError(f"category: unknown category {_shown(name)}")
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"category {name}: expected a mapping, found {_shown(entry)}")
+            where = f"category {name}"
+            rows[Category(name)] = _scorer(entry.get("weights"), entry.get("intercept"), where)
+        return cls(rows)
 
     def category(self, doc: Document, rule_category: Category) -> Category:
         features = category_features(doc)
@@ -278,17 +340,31 @@ class LearnedModel:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LearnedModel:
+        """The model in `data` (a model file's JSON), checked part by part: a
+        ValueError says what does not fit this version."""
+        # Imported here: the rule registry builds on modules that import this one.
+        from checks.rules import DIMENSION_BY_ID
+
         _check_format(data)
-        if list(data["decision_features"]) != list(DECISION_FEATURES):
+        if data.get("decision_features") != list(DECISION_FEATURES):
             raise ValueError("model decision features do not match this version")
-        dimensions = {
-            key: DimensionModel(
-                LinearScorer(entry["block_weights"], float(entry["block_intercept"])),
-                tuple(tuple(float(x) for x in row) for row in entry["decision"]),
+        entries = _part(data, "dimensions", Mapping, "")
+        if set(entries) != set(DIMENSION_BY_ID):
+            missing = sorted(set(DIMENSION_BY_ID) - set(entries))
+            unknown = sorted(map(str, set(entries) - set(DIMENSION_BY_ID)))
+            raise ValueError(
+                "dimensions: expected one entry per dimension"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unknown: {', '.join(unknown)[:200]}" if unknown else "")
             )
-            for key, entry in data["dimensions"].items()
-        }
-        return cls(dimensions, CategoryModel.from_json(data), int(data["feature_bits"]))
+        dimensions: dict[str, DimensionModel] = {}
+        for key, entry in entries.items():
+            where = f"dimension {key}"
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"{where}: expected a mapping, found {_shown(entry)}")
+            blocks = _scorer(entry.get("block_weights"), entry.get("block_intercept"), where)
+            dimensions[key] = DimensionModel(blocks, _decision(entry.get("decision"), where))
+        return cls(dimensions, CategoryModel.from_json(data), FEATURE_BITS)
 
     def __reduce__(self) -> str | tuple[Any, ...]:
         if self.shipped:

@@ -123,10 +123,16 @@ def config_schema() -> dict[str, Any]:
             },
             "model": {
                 "type": "string",
-                "enum": ["rules", "learned"],
+                "maxLength": 200,
+                # rules, learned, or a relative path to a .json file: no empty, '.' or
+                # '..' segment (the lookahead), one segment after another.
+                "pattern": r"^(?:rules|learned|(?:(?!\.\.?/)[A-Za-z0-9._-]+/)*"
+                r"[A-Za-z0-9._-]*\.json)$",
                 "default": "rules",
-                "description": "What judges the nine dimensions: the rules, or the learned "
-                "layer shipped in the package (the category is the learned one either way).",
+                "description": "What judges the nine dimensions: the rules, the learned "
+                "layer shipped in the package (learned), or a team's own model file "
+                "(`product-review train`) by its repository-relative path ending in .json "
+                "(the category is the learned one either way).",
             },
             "fail_on": {
                 "type": "string",

@@ -832,6 +832,29 @@ class InstallationClient:
             return text.decode("utf-8", errors="replace")
         return "" if text is None else str(text)
 
+    async def read_file_at(
+        self, *, owner: str, repo: str, path: str, ref: str, max_bytes: int
+    ) -> str | None:
+        """A file's text at `ref` in one call (the raw media type, so beyond the 1 MB
+        JSON limit too); None on 404. A file over `max_bytes` raises ResponseTooLarge
+        before it is all read."""
+        url_vars: dict[str, Any] = {"owner": owner, "repo": repo, "path": path, "ref": ref}
+        template = "/repos/{owner}/{repo}/contents/{+path}{?ref}"
+        limit = _RESPONSE_LIMIT.set(max_bytes)
+        try:
+            text = await self._send(
+                _Request("GET", template, url_vars=url_vars, accept=RAW_MEDIA_TYPE)
+            )
+        except BadRequest as error:
+            if error.status_code == 404:
+                return None
+            raise
+        finally:
+            _RESPONSE_LIMIT.reset(limit)
+        if isinstance(text, bytes):
+            return text.decode("utf-8", errors="replace")
+        return "" if text is None else str(text)
+
     async def fetch_file(
         self, *, owner: str, repo: str, path: str, ref: str | None = None
     ) -> FetchedFile | None:

@@ -16,7 +16,11 @@ One query reads, at once:
   file is read through the pull request's last commit instead of by its SHA;
 - the texts of the changed files that may need reading (`ContextRequest.documents`,
   at most `BLOBS_PER_REQUEST`), one aliased `object(expression: "REF:PATH")` each:
-  the review lists the files first, so that its one request carries them too.
+  the review lists the files first, so that its one request carries them too;
+- a team's model file (`model: PATH` in the config), its blob SHA and size only, at
+  the same commit: when the repository's config named one at its last load
+  (`ContextRequest.model_path`). A model is over GitHub's 512 KB text limit anyway;
+  the SHA tells whether the one parsed already is still the file (`ghapp.teammodel`).
 
 This module only builds the query and reads the answer (`ghapp.github` sends it).
 Whatever the answer lacks (an error on one part, a truncated or binary file, more
@@ -147,6 +151,25 @@ def _blob_expressions(ref: str, paths: Sequence[str]) -> dict[str, str]:
     return {f"e{index}": f"{ref}:{path}" for index, path in enumerate(paths)}
 
 
+# -- a team's model file ---------------------------------------------------------------
+
+_MODEL_VARIABLE = "  $modelAt: String!\n"
+_MODEL_ALIAS = "    model: object(expression: $modelAt) { ...ModelFile }\n"
+_MODEL_FIELDS = "fragment ModelFile on Blob {\n  oid\n  byteSize\n  isBinary\n}\n"
+
+
+@dataclass(frozen=True)
+class ModelBlob:
+    """What GraphQL said of a model file at a commit: its blob SHA and size, or
+    (`oid` None) that there is no file at that path."""
+
+    path: str
+    ref: str
+    oid: str | None
+    byte_size: int = 0
+    binary: bool = False
+
+
 @dataclass(frozen=True)
 class ContextRequest:
     """What to prefetch for one review, and how to file the answers."""
@@ -161,11 +184,17 @@ class ContextRequest:
     # the head is not known yet, the commit the pull request's files were listed at).
     documents: tuple[str, ...] = ()
     documents_ref: str | None = None
+    # The model file the repository's config named at its last load, to learn its blob
+    # SHA at `model_ref` (the commit the documents are read at); None: not asked.
+    model_path: str | None = None
+    model_ref: str | None = None
 
     def __post_init__(self) -> None:
         _check_paths(self.documents, at_least=0)
         if self.documents and not self.documents_ref:
             raise ValueError("documents need the commit to read them at")
+        if self.model_path is not None and not self.model_ref:
+            raise ValueError("a model file needs the commit to read it at")
 
     @property
     def with_org(self) -> bool:
@@ -177,17 +206,21 @@ class ContextRequest:
         return self.head_sha is not None
 
     def query(self) -> str:
-        """`QUERY`, with one aliased blob per document when there are any."""
-        if not self.documents:
+        """`QUERY`, with one aliased blob per document when there are any, and the
+        model file when asked (GraphQL refuses a fragment that nothing uses)."""
+        if not self.documents and self.model_path is None:
             return QUERY
+        model = self.model_path is not None
         return (
             _VARIABLES
             + _blob_variables(self.documents)
+            + (_MODEL_VARIABLE if model else "")
             + _REPOSITORY
             + _blob_aliases(self.documents)
+            + (_MODEL_ALIAS if model else "")
             + _CONTEXT
-            + "\n"
-            + _BLOB_FIELDS
+            + ("\n" + _BLOB_FIELDS if self.documents else "")
+            + ("\n" + _MODEL_FIELDS if model else "")
         )
 
     def variables(self) -> dict[str, Any]:
@@ -206,6 +239,7 @@ class ContextRequest:
             "withOrg": self.with_org,
             "withReviews": self.earlier_reviews,
             **documents,
+            **({"modelAt": f"{self.model_ref}:{self.model_path}"} if self.model_path else {}),
         }
 
 
@@ -225,6 +259,9 @@ class ReviewContext:
     # None where GraphQL said nothing usable (REST may know more).
     documents: Mapping[str, DocumentBlob | None] = field(default_factory=dict)
     documents_ref: str | None = None
+    # The model file asked for (`ContextRequest.model_path`); None: not asked, or
+    # GraphQL said nothing usable about it.
+    model: ModelBlob | None = None
 
 
 EMPTY_CONTEXT = ReviewContext()
@@ -414,7 +451,27 @@ def read_context(answer: Mapping[str, Any], request: ContextRequest) -> ReviewCo
         problems=problems,
         documents=_blobs(parsed, request.documents),
         documents_ref=request.documents_ref,
+        model=_model_blob(parsed, request),
     )
+
+
+def _model_blob(parsed: _Answer, request: ContextRequest) -> ModelBlob | None:
+    if request.model_path is None or request.model_ref is None:
+        return None
+    if parsed.failed("repo", "model"):
+        return None
+    found, value = parsed.get("repo", "model")
+    if not found:
+        return None
+    path, ref = request.model_path, request.model_ref
+    if value is None or (isinstance(value, Mapping) and "oid" not in value):
+        return ModelBlob(path, ref, None)  # no file there (or a folder)
+    if not isinstance(value, Mapping):
+        return None
+    oid, size = value.get("oid"), value.get("byteSize")
+    if not isinstance(oid, str) or not oid or not isinstance(size, int):
+        return None
+    return ModelBlob(path, ref, oid, size, bool(value.get("isBinary")))
 
 
 def describe(problems: Sequence[str], *, limit: int = 3) -> str:

@@ -149,6 +149,14 @@ class RepoConfigLoader:
         self._shared: TTLCache[tuple[str, str, str, str], FetchedFile | None] = TTLCache(
             maxsize=max_cached, ttl=shared_ttl, timer=timer
         )
+        # The model file (`model: PATH`) each repository's settings named at their
+        # last load: the next review asks for its blob SHA in its one GraphQL request,
+        # before these settings are known again.
+        self._model_paths: LRUCache[tuple[str, str], str] = LRUCache(maxsize=max_cached)
+
+    def model_path(self, *, owner: str, repo: str) -> str | None:
+        """The model file the repository's settings named at their last load, if any."""
+        return self._model_paths.get((owner.lower(), repo.lower()))
 
     async def load(
         self, reader: FileReader, *, owner: str, repo: str, default_branch: str
@@ -188,7 +196,13 @@ class RepoConfigLoader:
         errors = [error for chain in loaded for error in chain.errors]
         # Interpreting (like parsing) is pure Python in a thread: the interpreter hands
         # the event loop its turn every few milliseconds, so webhooks stay answered.
-        return await asyncio.to_thread(settings_from_layers, layers, extra_errors=errors)
+        settings = await asyncio.to_thread(settings_from_layers, layers, extra_errors=errors)
+        repository = (owner.lower(), repo.lower())
+        if settings.model_file is not None:
+            self._model_paths[repository] = settings.model_file
+        else:
+            self._model_paths.pop(repository, None)
+        return settings
 
     async def errors_at(
         self, reader: FileReader, *, owner: str, repo: str, ref: str

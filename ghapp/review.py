@@ -24,7 +24,9 @@ API calls per review, in order (`prefetch`, then the review itself):
   more such files than it carries, or a design doc that is not Markdown (one more
   GraphQL request per 100 of them), and through REST `_extends` targets, a
   truncated or binary file, more than 100 earlier reviews or labels, or a failed
-  GraphQL request (one call per file then).
+  GraphQL request (one call per file then). A team's model file (`model: PATH`)
+  costs one raw read the first time its blob is seen, and none after: the GraphQL
+  request asks for its blob SHA (see ghapp.teammodel).
   A modified Markdown file whose path does not decide is decided by its content
   (at most `CONTENT_READS_PER_REVIEW` of them), and a design doc among them is
   reviewed from that text. When a text the review needs is not in hand, the check
@@ -98,6 +100,7 @@ from ghapp.prefetch import (
 from ghapp.pulls import PullRequestRef, PullState
 from ghapp.repoconfig import CONFIG_PATH, FileReader, PrefetchedReader, RepoConfigLoader
 from ghapp.reviewplan import ReviewPlan, plan_review
+from ghapp.teammodel import TeamModels
 from localreview.budget import NotReviewed, Runner, split_engine
 
 CHECK_NAME = "Product review"
@@ -334,8 +337,11 @@ class Reviewer:
         check_started: CheckStarted | None = None,
         metrics: Metrics | None = None,
         clients: Callable[[int], InstallationClient] | None = None,
+        models: TeamModels | None = None,
     ) -> None:
         self._github = github
+        # Teams' model files, parsed (`model: PATH` in the config).
+        self._models = models if models is not None else TeamModels()
         # Makes each review's client, by installation ID (a preview's sends no writes).
         self._clients = clients if clients is not None else github.installation
         self._engine = engine
@@ -393,7 +399,9 @@ class Reviewer:
         self, run: _Run, request: ReviewRequest, prefetched: Prefetched | None
     ) -> ReadyReview | ReviewResult:
         if request.needs_state:
-            prefetched = prefetched or await prefetch(run.client, request)
+            prefetched = prefetched or await prefetch(
+                run.client, request, model_path=self._model_path(request)
+            )
             state = await _current_state(run.client, request, prefetched.context)
             named = request.pull.state.head_sha
             if named is not None and state.head_sha != named:
@@ -414,7 +422,9 @@ class Reviewer:
             )
             return run.result(ReviewOutcome.PAUSED, conclusion=paused.conclusion)
         if prefetched is None:
-            prefetched = await prefetch(run.client, request)
+            prefetched = await prefetch(
+                run.client, request, model_path=self._model_path(request)
+            )
         return ReadyReview(
             run,
             request,
@@ -423,7 +433,11 @@ class Reviewer:
             engine=self._engine,
             config=self._config,
             check_started=self._check_started,
+            models=self._models,
         )
+
+    def _model_path(self, request: ReviewRequest) -> str | None:
+        return self._config.model_path(owner=request.pull.owner, repo=request.pull.repo)
 
 
 class ReadyReview:
@@ -441,8 +455,10 @@ class ReadyReview:
         engine: Engine,
         config: RepoConfigLoader,
         check_started: CheckStarted | None = None,
+        models: TeamModels | None = None,
     ) -> None:
         self.request = request  # with the pull request's state as GitHub has it
+        self._models = models if models is not None else TeamModels()
         self._check_started = check_started
         self.head_sha = head_sha
         self._run = run
@@ -502,6 +518,16 @@ class ReadyReview:
         if check_run is None:
             check_run = await self._start_check()
 
+        # The team's model file, if the config names one: read only now that there is
+        # something to review, after the check exists (a failure shows on it).
+        settings = await self._models.apply(
+            settings,
+            client=client,
+            runner=runner,
+            pull=pull,
+            head_sha=head_sha,
+            blob=context.model,
+        )
         documents = _documents(docs, known=found.texts, read=read)
         results = await _run_engine(engine, documents, settings)
         reports = [result for result in results if isinstance(result, DocumentReport)]
@@ -744,14 +770,21 @@ async def _post_review(
             plan = plan.without(dropped)
 
 
-async def prefetch(client: InstallationClient, request: ReviewRequest) -> Prefetched:
+async def prefetch(
+    client: InstallationClient, request: ReviewRequest, *, model_path: str | None = None
+) -> Prefetched:
     """What the review of `request` reads before it decides anything: the pull
     request's files, then its one GraphQL request, which carries the texts of the
-    changed files that may need reading along with the rest."""
+    changed files that may need reading along with the rest, and the blob SHA of
+    `model_path` (the model file the config named last time), if any."""
     taken_at, taken_at_wall, calls = time.monotonic(), time.time(), client.calls
     files = tuple(await client.list_pull_files(pull_url=request.pull.pull_url))
     context = await _fetch_context(
-        client, request, documents=files, earlier_reviews=not (request.first_review or request.full)
+        client,
+        request,
+        documents=files,
+        earlier_reviews=not (request.first_review or request.full),
+        model_path=model_path,
     )
     return Prefetched(
         files, context, calls=client.calls - calls, taken_at=taken_at, taken_at_wall=taken_at_wall
@@ -793,16 +826,19 @@ async def _fetch_context(
     *,
     documents: Sequence[PullFile],
     earlier_reviews: bool,
+    model_path: str | None = None,
 ) -> ReviewContext:
     """The review's one GraphQL request, with the texts of up to `BLOBS_PER_REQUEST`
-    of `documents`. Should it fail, the review carries on with the REST reads it
-    replaces (more calls, same result)."""
+    of `documents` (and `model_path`'s blob SHA). Should it fail, the review carries
+    on with the REST reads it replaces (more calls, same result)."""
     pull = request.pull
     wanted = _documents_to_prefetch(documents)
     carried = wanted[:BLOBS_PER_REQUEST]
     # At the head; when it is not known yet, at the commit the files were listed at
     # (the review uses those texts only if that is the head it learns).
     ref = pull.state.head_sha or next((item.ref for item in carried if item.ref), None)
+    # The model file at the same commit, whether or not any text comes along.
+    model_ref = ref or next((item.ref for item in documents if item.ref), None)
     if len(wanted) > len(carried):
         log.info(
             "%d changed Markdown files, the texts of %d in the review's GraphQL request; "
@@ -822,6 +858,8 @@ async def _fetch_context(
         earlier_reviews=earlier_reviews,
         documents=tuple(item.filename for item in carried) if ref else (),
         documents_ref=ref,
+        model_path=model_path if model_ref else None,
+        model_ref=model_ref if model_path else None,
     )
     try:
         context = await client.review_context(context_request)
@@ -837,7 +875,7 @@ async def _fetch_context(
             pull.number,
         )
         return await _fetch_context(
-            client, request, documents=(), earlier_reviews=earlier_reviews
+            client, request, documents=(), earlier_reviews=earlier_reviews, model_path=model_path
         )
     except (HTTPException, GraphQLFailed, aiohttp.ClientError, TimeoutError) as error:
         # (A POST is not retried on a dropped connection; the REST reads are.)

@@ -29,6 +29,7 @@ from checks.discovery import (
     is_markdown,
 )
 from checks.formats import FileError
+from checks.learned import LearnedModel
 from checks.report import Category, DocumentReport
 from localreview.budget import Budget, Limit, NotReviewed, WorkerPool, pool_broke
 from localreview.config import find_repository_root
@@ -70,14 +71,28 @@ def _load_settings(source: SettingsSource) -> Settings:
         settings = load_settings_file(source.config_path)
     if source.category is not None:
         settings = replace(settings, review=replace(settings.review, category=source.category))
-    if source.model_path is not None:
+    if source.model_path is not None:  # `--model FILE` and `--learned` win over the config
         from localreview.model import load_model
 
         model = load_model(source.model_path)
         settings = replace(settings, review=replace(settings.review, model=model))
+    elif settings.model_file is not None:
+        team = _team_model(source, settings.model_file)
+        settings = replace(settings, review=replace(settings.review, model=team))
     if source.explain:
         settings = replace(settings, review=replace(settings.review, explain=source.explain))
     return settings
+
+
+def _team_model(source: SettingsSource, model_file: str) -> LearnedModel:
+    """The model file the config names (`model: PATH`), from the repository root."""
+    from localreview.model import ModelFileError, load_model, model_root
+
+    path = model_root(source.config_path, Path.cwd()) / model_file
+    try:
+        return load_model(str(path))
+    except ModelFileError as error:
+        raise ModelFileError(f"{source.config_path}: model: {error}") from None
 
 
 # --- discovery ----------------------------------------------------------------------

@@ -102,7 +102,8 @@ async def _run_command(
     # nothing needs only the config.
     prefetched: Prefetched | None = None
     if command.action in _REVIEWING:
-        prefetched = await prefetch(client, request)
+        model_path = context.config.model_path(owner=repository.owner, repo=repository.name)
+        prefetched = await prefetch(client, request, model_path=model_path)
         found = prefetched.context
     else:
         found = await prefetch_config(client, request)

@@ -741,6 +741,63 @@ def test_model_learned_judges_the_dimensions_with_the_shipped_layer() -> None:
 def test_an_unknown_model_is_a_keyed_problem_and_the_rules_judge() -> None:
     settings = parse_settings("model: smart\n", source="x.yml")
     assert settings.review.model is None
+    assert settings.model_file is None
     assert [str(e) for e in settings.errors] == [
-        'x.yml:1:1: model: found "smart"; allowed: "rules", "learned"'
+        'x.yml:1:1: model: found "smart"; allowed: "rules", "learned", or a model '
+        "file's repository-relative path ending in .json"
     ]
+
+
+def test_a_model_path_is_recorded_and_nothing_is_read() -> None:
+    settings = parse_settings("model: .github/product-review-model.json\n", source="x.yml")
+    assert settings.errors == ()
+    assert settings.model_file == ".github/product-review-model.json"
+    # The rules judge until the CLI or the App has read the file.
+    assert settings.review.model is None
+    assert settings.values["model"] == ".github/product-review-model.json"
+    assert parse_settings("model: learned\n", source="x.yml").model_file is None
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("/etc/model.json", "the path must be relative to the repository root, not absolute"),
+        ("'C:/models/team.json'", "the path must be relative to the repository root"),
+        ("../other/model.json", "the path must not contain empty, '.' or '..' segments"),
+        ("./model.json", "the path must not contain empty, '.' or '..' segments"),
+        ("models//team.json", "the path must not contain empty, '.' or '..' segments"),
+        (".github/model.yaml", "a model file's name ends in .json"),
+        ("'models/team model.json'", "only letters, digits, '.', '_', '-' and '/'"),
+        ("m" * 200 + ".json", "a path of at most 200 characters, not 205"),
+        ("3", "found 3; allowed: "),
+        ("[a.json]", "found a list; allowed: "),
+    ],
+)
+def test_a_bad_model_path_is_one_keyed_problem(value: str, why: str) -> None:
+    settings = parse_settings(f"fail_on: error\nmodel: {value}\n", source="x.yml")
+    (error,) = settings.errors
+    assert error.key_path == "model" and error.line == 2
+    assert why in error.message and "allowed: " in error.message
+    assert settings.model_file is None and settings.review.model is None
+    assert settings.fail_on.value == "error"  # the rest of the file applies
+
+
+def test_the_schema_agrees_with_the_model_path_check() -> None:
+    import re
+
+    from checks.configfile import model_problem, schema
+
+    pattern = re.compile(schema()["properties"]["model"]["pattern"])
+    for value in (
+        "rules",
+        "learned",
+        ".github/product-review-model.json",
+        "models/team.json",
+        "/abs.json",
+        "../up.json",
+        "./here.json",
+        "a//b.json",
+        "team.yaml",
+        "smart",
+    ):
+        assert (pattern.search(value) is not None) == (model_problem(value) is None), value

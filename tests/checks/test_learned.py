@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,3 +168,39 @@ def test_check_with_a_model(
     if code == 0:
         out = json.loads(capsys.readouterr().out)
         assert len(out["documents"]) == 1
+
+
+def _shipped_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    return data
+
+
+def _broken(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    data = _shipped_data()
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["dimensions"].pop("metrics"), "one entry per dimension; missing: metrics"),
+        (lambda d: d["dimensions"].update(extra={}), "unknown: extra"),
+        (lambda d: d["dimensions"]["risks"].update(block_weights=[0] * 7), "found 7"),
+        (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(3, "x"), "found 'x'"),
+        (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(3, [1]), "a list or"),
+        (lambda d: d["dimensions"]["risks"].update(block_intercept=float("nan")), "intercept"),
+        (lambda d: d["dimensions"]["risks"].update(decision=[[0.0] * 12] * 2), "3 rows of 12"),
+        (lambda d: d["dimensions"]["risks"]["decision"][0].append(True), "3 rows of 12"),
+        (lambda d: d["dimensions"]["risks"]["decision"][0].__setitem__(0, True), "found True"),
+        (lambda d: d.update(dimensions=[]), "dimensions: expected a mapping, found []"),
+        (lambda d: d.update(category={}), "no category to choose from"),
+        (lambda d: d["category"].update(other=d["category"]["product"]), "category 'other'"),
+        (lambda d: d["category"]["product"].update(weights=None), "expected 32768 numbers"),
+    ],
+)
+def test_a_model_file_that_does_not_fit_is_refused_with_what_is_wrong(
+    change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        LearnedModel.from_json(_broken(change))

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from ghapp.github import GitHubApp, graphql_url
-from ghapp.prefetch import QUERY, ContextRequest, read_context
+from ghapp.prefetch import QUERY, ContextRequest, ModelBlob, read_context
 from ghapp.pulls import PullState
 from ghapp.repoconfig import CONFIG_PATH, FetchedFile, file_key
 from tests.support.apptools import APP_ID, KeyPair
@@ -396,3 +396,46 @@ def test_an_error_in_the_head_commit_leaves_the_rest_of_the_pull_request_readabl
     assert context.pull == PullState(head_sha=HEAD, draft=False, labels=None)
     assert file_key("acme", "widgets", CONFIG_PATH, HEAD) not in context.files
     assert context.problems == ("no",)
+
+
+# ------------------------------------------------------------------ a team's model file
+
+MODEL = ".github/product-review-model.json"
+
+
+async def test_the_model_files_sha_and_size_come_in_the_prefetch_not_its_text(
+    fake_github: FakeGitHub, http: aiohttp.ClientSession
+) -> None:
+    repo = fake_github.add_repo()
+    text = '{"format": 1}\n' + " " * 600_000  # over the GraphQL text limit, as models are
+    fake_github.add_pull(repo, head_sha=HEAD, added={"docs/rfcs/a.md": "# A\n"})
+    repo.contents[(HEAD, MODEL)] = text
+    asked = request(model_path=MODEL, model_ref=HEAD)
+    assert "text" not in asked.query().split("fragment ModelFile", 1)[1]
+
+    status, answer = await post(
+        fake_github, http, {"query": asked.query(), "variables": asked.variables()}
+    )
+
+    assert status == 200 and read_context(answer, asked).problems == ()
+    assert asked.variables()["modelAt"] == f"{HEAD}:{MODEL}"
+    assert read_context(answer, asked).model == ModelBlob(
+        MODEL, HEAD, blob_sha(text), len(text.encode())
+    )
+    # No file there: known to be absent.
+    del repo.contents[(HEAD, MODEL)]
+    _, answer = await post(
+        fake_github, http, {"query": asked.query(), "variables": asked.variables()}
+    )
+    assert read_context(answer, asked).model == ModelBlob(MODEL, HEAD, None)
+
+
+def test_no_model_path_asks_for_no_model_and_an_error_there_is_unknown() -> None:
+    assert request().query() == QUERY and "modelAt" not in request().variables()
+    asked = request(model_path=MODEL, model_ref=HEAD)
+    broken = answer(model=None)
+    broken["errors"] = [{"type": "FORBIDDEN", "path": ["repo", "model"], "message": "no"}]
+    assert read_context(broken, asked).model is None
+    assert read_context(answer(model={"oid": 3}), asked).model is None
+    with pytest.raises(ValueError, match="commit"):
+        request(model_path=MODEL)

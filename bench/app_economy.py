@@ -174,9 +174,9 @@ async def _measure(corpus: Path, deliveries: int, *, team_model: bool = False) -
                 else:
                     files = {"modified": {p: (t, _modified_patch(t)) for p, t in docs}}
                 pull = fake.add_pull(repo, number=number, **files)
-                if team_model:  # pushes carry it on to each new head
+                if team_model:  # on the default branch, where the App reads it
                     model_text = (HERE.parent / "checks" / "model.json").read_text("utf-8")
-                    repo.contents[(pull.head_sha, TEAM_MODEL_PATH)] = model_text
+                    repo.contents[(repo.default_branch, TEAM_MODEL_PATH)] = model_text
                 for push, action in enumerate(TRIGGERS):
                     if push:  # one more placeholder each time: a new question to ask
                         points = "".join(f"\nTBD: open point {n}.\n" for n in range(1, push + 1))

@@ -525,7 +525,6 @@ class ReadyReview:
             client=client,
             runner=runner,
             pull=pull,
-            head_sha=head_sha,
             blob=context.model,
         )
         documents = _documents(docs, known=found.texts, read=read)
@@ -837,8 +836,9 @@ async def _fetch_context(
     # At the head; when it is not known yet, at the commit the files were listed at
     # (the review uses those texts only if that is the head it learns).
     ref = pull.state.head_sha or next((item.ref for item in carried if item.ref), None)
-    # The model file at the same commit, whether or not any text comes along.
-    model_ref = ref or next((item.ref for item in documents if item.ref), None)
+    # The model file on the default branch, as the config: a pull request must not
+    # change what judges it.
+    model_ref = pull.default_branch
     if len(wanted) > len(carried):
         log.info(
             "%d changed Markdown files, the texts of %d in the review's GraphQL request; "

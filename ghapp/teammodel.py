@@ -1,8 +1,10 @@
 """A team's own model file (`model: PATH` in the config) for the App's reviews.
 
-The config only names the file (`Settings.model_file`); this module reads it at the
-pull request's head and hands the engine the parsed model, as `--model FILE` does on
-the command line (`localreview.model`).
+The config only names the file (`Settings.model_file`); this module reads it on the
+repository's default branch, where the config comes from (a pull request must not
+change what judges it, or a stranger's could silence its own review), and hands
+the engine the parsed model, as `--model FILE` does on the command line
+(`localreview.model`).
 
 API calls: none for a file already parsed, and one (a raw REST read) otherwise. The
 review's GraphQL request asks for the file's blob SHA and size (not its text: a
@@ -16,7 +18,7 @@ Parsed models are kept in a small LRU keyed by (repository, blob SHA): a second
 review of the same file neither reads nor parses it again. The file is bounded
 (`MAX_MODEL_BYTES`, checked on GitHub's size before reading and while reading) and
 parsed and checked in the review's worker processes (`Runner.run`), never on this
-process's event loop. A file that cannot be used (missing at the head, too large,
+process's event loop. A file that cannot be used (missing, too large,
 not a model of this version, unreadable) never stops the review: the rules judge
 the dimensions, and the Check Run says why under "Configuration problems", in one
 line. That outcome is cached by blob SHA too, so the same bad file is not read again.
@@ -59,7 +61,6 @@ class TeamModels:
         client: InstallationClient,
         runner: Runner,
         pull: PullRequestRef,
-        head_sha: str,
         blob: ModelBlob | None,
     ) -> Settings:
         """`settings` with the model file they name as the engine's model, or, when
@@ -68,9 +69,10 @@ class TeamModels:
         path = settings.model_file
         if path is None:
             return settings
-        known = blob if blob is not None and blob.path == path and blob.ref == head_sha else None
+        ref = pull.default_branch
+        known = blob if blob is not None and blob.path == path and blob.ref == ref else None
         try:
-            outcome = await self._model(client, runner, pull, path, head_sha, known)
+            outcome = await self._model(client, runner, pull, path, ref, known)
         except Exception as error:  # GitHub failing here must not fail the review
             outcome = f"it could not be read ({_reason(error)})"
         if isinstance(outcome, TeamModel):
@@ -95,13 +97,13 @@ class TeamModels:
         runner: Runner,
         pull: PullRequestRef,
         path: str,
-        head_sha: str,
+        ref: str,
         blob: ModelBlob | None,
     ) -> TeamModel | str:
         owner, repo = pull.owner.lower(), pull.repo.lower()
         if blob is not None:
             if blob.oid is None:
-                return f"no such file at the head ({head_sha[:12]})"
+                return f"no such file on {ref}"
             cached = self._models.get((owner, repo, blob.oid))
             if cached is not None:
                 return cached
@@ -111,12 +113,12 @@ class TeamModels:
                 return "not a model file: binary, not JSON text"
         try:
             text = await client.read_file_at(
-                owner=pull.owner, repo=pull.repo, path=path, ref=head_sha, max_bytes=MAX_MODEL_BYTES
+                owner=pull.owner, repo=pull.repo, path=path, ref=ref, max_bytes=MAX_MODEL_BYTES
             )
         except ResponseTooLarge:
             return _TOO_LARGE
         if text is None:
-            return f"no such file at the head ({head_sha[:12]})"
+            return f"no such file on {ref}"
         oid = blob_sha(text.encode("utf-8", "surrogatepass"))
         cached = self._models.get((owner, repo, oid))
         if cached is not None:

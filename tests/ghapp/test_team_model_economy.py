@@ -1,4 +1,4 @@
-"""A team's own model file (`model: PATH`) in the App: read at the pull request's head
+"""A team's own model file (`model: PATH`) in the App: read on the default branch
 for one REST call at most, none once its blob is parsed; parsed once per blob; a bad
 file leaves the review to the rules and says why in the Check Run."""
 
@@ -65,7 +65,7 @@ def team_pr(
     repo.contents[("main", CONFIG_PATH)] = config
     pull = fake.add_pull(repo, modified={doc(1): (TEXT.format(n=1), PATCH)})
     if model_text is not None and model is not None:
-        repo.contents[(pull.head_sha, model)] = model_text
+        repo.contents[(repo.default_branch, model)] = model_text
     return repo, pull
 
 
@@ -108,7 +108,7 @@ async def test_a_model_file_costs_one_call_once_and_none_after(
     # The next one asks for the blob's SHA in its GraphQL request: no call more.
     assert again == without_again
     (_, context) = fake_github.calls("POST", "/graphql")
-    assert context.body["variables"]["modelAt"] == f"{pull.head_sha}:{MODEL_PATH}"
+    assert context.body["variables"]["modelAt"] == f"{repo.default_branch}:{MODEL_PATH}"
     # The reviews count the same calls (the first one's installation token included).
     plain_calls = [o.api_calls for o in outcomes(plain)]
     assert [o.api_calls for o in outcomes(client)] == [plain_calls[0] + 1, plain_calls[1]]
@@ -121,7 +121,7 @@ async def test_a_model_file_costs_one_call_once_and_none_after(
     assert "config has" not in run["output"]["title"]
 
 
-async def test_a_changed_model_file_is_read_and_parsed_again(
+async def test_a_model_file_changed_on_the_default_branch_is_read_and_parsed_again(
     make_client: AppFactory, fake_github: FakeGitHub, parses: list[int]
 ) -> None:
     client = await make_client(engine=Recording())
@@ -131,24 +131,44 @@ async def test_a_changed_model_file_is_read_and_parsed_again(
     retrained = json.loads(text)
     retrained["documents"] = 1
     new_text = json.dumps(retrained)
-    fake_github.push(
-        repo,
-        pull,
-        modified={
-            doc(1): (PUSHED.format(n=1), PUSHED_PATCH),
-            MODEL_PATH: (new_text, "@@ -1 +1 @@\n-x\n+y"),
-        },
-    )
+    repo.contents[(repo.default_branch, MODEL_PATH)] = new_text  # a retrained model merged
+    fake_github.push(repo, pull, modified={doc(1): (PUSHED.format(n=1), PUSHED_PATCH)})
     before = len(calls_made(fake_github))
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
     assert ("GET", f"contents/{MODEL_PATH}") in calls_made(fake_github)[before:]
     assert parses == [len(text), len(new_text)]
 
 
+async def test_a_pull_request_cannot_change_the_model_that_judges_it(
+    make_client: AppFactory, fake_github: FakeGitHub, parses: list[int]
+) -> None:
+    # Like the config, the model comes from the default branch: a stranger's pull
+    # request that commits a lenient model is still judged by the team's.
+    engine = Recording()
+    client = await make_client(engine=engine)
+    text = SHIPPED.read_text(encoding="utf-8")
+    repo, pull = team_pr(fake_github, model=MODEL_PATH, model_text=text)
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
+    lenient = json.loads(text)
+    lenient["documents"] = 1
+    fake_github.push(
+        repo,
+        pull,
+        modified={
+            doc(1): (PUSHED.format(n=1), PUSHED_PATCH),
+            MODEL_PATH: (json.dumps(lenient), "@@ -1 +1 @@\n-x\n+y"),
+        },
+    )
+    before = len(calls_made(fake_github))
+    await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "synchronize"))
+    assert ("GET", f"contents/{MODEL_PATH}") not in calls_made(fake_github)[before:]
+    assert parses == [len(text)]  # the default branch's file, parsed once
+
+
 @pytest.mark.parametrize(
     ("model_text", "why"),
     [
-        (None, "no such file at the head"),
+        (None, "no such file on main"),
         ('{"format": 1, "feature_bits": 15}', "not a usable model file: model decision features"),
         ("[" * 50_000 + "]" * 50_000, "not a model file: JSON nested too deeply"),
         ("{" + " " * MAX_MODEL_BYTES + "}", "the file is larger than 5 MB"),
@@ -251,7 +271,7 @@ async def test_the_real_engine_in_worker_processes_judges_with_the_team_model(
         pull = fake_github.add_pull(
             repo, modified={"docs/rfcs/0042-sso.md": (sso.read_text(encoding="utf-8"), PATCH)}
         )
-        repo.contents[(pull.head_sha, MODEL_PATH)] = SHIPPED.read_text(encoding="utf-8")
+        repo.contents[(repo.default_branch, MODEL_PATH)] = SHIPPED.read_text(encoding="utf-8")
         await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
         assert outcomes(client)[-1].outcome == "reviewed"
         run = latest_run(repo)

@@ -251,6 +251,10 @@ class SqliteJobStore:
         )
 
     async def close(self) -> None:
+        # Ends asked for in this turn are written first, on this connection.
+        if self._endings_written is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._endings_written)
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         finally:
@@ -410,11 +414,13 @@ class SqliteJobStore:
                     " AND (owner = ? OR owner IS NULL)",
                     endings,
                 )
-        except Exception as error:  # each waiter raises it, as its own write would
+        except BaseException as error:  # each waiter raises it, as its own write would
             written.set_exception(error)
             # Read by whoever awaits it; a write nobody awaits any more is still not
             # reported as "never retrieved".
             written.exception()
+            if not isinstance(error, Exception):
+                raise
         else:
             written.set_result(None)
 

@@ -205,6 +205,8 @@ class RedisReviewQueue(InMemoryReviewQueue):
         completed = self._incomplete.pop(delivery_id, None) is None
         handled = completed and returned
         async with self.redis.pipeline(transaction=True) as pipe:
+            # The job is over: a redelivery's job counts its attempts afresh.
+            pipe.delete(self.keys.stopped_tries(delivery_id))
             if handled:
                 pipe.set(self.keys.handled(delivery_id), b"1", ex=HANDLED_TTL_SECONDS)
                 pipe.delete(self.keys.failed(delivery_id))

@@ -384,7 +384,8 @@ def load_server_settings(
     metrics_port: int | None = None
     metrics_port_text = env.get("METRICS_PORT", "").strip()
     if metrics_port_text:
-        if metrics_port_text.isdigit() and 0 <= int(metrics_port_text) < 65536:
+        digits = metrics_port_text.isascii() and metrics_port_text.isdigit()
+        if digits and int(metrics_port_text) < 65536:
             metrics_port = int(metrics_port_text) or None
         else:
             problems.append(

@@ -77,6 +77,13 @@ class _WorkerState:
     context: EventContext
     # What /healthz says of the connection: "ok", or "reconnecting" after a loss.
     redis_status: str = "ok"
+    # The arq worker taking jobs now (a new one after each lost connection).
+    worker: Worker | None = None
+
+    def stopping(self) -> bool:
+        """Whether a signal is stopping this process: arq stops picking jobs, waits
+        for the running ones for the drain time, then cancels them."""
+        return self.worker is not None and not self.worker.allow_pick_jobs
 
     @classmethod
     async def open(cls, settings: ServerSettings) -> _WorkerState:
@@ -140,14 +147,16 @@ async def handle_delivery(ctx: dict[str, Any], event: str, delivery_id: str, pay
     try:
         if job_try > 1:
             # A try cut short because its worker stopped (a deploy) is not an attempt.
-            attempt -= await state.queue.stopped_tries(delivery_id)
+            attempt = max(1, attempt - await state.queue.stopped_tries(delivery_id))
         async with asyncio.timeout(state.settings.job_timeout_seconds):
             await _handle(state, attempt, event, delivery_id, payload, taken_again=job_try > 1)
     except asyncio.CancelledError:
         # arq cancels the jobs still running when the worker stops, past the drain,
-        # and queues them again (its own timeout arrives as TimeoutError instead).
-        with contextlib.suppress(RedisError, OSError):
-            await state.queue.note_stopped_try(delivery_id)
+        # and queues them again; it also cancels on its own timeout or an abort,
+        # which stay attempts.
+        if state.stopping():
+            with contextlib.suppress(RedisError, OSError):
+                await state.queue.note_stopped_try(delivery_id)
         raise
     except TimeoutError as error:
         # Its check was completed by the cancelled review; the next try reviews again
@@ -214,6 +223,7 @@ def build_worker(state: _WorkerState, *, jobs: int = DEFAULT_JOBS_PER_WORKER) ->
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx[_STATE] = state
+        state.redis_status = "ok"  # arq is connected and takes jobs
 
     return Worker(
         functions=[
@@ -291,8 +301,7 @@ async def run_worker(settings: ServerSettings) -> None:
     sweeper = asyncio.get_running_loop().create_task(_sweep(state), name="check-sweeper")
     try:
         while True:
-            worker = build_worker(state)
-            state.redis_status = "ok"
+            worker = state.worker = build_worker(state)
             try:
                 await worker.async_run()
                 return

@@ -327,3 +327,20 @@ async def test_every_job_waiting_for_a_failed_write_of_endings_gets_its_error(
         assert await reopened.state_of("d1") is JobState.RUNNING
     finally:
         await reopened.close()
+
+
+async def test_ends_asked_for_just_before_closing_are_written_first(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # A shutdown closes the store in the same turn as the last jobs end.
+    closing = await other_store(tmp_path, clock)
+    await closing.admit("d1", "issue_comment", b"{}")
+    ending = asyncio.create_task(closing.finish("d1", handled=True))
+    await asyncio.sleep(0)  # the end is asked for; its write waits for the next turn
+    await closing.close()
+    await ending
+    reopened = await other_store(tmp_path, clock)
+    try:
+        assert await reopened.state_of("d1") is JobState.HANDLED
+    finally:
+        await reopened.close()

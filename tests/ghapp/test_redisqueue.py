@@ -193,7 +193,11 @@ async def test_tries_cut_short_by_a_stopping_worker_are_not_counted_as_attempts(
         await asyncio.Event().wait()
 
     monkeypatch.setattr(worker_module, "_handle", held)
-    state = SimpleNamespace(queue=queue(redis), settings=SimpleNamespace(job_timeout_seconds=60))
+    state = SimpleNamespace(
+        queue=queue(redis),
+        settings=SimpleNamespace(job_timeout_seconds=60),
+        stopping=lambda: True,
+    )
     for job_try in range(1, 6):
         ctx = {"product_review": state, "job_try": job_try}
         task = asyncio.create_task(worker_module.handle_delivery(ctx, "ping", "d1", "{}"))
@@ -205,6 +209,21 @@ async def test_tries_cut_short_by_a_stopping_worker_are_not_counted_as_attempts(
     assert seen == [(1, False)] + [(1, True)] * 4
     assert await queue(redis).stopped_tries("d1") == 5
     assert await queue(redis).stopped_tries("d2") == 0
+
+    # arq cancels on its own timeout or an abort too: those stay attempts.
+    state.stopping = lambda: False
+    task = asyncio.create_task(
+        worker_module.handle_delivery({"product_review": state, "job_try": 6}, "ping", "d1", "{}")
+    )
+    await running.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await queue(redis).stopped_tries("d1") == 5
+
+    # Once the job is over, a redelivery's job counts its attempts afresh.
+    await queue(redis).finish_delivery("d1", returned=True)
+    assert await queue(redis).stopped_tries("d1") == 0
 
 
 async def test_a_try_that_ran_out_of_time_counts_as_an_attempt(
@@ -219,7 +238,11 @@ async def test_a_try_that_ran_out_of_time_counts_as_an_attempt(
         await asyncio.Event().wait()
 
     monkeypatch.setattr(worker_module, "_handle", slow)
-    state = SimpleNamespace(queue=queue(redis), settings=SimpleNamespace(job_timeout_seconds=0.01))
+    state = SimpleNamespace(
+        queue=queue(redis),
+        settings=SimpleNamespace(job_timeout_seconds=0.01),
+        stopping=lambda: False,
+    )
     for job_try in (1, 2):
         ctx = {"product_review": state, "job_try": job_try}
         with pytest.raises(Retry):

@@ -371,7 +371,7 @@ def test_metrics_port_of_a_worker(key_pair: KeyPair, value: str, expected: int |
     assert settings.metrics_port == expected
 
 
-@pytest.mark.parametrize("value", ["65536", "-1", "http", "9464x"])
+@pytest.mark.parametrize("value", ["65536", "-1", "http", "9464x", "\u0663"])
 def test_a_malformed_metrics_port_is_refused(key_pair: KeyPair, value: str) -> None:
     (problem,) = problems(valid_env(key_pair, METRICS_PORT=value))
     assert problem == f"METRICS_PORT: malformed {value!r} (expected 1-65535, or 0 for none)"

@@ -36,9 +36,9 @@ DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_GHE_PROTOCOL = "https"
 LOG_FORMATS = ("text", "json")
-# How the engine's pool of `product-review worker` yields the CPU: `nice` (weighed,
-# never starved: a machine of its own) or `idle` (SCHED_IDLE: only what web
-# processes on the same machine leave over). The worker itself runs at nice 10.
+# How `product-review worker` yields the CPU: `nice` (weighed, never starved: a
+# machine of its own) or `idle` (SCHED_IDLE, pool included: only what web
+# processes on the same machine leave over).
 WORKER_PRIORITIES = ("nice", "idle")
 # Probot's `LOG_LEVEL=silent`: a level above every record's, so nothing is logged.
 SILENT = "SILENT"

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -354,7 +355,16 @@ def main() -> int:
     configure_logging(settings)
     log.info("worker for app_id=%s api=%s", settings.app_id, settings.github_api_url)
     # Where a web process shares the machine, webhooks are answered first.
-    yield_the_cpu_to_the_web_process()
+    if settings.worker_priority == "idle":
+        # Beside web processes: the whole worker, pool included, takes only idle CPU
+        # time. Unlike the review process beside `serve`, it shares no lock with
+        # them (Redis serves each command whole), so nothing waits on it.
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except (OSError, AttributeError):
+            yield_the_cpu_to_the_web_process()
+    else:
+        yield_the_cpu_to_the_web_process()
 
     # The signal handler cancels the main task: a normal stop.
     try:

@@ -210,6 +210,14 @@ def _is_template_tag(value: str) -> bool:
     )
 
 
+def _has_digit(text: str) -> bool:
+    """Whether `text` has a digit (`\\d`): in ASCII text, ten substring searches in C
+    instead of a regex that tests every character's Unicode category."""
+    if text.isascii():
+        return any(digit in text for digit in "0123456789")
+    return _DIGIT_RE.search(text) is not None
+
+
 def normalize_heading(title: str) -> str:
     """'2.1 Risks & Mitigations (Optional):' -> 'risks and mitigations'."""
     lowered = title.lower().replace("&", " and ")
@@ -337,7 +345,11 @@ def _readable_text(text: str) -> tuple[str, str]:
     either line index.
     """
     if not text.isascii():
-        text = _SURROGATE_RE.sub("\ufffd", text)
+        try:
+            # Only a lone surrogate fails to encode: most texts need no regex pass.
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _SURROGATE_RE.sub("\ufffd", text)
     text = text.replace("\r\n", "\n").replace("\x00", "\ufffd")
     return text, text.replace("\r", "\n")
 
@@ -350,7 +362,7 @@ def parse(text: str, path: str = "") -> Document:
     """
     lines_text, text = _readable_text(text)
     data = text.encode("utf-8")
-    lines = _LineIndex(lines_text.encode("utf-8"))
+    lines = _LineIndex(data if lines_text is text else lines_text.encode("utf-8"))
     line_of = lines.line
     starts = lines.starts
     line_count = len(lines.starts) - (1 if lines_text.endswith("\n") else 0)
@@ -421,8 +433,8 @@ def parse(text: str, path: str = "") -> Document:
                 links=tuple(links),
                 template_tags=tuple(collector.tags),
                 quoted=collector.quoted,
-                has_number=_DIGIT_RE.search(block_text) is not None,
-                word_count=len(tokens) - sum(map(SENTENCE_END.__contains__, tokens)),
+                has_number=_has_digit(block_text),
+                word_count=len(tokens) - len([t for t in tokens if t in SENTENCE_END]),
                 navigation=bool(links)
                 and all(link.startswith("#") for link in links)
                 and len(block_text) <= 2 + collector.link_chars,

@@ -65,6 +65,7 @@ HOLLOW_TEXTS: frozenset[str] = frozenset(
         "same as above",
     }
 )
+_HOLLOW_MAX_WORDS = max(len(text.split()) for text in HOLLOW_TEXTS)
 
 
 @dataclass
@@ -134,13 +135,17 @@ def is_hollow(blocks: Sequence[Block]) -> bool:
     text_blocks = [b for b in blocks if b.kind != "heading"]
     if not text_blocks:
         return True
-    joined = " ".join(" ".join(t for t in b.tokens if t not in SENTENCE_END) for b in text_blocks)
-    if joined.strip() in HOLLOW_TEXTS or not joined.strip():
-        return True
+    total = sum(b.word_count for b in text_blocks)
+    # More words than any hollow text has: the joined words cannot be one (a section
+    # can span thousands of words, and is asked about once per dimension it maps to).
+    if total <= _HOLLOW_MAX_WORDS:
+        words = (" ".join(t for t in b.tokens if t not in SENTENCE_END) for b in text_blocks)
+        joined = " ".join(words)
+        if joined.strip() in HOLLOW_TEXTS or not joined.strip():
+            return True
     if all(b.template_tags and b.word_count <= 12 for b in text_blocks):
         return True
     # A template's prompts are questions; an answered section has statements.
-    total = sum(b.word_count for b in text_blocks)
     return total < 120 and all(b.text.rstrip().endswith("?") for b in text_blocks)
 
 

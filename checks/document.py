@@ -210,6 +210,14 @@ def _is_template_tag(value: str) -> bool:
     )
 
 
+def _has_digit(text: str) -> bool:
+    """Whether `text` has a digit (`\\d`): in ASCII text, ten substring searches in C
+    instead of a regex that tests every character's Unicode category."""
+    if text.isascii():
+        return any(digit in text for digit in "0123456789")
+    return _DIGIT_RE.search(text) is not None
+
+
 def normalize_heading(title: str) -> str:
     """'2.1 Risks & Mitigations (Optional):' -> 'risks and mitigations'."""
     lowered = title.lower().replace("&", " and ")
@@ -302,7 +310,7 @@ class _LineIndex:
     def __init__(self, data: bytes) -> None:
         # Start offset of every line: 0, then one past each newline.
         lengths = map(len, data.split(b"\n"))
-        self.starts = [0, *accumulate(length + 1 for length in lengths)][:-1]
+        self.starts = [0, *accumulate(map((1).__add__, lengths))][:-1]
 
     def line(self, offset: int) -> int:
         return bisect_right(self.starts, offset)
@@ -337,7 +345,11 @@ def _readable_text(text: str) -> tuple[str, str]:
     either line index.
     """
     if not text.isascii():
-        text = _SURROGATE_RE.sub("\ufffd", text)
+        try:
+            # Only a lone surrogate fails to encode: most texts need no regex pass.
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _SURROGATE_RE.sub("\ufffd", text)
     text = text.replace("\r\n", "\n").replace("\x00", "\ufffd")
     return text, text.replace("\r", "\n")
 
@@ -350,8 +362,9 @@ def parse(text: str, path: str = "") -> Document:
     """
     lines_text, text = _readable_text(text)
     data = text.encode("utf-8")
-    lines = _LineIndex(lines_text.encode("utf-8"))
+    lines = _LineIndex(data if lines_text is text else lines_text.encode("utf-8"))
     line_of = lines.line
+    starts = lines.starts
     line_count = len(lines.starts) - (1 if lines_text.endswith("\n") else 0)
     line_count = max(line_count, 1)
     # With lone CRs the parser sees more lines than git: its line k starts at
@@ -383,10 +396,8 @@ def parse(text: str, path: str = "") -> Document:
         # Pieces carry "\n" for every source line break (soft breaks and skipped
         # inline code/HTML keep theirs), so line k of the text is first_line + k.
         raw = "".join(collector.pieces)
-        first_offset = collector.first if collector.first >= 0 else collector.start
-        tokens: list[str] = []
-        token_lines: list[int] = []
-        first_line = bisect_right(parser_starts, first_offset)
+        start = collector.start
+        first_line = bisect_right(parser_starts, collector.first if collector.first >= 0 else start)
         lowered = raw.lower()
         if "\n" not in lowered:  # most blocks are one line: no split, no loop
             tokens = TOKEN_RE.findall(lowered)
@@ -394,7 +405,10 @@ def parse(text: str, path: str = "") -> Document:
             if remap and tokens:
                 line = line_of(parser_starts[min(line, len(parser_starts)) - 1])
             token_lines = [line] * len(tokens)
+            block_text = raw.strip()
         else:
+            tokens = []
+            token_lines = []
             for k, segment in enumerate(lowered.split("\n")):
                 found = TOKEN_RE.findall(segment)
                 if found:
@@ -403,26 +417,26 @@ def parse(text: str, path: str = "") -> Document:
                     if remap:
                         line = line_of(parser_starts[min(line, len(parser_starts)) - 1])
                     token_lines.extend([line] * len(found))
-        block_text = raw.replace("\n", " ").strip()
+            block_text = raw.replace("\n", " ").strip()
         if not block_text and not collector.tags:
             return
-        start_line = line_of(collector.start)
-        end_line = max(line_of(max(end_offset - 1, collector.start)), start_line)
+        links = collector.links
         blocks.append(
             Block(
-                kind=collector.kind,
-                line=start_line,
-                end_line=end_line,
-                text=block_text,
-                tokens=tokens,
-                token_lines=token_lines,
-                links=tuple(collector.links),
+                collector.kind,
+                bisect_right(starts, start),
+                # The line of the block's last byte (a block ends where it starts at the earliest).
+                bisect_right(starts, max(end_offset - 1, start)),
+                block_text,
+                tokens,
+                token_lines,
+                links=tuple(links),
                 template_tags=tuple(collector.tags),
                 quoted=collector.quoted,
-                has_number=_DIGIT_RE.search(block_text) is not None,
-                word_count=len(tokens) - sum(map(SENTENCE_END.__contains__, tokens)),
-                navigation=bool(collector.links)
-                and all(link.startswith("#") for link in collector.links)
+                has_number=_has_digit(block_text),
+                word_count=len(tokens) - len([t for t in tokens if t in SENTENCE_END]),
+                navigation=bool(links)
+                and all(link.startswith("#") for link in links)
                 and len(block_text) <= 2 + collector.link_chars,
             )
         )

@@ -411,16 +411,18 @@ def category_features(doc: Document) -> list[int]:
     """Unigrams of every prose block and heading (headings marked): each distinct
     feature once, valued 1/sqrt(how many there are)."""
     mask = (1 << FEATURE_BITS) - 1
-    features: list[int] = []
+    features: set[int] = set()
+    words: set[str] = set()
     for block in doc.blocks:
         if block.kind == "heading":
-            words = (t for t in block.tokens if t not in SENTENCE_END)
-            features.extend(_heading_features(" ".join(words)))
+            heading = (t for t in block.tokens if t not in SENTENCE_END)
+            features.update(_heading_features(" ".join(heading)))
         else:
-            features.extend(
-                _token_hash(t) & mask for t in block.tokens if t not in SENTENCE_END
-            )
-    return sorted(set(features))
+            words.update(block.tokens)
+    # Each distinct word hashed once: a document repeats most of its words.
+    words -= SENTENCE_END
+    features.update(_token_hash(t) & mask for t in words)
+    return sorted(features)
 
 
 def rule_category_feature(rule_category: Category) -> int:

@@ -8,7 +8,9 @@ One command, two protocols, every method trained only on the training documents:
 
 Methods: `rules` (the rules alone; they learn nothing), `default` (the engine as
 it ships: the rules, with the category decided by the learned layer's category
-model) and `learned` (the whole learned layer of `checks.learned`). Whatever is
+model), `lines` (the default engine plus the learned line model of `checks.learned`,
+sentence findings on top of the line rules) and `learned` (the whole learned layer of
+`checks.learned`, its line model included). Whatever is
 learned is trained by `localreview.training` on the training folds only. Only
 primary labels are used, never a second labeller's; documents the corpus reserves
 are refused by the label loader.
@@ -18,8 +20,9 @@ status): gap precision and recall, the share of `present` labels called `missing
 exact three-way agreement, macro-averaged per-dimension F1 of the gap class, category
 accuracy, anti-pattern recall (an occurrence is found by a line finding of its kind
 within one line), the share of near-misses flagged the same way, and line findings
-per document (on the test documents; and once on the whole usable corpus, with the
-layer trained on every label).
+per document (on the test documents, and on those labelled with no anti-pattern at
+all; and once on the whole usable corpus, reserved documents refused, with the layer
+trained on every label).
 
     python bench/evaluate.py [--corpus PATH] [--labels DIR] [--folds N] [--seed N]
                              [--methods rules,learned] [--no-corpus-count]
@@ -81,7 +84,7 @@ def _prediction(report: DocumentReport) -> Prediction:
 
 def rules_method(train: Sequence[Example]) -> Predictor:
     del train  # the rules learn nothing
-    options = ReviewOptions(category_model=None)
+    options = ReviewOptions(category_model=None, line_model=None)
 
     def predict(text: str, path: str) -> Prediction:
         return _prediction(review_document(text, path, options))
@@ -98,7 +101,25 @@ def default_method(train: Sequence[Example]) -> Predictor:
     category = CategoryModel.from_json(
         train_category_model([training_document(e) for e in train])
     )
-    options = ReviewOptions(category_model=category)
+    options = ReviewOptions(category_model=category, line_model=None)
+
+    def predict(text: str, path: str) -> Prediction:
+        return _prediction(review_document(text, path, options))
+
+    return predict
+
+
+def lines_method(train: Sequence[Example]) -> Predictor:
+    """The default engine with the line model on top of the line rules (trained here
+    on the training documents only)."""
+    from checks.learned import CategoryModel, LineModel
+    from localreview.training import train_default_parts
+
+    parts = train_default_parts([training_document(e) for e in train])
+    options = ReviewOptions(
+        category_model=CategoryModel.from_json(parts),
+        line_model=LineModel.from_json(parts["lines"]),
+    )
 
     def predict(text: str, path: str) -> Prediction:
         return _prediction(review_document(text, path, options))
@@ -127,12 +148,14 @@ def training_document(example: Example) -> TrainingDocument:
         category=label.category,
         statuses={key: value.status for key, value in label.dimensions.items()},
         lines={key: value.lines for key, value in label.dimensions.items()},
+        antipatterns=tuple((a.line, a.kind) for a in label.antipatterns or ()),
     )
 
 
 METHODS: dict[str, Method] = {
     "rules": rules_method,
     "default": default_method,
+    "lines": lines_method,
     "learned": learned_method,
 }
 
@@ -153,6 +176,9 @@ class Scores:
     near_misses: int = 0
     near_misses_flagged: int = 0
     line_findings: int = 0
+    # Documents labelled with no anti-pattern at all, and the line findings on them.
+    clean_documents: int = 0
+    clean_findings: int = 0
 
     def add(self, label: Label, predicted: Prediction) -> None:
         self.documents += 1
@@ -161,6 +187,9 @@ class Scores:
         tally[0] += 1
         tally[1] += predicted.category == label.category.value
         self.line_findings += len(predicted.findings)
+        if label.antipatterns is not None and not label.antipatterns:
+            self.clean_documents += 1
+            self.clean_findings += len(predicted.findings)
         for key, labelled in label.dimensions.items():
             want, got = labelled.status.value, predicted.statuses[key]
             self.gaps.add(want, got)
@@ -200,13 +229,14 @@ class Scores:
             f" {_pct(self.antipatterns_found, self.antipatterns)}"
             f" {_pct(self.near_misses_flagged, self.near_misses)}"
             f" {self.line_findings / max(self.documents, 1):6.2f}"
+            f" {self.clean_findings / max(self.clean_documents, 1):6.2f}"
             f"  {self.documents:4}"
         )
 
 
 HEADER = (
     f"{'':22} {'g.prec':>6} {'g.rec':>6} {'P->M':>6} {'exact':>6} {'mF1':>6} {'categ':>6}"
-    f" {'cat.mR':>6} {'ap.rec':>6} {'nm.fl':>6} {'lines':>6}  docs"
+    f" {'cat.mR':>6} {'ap.rec':>6} {'nm.fl':>6} {'lines':>6} {'clean':>6}  docs"
 )
 
 
@@ -288,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         "agreement; mF1: macro F1 of the gap class over dimensions; categ: category "
         "accuracy; cat.mR: category recall averaged over the labelled categories; "
         "ap.rec: anti-pattern recall (kind, line ±1); nm.fl: near-misses "
-        "flagged; lines: line findings per document"
+        "flagged; lines: line findings per document; clean: line findings per document "
+        "labelled with no anti-pattern"
     )
     fold_of = folds_by_document(examples, args.folds, args.seed)
     cross = [[fold == k for fold in fold_of] for k in range(args.folds)]
@@ -321,6 +352,7 @@ def _merge(into: Scores, scores: Scores) -> None:
     for name in (
         "category_right", "documents", "antipatterns",
         "antipatterns_found", "near_misses", "near_misses_flagged", "line_findings",
+        "clean_documents", "clean_findings",
     ):
         setattr(into, name, getattr(into, name) + getattr(scores, name))
     for name, (total, right) in scores.per_category.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from checks.boundedyaml import Unreadable
@@ -14,7 +14,7 @@ from checks.dimensions import assess
 from checks.document import Document, FrontMatter, parse
 from checks.evidence import BlockFinder, ranked_evidence, with_evidence
 from checks.findings import find
-from checks.learned import document_view, shipped_model
+from checks.learned import LineModel, document_view, rule_lines, shipped_model
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import (
     DIMENSIONS,
@@ -100,7 +100,11 @@ def review_document(
         for f in _gap_findings(doc, dimensions, category, options)
         if not suppressed.silences_gap(f.check)
     ]
-    candidates = _line_candidates(find(doc, options.aliases), options, doc.line_count)
+    raws = find(doc, options.aliases)
+    line_model = model.lines if model is not None else options.line_model
+    if line_model is not None:
+        raws.extend(_learned_line_findings(line_model, doc, raws))
+    candidates = _line_candidates(raws, options, doc.line_count)
     kept = (
         [(raw, severity) for raw, severity in candidates if not suppressed.silences(raw)]
         if suppressed.active
@@ -399,7 +403,7 @@ def _line_candidates(
             continue
         seen.add(key)
         if line != raw.line or end_line != raw.end_line or excerpt is not raw.excerpt:
-            raw = RawFinding(raw.check, line, end_line, excerpt)
+            raw = RawFinding(raw.check, line, end_line, excerpt, raw.score)
         candidates.append((raw, severity))
     return candidates
 
@@ -441,7 +445,19 @@ def _line_finding(
         why=rule.prose.why,
         excerpt=raw.excerpt,
         column=columns.find(raw.line, raw.excerpt),
+        score=raw.score,
     )
+
+
+def _learned_line_findings(
+    lines: LineModel, doc: Document, raws: Sequence[RawFinding]
+) -> list[RawFinding]:
+    """The line model's findings on top of the rules' (which stay, as do the
+    placeholders they find); suppression comments apply to both afterwards."""
+    return [
+        RawFinding(kind, unit.line, unit.end_line, unit.excerpt, score)
+        for kind, unit, score in lines.findings(doc, rule_lines(raws))
+    ]
 
 
 def _deduplicate(findings: list[Finding]) -> list[Finding]:

@@ -5,7 +5,8 @@ dimension (hashed word unigrams and bigrams of the block and of its section's
 heading); a small multinomial model then decides present / weak / missing from
 those scores and from what the rules already computed (an alias heading, a hollow
 section, the rule's own status, where the best block sits, its links and numbers).
-A document classifier scores the category from the words of the whole document.
+A document classifier scores the category from the words of the whole document, and
+per anti-pattern kind a sentence classifier adds line findings to the rules'.
 
 Training lives outside this package (`localreview.training`, with scikit-learn);
 this module only reads the weights (a JSON mapping, see `LearnedModel.from_json`)
@@ -26,12 +27,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks.dimensions import heading_dimensions, is_hollow
 from checks.document import SENTENCE_END, Block, Document
 from checks.enums import Category, Status
 from checks.rules.judging import Assessment
+
+if TYPE_CHECKING:
+    from checks.rules.scanning import RawFinding
 
 FORMAT = 1
 MODEL_RESOURCE = "model.json"
@@ -332,10 +336,13 @@ class LearnedModel:
         dimensions: Mapping[str, DimensionModel],
         category_model: CategoryModel,
         bits: int,
+        lines: LineModel | None = None,
     ) -> None:
         self.dimensions = dict(dimensions)
         self.category_model = category_model
         self.bits = bits
+        # The line model: None in a model file trained before it (or without it).
+        self.lines = lines
         self.shipped = False
 
     @classmethod
@@ -364,12 +371,13 @@ class LearnedModel:
                 raise ValueError(f"{where}: expected a mapping, found {_shown(entry)}")
             blocks = _scorer(entry.get("block_weights"), entry.get("block_intercept"), where)
             dimensions[key] = DimensionModel(blocks, _decision(entry.get("decision"), where))
-        return cls(dimensions, CategoryModel.from_json(data), FEATURE_BITS)
+        lines = LineModel.from_json(data["lines"]) if "lines" in data else None
+        return cls(dimensions, CategoryModel.from_json(data), FEATURE_BITS, lines)
 
     def __reduce__(self) -> str | tuple[Any, ...]:
         if self.shipped:
             return (shipped_model, ())
-        return (LearnedModel, (self.dimensions, self.category_model, self.bits))
+        return (LearnedModel, (self.dimensions, self.category_model, self.bits, self.lines))
 
     def block_scores(self, view: DocumentView, key: str) -> list[float]:
         scorer = self.dimensions[key].blocks
@@ -442,6 +450,7 @@ def shipped_model() -> LearnedModel:
     """The model shipped in the package, read once."""
     model = LearnedModel.from_json(_shipped_data())
     model.category_model = shipped_category_model()
+    model.lines = shipped_line_model()
     model.shipped = True
     return model
 
@@ -451,5 +460,167 @@ def shipped_category_model() -> CategoryModel:
     """The shipped model's category part, read once: the engine's default judge of
     the category when only the text gives it."""
     model = CategoryModel.from_json(_shipped_data())
+    model.shipped = True
+    return model
+
+
+# --- line-level anti-patterns -----------------------------------------------------
+
+LINE_KINDS: tuple[str, ...] = (
+    "unquantified-goal",
+    "placeholder",
+    "unsupported-demand",
+    "absolute-requirement",
+    "solution-first",
+    "technology-first",
+)
+# Units near a number make a target ("300 ms"): a mark of their own, beside the number.
+_UNITS = frozenset(
+    """ms s sec secs second seconds minute minutes min mins hour hours h day days week
+    weeks month months year years % percent x kb mb gb tb qps rps rpm p50 p90 p95 p99
+    users requests""".split()
+)
+LINE_SCORE_DIGITS = 3  # a line finding's score, in [0, 1], to this many digits
+
+
+@dataclass(frozen=True)
+class LineUnit:
+    """One sentence of a prose block: the unit the line model scores."""
+
+    line: int
+    end_line: int
+    excerpt: str
+    features: list[int]
+
+
+def _sentence_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i, token in enumerate(tokens):
+        if token in SENTENCE_END:
+            if i > start:
+                spans.append((start, i))
+            start = i + 1
+    if start < len(tokens):
+        spans.append((start, len(tokens)))
+    return spans
+
+
+def line_units(doc: Document, rule_lines: Mapping[int, frozenset[str]]) -> list[LineUnit]:
+    """Every sentence of the document's prose blocks with its features: its words and
+    word pairs, its section heading's words, its block's shape (a list item, a table
+    row, a quote), numbers and units in it or its block, and the rules' own verdict on
+    its lines (`rule_lines`: line -> the line checks the rules raised there)."""
+    units: list[LineUnit] = []
+    for block in doc.blocks:
+        if block.kind == "heading" or block.navigation:
+            continue
+        heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
+        shared = [*_heading_features(heading), feature_index((f"§kind:{block.kind}",))]
+        if block.quoted:
+            shared.append(feature_index(("§quoted",)))
+        if block.has_number:
+            shared.append(feature_index(("§block_number",)))
+        spans = _sentence_spans(block.tokens)
+        for position, (start, end) in enumerate(spans):
+            tokens = block.tokens[start:end]
+            line, end_line = block.token_lines[start], block.token_lines[end - 1]
+            features = text_features(tokens)
+            features.extend(shared)
+            if position == 0:
+                features.append(feature_index(("§first",)))
+            if any(_DIGIT_RE.search(t) for t in tokens):
+                features.append(feature_index(("§number",)))
+            if any(t in _UNITS for t in tokens):
+                features.append(feature_index(("§unit",)))
+            verdicts: set[str] = set()
+            for n in range(line, end_line + 1):
+                verdicts.update(rule_lines.get(n, ()))
+            features.extend(feature_index((f"§rule:{kind}",)) for kind in sorted(verdicts))
+            if verdicts:
+                features.append(feature_index(("§rule",)))
+            excerpt = " ".join(tokens[:6])
+            units.append(LineUnit(line, end_line, excerpt, features))
+    return units
+
+
+def rule_lines(raws: Sequence[RawFinding]) -> dict[int, frozenset[str]]:
+    """Line -> the line checks the rules raised on it (what `line_units` reads)."""
+    by_line: dict[int, set[str]] = {}
+    for raw in raws:
+        for n in range(raw.line, raw.end_line + 1):
+            by_line.setdefault(n, set()).add(raw.check)
+    return {n: frozenset(checks) for n, checks in by_line.items()}
+
+
+class LineModel:
+    """Per anti-pattern kind, a linear scorer of sentences; a sentence whose
+    probability reaches the kind's threshold is a finding of that kind."""
+
+    def __init__(
+        self, scorers: Mapping[str, LinearScorer], thresholds: Mapping[str, float]
+    ) -> None:
+        self.scorers = dict(scorers)
+        self.thresholds = dict(thresholds)
+        self.shipped = False
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # As the category model: the shipped one travels as a reference.
+        if self.shipped:
+            return (shipped_line_model, ())
+        return (LineModel, (self.scorers, self.thresholds))
+
+    @classmethod
+    def from_json(cls, data: object) -> LineModel:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"lines: expected a mapping, found {_shown(data)}")
+        scorers: dict[str, LinearScorer] = {}
+        thresholds: dict[str, float] = {}
+        for kind, entry in data.items():
+            if kind not in LINE_KINDS:
+                raise ValueError(f"lines: unknown line check {_shown(kind)}")
+            where = f"lines {kind}"
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"{where}: expected a mapping, found {_shown(entry)}")
+            scorers[kind] = _scorer(entry.get("weights"), entry.get("intercept"), where)
+            threshold = _number(entry.get("threshold"), f"{where} threshold")
+            if not 0.0 < threshold < 1.0:
+                raise ValueError(f"{where} threshold: expected a probability, found {threshold}")
+            thresholds[kind] = threshold
+        return cls(scorers, thresholds)
+
+    def findings(
+        self, doc: Document, rule_lines: Mapping[int, frozenset[str]]
+    ) -> list[tuple[str, LineUnit, float]]:
+        """(kind, sentence, probability) of each sentence the model flags, in
+        document order, leaving out the kinds the rules already raised there."""
+        flagged: list[tuple[str, LineUnit, float]] = []
+        for unit in line_units(doc, rule_lines):
+            raised: set[str] = set()
+            for n in range(unit.line, unit.end_line + 1):
+                raised.update(rule_lines.get(n, ()))
+            for kind in LINE_KINDS:
+                scorer = self.scorers.get(kind)
+                if scorer is None or kind in raised:
+                    continue
+                probability = _sigmoid(scorer.score(unit.features))
+                if probability >= self.thresholds[kind]:
+                    flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))
+        return flagged
+
+
+def _sigmoid(value: float) -> float:
+    if value < -60.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-value))
+
+
+@lru_cache(maxsize=1)
+def shipped_line_model() -> LineModel | None:
+    """The shipped model's line part, read once (None in a model without one)."""
+    data = _shipped_data()
+    if "lines" not in data:
+        return None
+    model = LineModel.from_json(data["lines"])
     model.shipped = True
     return model

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from checks.report import Category, Requirement, Severity
 
 if TYPE_CHECKING:
-    from checks.learned import CategoryModel, LearnedModel
+    from checks.learned import CategoryModel, LearnedModel, LineModel
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,10 @@ class ReviewOptions:
     # How many evidence blocks each dimension lists, best first, ranked by the learned
     # block scorer (`options.model`, else the shipped one); 0: none, and no scoring.
     explain: int = 0
+    # Without `model`, the line model (`checks.learned.LineModel`) adding sentence-level
+    # anti-pattern findings to the rules': the shipped model's line part by default
+    # (it beats the line rules alone, bench/README.md); None: the rules alone.
+    line_model: LineModel | None = field(default_factory=lambda: _shipped_lines())
 
 
 def _shipped_category() -> CategoryModel:
@@ -66,6 +70,12 @@ def _shipped_category() -> CategoryModel:
     from checks.learned import shipped_category_model
 
     return shipped_category_model()
+
+
+def _shipped_lines() -> LineModel | None:
+    from checks.learned import shipped_line_model
+
+    return shipped_line_model()
 
 
 DEFAULT_OPTIONS = ReviewOptions()

@@ -70,6 +70,7 @@ class Finding:
     why: str
     excerpt: str = ""  # the words that raised it (empty for gaps)
     column: int | None = None  # 1-based, where the excerpt starts on `line`, when known
+    score: float | None = None  # a learned line finding's probability; None from a rule
 
     def sort_key(self) -> tuple[int, int, str, str]:
         return (self.line, self.end_line, self.check, self.excerpt)
@@ -160,6 +161,7 @@ class DocumentReport:
                     "message": f.message,
                     "question": f.question,
                     "why": f.why,
+                    **({} if f.score is None else {"score": f.score}),
                 }
                 for f in self.findings
             ],

@@ -135,12 +135,13 @@ class TeamModel(LearnedModel):
         self.shipped = False
 
     def __getattr__(self, name: str) -> Any:
-        if name not in ("dimensions", "category_model", "bits"):
+        if name not in ("dimensions", "category_model", "bits", "lines"):
             raise AttributeError(name)
         parsed = parsed_team_model(self.key, self.text)
         self.dimensions = parsed.dimensions
         self.category_model = parsed.category_model
         self.bits = parsed.bits
+        self.lines = parsed.lines
         return getattr(self, name)
 
     def __reduce__(self) -> str | tuple[Any, ...]:

@@ -10,6 +10,10 @@ holding a line cited for the dimension is a positive, every other prose block a
 negative. The decision model learns present / weak / missing from block scores the
 block classifier gave *without* seeing that document (inner folds by document), so
 it is trained on scores like those it will meet.
+
+Per anti-pattern kind, the line model learns from the labels' `antipatterns`: a
+sentence holding an occurrence of the kind is a positive, every other sentence
+(the labelled near-misses among them) a negative.
 """
 
 from __future__ import annotations
@@ -28,18 +32,23 @@ from checks.category import infer_category
 from checks.dimensions import assess
 from checks.document import Document, parse
 from checks.enums import Category, Status
+from checks.findings import find
 from checks.learned import (
     DECISION_FEATURES,
     FEATURE_BITS,
     FORMAT,
+    LINE_KINDS,
     STATUSES,
     WEIGHT_SCALE,
     DocumentView,
     LinearScorer,
+    LineUnit,
     category_features,
     decision_features,
     document_view,
+    line_units,
     rule_category_feature,
+    rule_lines,
 )
 from checks.report import DIMENSIONS
 
@@ -49,6 +58,9 @@ BLOCK_C = 0.5
 DECISION_C = 1.0
 CATEGORY_C = 20.0
 CLASS_BALANCE = 0.5
+LINE_C = 2.0
+LINE_POSITIVE_WEIGHT = 10.0  # anti-patterns are rare among sentences: each counts more
+LINE_THRESHOLD = 0.1  # the probability a sentence needs to be a learned finding
 _ABSENT = -1000.0  # the intercept of a class no training document has
 
 
@@ -59,6 +71,7 @@ class TrainingDocument:
     category: Category
     statuses: Mapping[str, Status]
     lines: Mapping[str, tuple[int, ...]]  # per dimension, the lines that establish it
+    antipatterns: tuple[tuple[int, str], ...] = ()  # (line, line check) of each occurrence
 
 
 @dataclass
@@ -68,6 +81,7 @@ class _Prepared:
     view: DocumentView
     rule_status: dict[str, Status]
     rule_category: Category
+    units: list[LineUnit]
 
 
 def _sklearn() -> tuple[Any, Any]:
@@ -85,6 +99,7 @@ def _prepare(source: TrainingDocument) -> _Prepared:
         view=document_view(doc),
         rule_status={key: assessed[key].status for key in DIMENSIONS},
         rule_category=infer_category(doc),
+        units=line_units(doc, rule_lines(find(doc, {}))),
     )
 
 
@@ -220,6 +235,50 @@ def _fit_category(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
     return result
 
 
+def _unit_targets(prepared: _Prepared, kind: str) -> list[int]:
+    wanted = [line for line, k in prepared.source.antipatterns if k == kind]
+    return [
+        int(any(unit.line <= line <= unit.end_line for line in wanted))
+        for unit in prepared.units
+    ]
+
+
+def _fit_lines(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
+    """Per anti-pattern kind, a sentence classifier: a sentence holding a labelled
+    occurrence of the kind is a positive, every other sentence (the labelled
+    near-misses among them) a negative. A kind with no occurrence is left out."""
+    matrix = _matrix([unit.features for p in prepared for unit in p.units])
+    linear, _ = _sklearn()
+    result: dict[str, dict[str, Any]] = {}
+    for kind in LINE_KINDS:
+        targets = [t for p in prepared for t in _unit_targets(p, kind)]
+        if len(set(targets)) < 2:
+            continue
+        model = linear.LogisticRegression(
+            C=LINE_C, max_iter=300, tol=1e-4, random_state=SEED, solver="liblinear",
+            class_weight={0: 1.0, 1: LINE_POSITIVE_WEIGHT},
+        )
+        model.fit(matrix, targets)
+        result[kind] = {
+            "weights": _quantized(model.coef_[0]),
+            "intercept": _rounded(float(model.intercept_[0])),
+            "threshold": LINE_THRESHOLD,
+        }
+    return result
+
+
+def train_default_parts(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
+    """The category and line parts of `train_model`'s mapping (what `CategoryModel`
+    and `LineModel` read), trained the same way on `documents`, prepared once."""
+    prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
+    return {
+        "format": FORMAT,
+        "feature_bits": FEATURE_BITS,
+        "category": _fit_category(prepared),
+        "lines": _fit_lines(prepared),
+    }
+
+
 def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
     """The model's JSON mapping, trained on `documents` (taken in path order)."""
     prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
@@ -257,6 +316,7 @@ def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
         "documents": len(prepared),
         "dimensions": dimensions,
         "category": _fit_category(prepared),
+        "lines": _fit_lines(prepared),
     }
 
 
@@ -322,11 +382,14 @@ def read_labels(labels_dir: Path, corpus: Path, synthetic_root: Path) -> list[Tr
             if set(statuses) != set(DIMENSIONS):
                 raise LabelFileError(f"{source}: needs all nine dimensions")
             category = Category(data["category"])
+            antipatterns = tuple(
+                (int(entry["line"]), str(entry["kind"])) for entry in data.get("antipatterns") or ()
+            )
         except LabelFileError:
             raise
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise LabelFileError(f"{source}: cannot read: {error}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise LabelFileError(f"{source}: malformed label: {error!r}") from None
-        documents.append(TrainingDocument(path, text, category, statuses, lines))
+        documents.append(TrainingDocument(path, text, category, statuses, lines, antipatterns))
     return documents

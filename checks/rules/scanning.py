@@ -27,6 +27,7 @@ class RawFinding:
     line: int
     end_line: int
     excerpt: str
+    score: float | None = None  # the line model's probability; None from a rule
 
 
 class DocumentScan:

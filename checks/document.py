@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -35,6 +35,21 @@ _OPTIONS = (
 # Possessive quantifiers: the same tokens, without backtracking (measured ~10% faster).
 TOKEN_RE = re.compile(r"[a-z0-9]++(?:['’\-.][a-z0-9]++)*+%?|[.!?;:](?!\S)")
 SENTENCE_END = frozenset({".", "!", "?", ";", ":"})
+
+
+def sentence_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """The (start, end) token ranges of the sentences in `tokens`, the end tokens
+    (`SENTENCE_END`) left out; what the line rules and the line model both read."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i, token in enumerate(tokens):
+        if token in SENTENCE_END:
+            if i > start:
+                spans.append((start, i))
+            start = i + 1
+    if start < len(tokens):
+        spans.append((start, len(tokens)))
+    return spans
 
 _DIGIT_RE = re.compile(r"\d")
 _DIRECTIVE_PREFIX = "product-review"

@@ -30,7 +30,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from checks.dimensions import heading_dimensions, is_hollow
-from checks.document import SENTENCE_END, Block, Document
+from checks.document import SENTENCE_END, Block, Document, sentence_spans
 from checks.enums import Category, Status
 from checks.rules.judging import Assessment
 
@@ -493,19 +493,6 @@ class LineUnit:
     features: list[int]
 
 
-def _sentence_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for i, token in enumerate(tokens):
-        if token in SENTENCE_END:
-            if i > start:
-                spans.append((start, i))
-            start = i + 1
-    if start < len(tokens):
-        spans.append((start, len(tokens)))
-    return spans
-
-
 def line_units(doc: Document, rule_lines: Mapping[int, frozenset[str]]) -> list[LineUnit]:
     """Every sentence of the document's prose blocks with its features: its words and
     word pairs, its section heading's words, its block's shape (a list item, a table
@@ -521,7 +508,7 @@ def line_units(doc: Document, rule_lines: Mapping[int, frozenset[str]]) -> list[
             shared.append(feature_index(("§quoted",)))
         if block.has_number:
             shared.append(feature_index(("§block_number",)))
-        spans = _sentence_spans(block.tokens)
+        spans = sentence_spans(block.tokens)
         for position, (start, end) in enumerate(spans):
             tokens = block.tokens[start:end]
             line, end_line = block.token_lines[start], block.token_lines[end - 1]

@@ -9,11 +9,11 @@ need a block's sentences never pays for them.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from checks.document import SENTENCE_END, Block, Document
+from checks.document import SENTENCE_END, Block, Document, sentence_spans
 
 # The phrases of one table label found in a block: (index of the first token, tokens).
 LabelHits = list[tuple[int, tuple[str, ...]]]
@@ -101,18 +101,6 @@ class BlockContext:
         )
 
 
-def _sentence_spans(block: Block) -> Iterator[tuple[int, int]]:
-    start = 0
-    tokens = block.tokens
-    for i, token in enumerate(tokens):
-        if token in SENTENCE_END:
-            if i > start:
-                yield start, i
-            start = i + 1
-    if start < len(tokens):
-        yield start, len(tokens)
-
-
 class Sentences:
     """A block's sentences, found by bisection; each sentence's words are read once.
 
@@ -122,7 +110,7 @@ class Sentences:
 
     def __init__(self, block: Block) -> None:
         self.tokens = block.tokens
-        self.spans = list(_sentence_spans(block))
+        self.spans = sentence_spans(block.tokens)
         self.starts = [start for start, _ in self.spans]
         self._words: dict[int, frozenset[str]] = {}
         self._quantity: dict[int, bool] = {}

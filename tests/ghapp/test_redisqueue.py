@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -177,48 +178,64 @@ async def test_checks_whose_job_is_over_are_swept_and_the_others_left(
     assert await redis.exists(Keys().checks("ended")) == 0
 
 
+@dataclass
+class HeldJobs:
+    """The worker's delivery handling, replaced by one that notes its attempt and
+    then waits until cancelled."""
+
+    seen: list[tuple[int, bool]] = field(default_factory=list)
+    running: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(
+        self, state: Any, attempt: int, event: str, delivery: str, payload: str, *,
+        taken_again: bool,
+    ) -> None:
+        self.seen.append((attempt, taken_again))
+        self.running.set()
+        await asyncio.Event().wait()
+
+
+@pytest.fixture
+def held_jobs(monkeypatch: pytest.MonkeyPatch) -> HeldJobs:
+    held = HeldJobs()
+    monkeypatch.setattr(worker_module, "_handle", held.handle)
+    return held
+
+
+def worker_state(redis: ArqRedis, *, job_timeout: float, stopping: bool) -> Any:
+    """What `handle_delivery` reads of a worker's state."""
+    return SimpleNamespace(
+        queue=queue(redis),
+        settings=SimpleNamespace(job_timeout_seconds=job_timeout),
+        stopping=lambda: stopping,
+    )
+
+
+async def cancel_a_try(held: HeldJobs, state: Any, job_try: int) -> None:
+    """Run try `job_try` of delivery d1 and cancel it once it runs, as arq does."""
+    ctx = {"product_review": state, "job_try": job_try}
+    task = asyncio.create_task(worker_module.handle_delivery(ctx, "ping", "d1", "{}"))
+    await held.running.wait()
+    held.running.clear()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_tries_cut_short_by_a_stopping_worker_are_not_counted_as_attempts(
-    redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+    redis: ArqRedis, held_jobs: HeldJobs
 ) -> None:
     # A rolling deploy stops each worker with jobs running: arq cancels and requeues
     # them, and they must not run out of attempts on the way.
-    seen: list[tuple[int, bool]] = []
-    running = asyncio.Event()
-
-    async def held(
-        state: Any, attempt: int, event: str, delivery: str, payload: str, *, taken_again: bool
-    ) -> None:
-        seen.append((attempt, taken_again))
-        running.set()
-        await asyncio.Event().wait()
-
-    monkeypatch.setattr(worker_module, "_handle", held)
-    state = SimpleNamespace(
-        queue=queue(redis),
-        settings=SimpleNamespace(job_timeout_seconds=60),
-        stopping=lambda: True,
-    )
+    stopping = worker_state(redis, job_timeout=60, stopping=True)
     for job_try in range(1, 6):
-        ctx = {"product_review": state, "job_try": job_try}
-        task = asyncio.create_task(worker_module.handle_delivery(ctx, "ping", "d1", "{}"))
-        await running.wait()
-        running.clear()
-        task.cancel()  # what arq does to a running job when its worker stops
-        with pytest.raises(asyncio.CancelledError):
-            await task
-    assert seen == [(1, False)] + [(1, True)] * 4
+        await cancel_a_try(held_jobs, stopping, job_try)
+    assert held_jobs.seen == [(1, False)] + [(1, True)] * 4
     assert await queue(redis).stopped_tries("d1") == 5
     assert await queue(redis).stopped_tries("d2") == 0
 
     # arq cancels on its own timeout or an abort too: those stay attempts.
-    state.stopping = lambda: False
-    task = asyncio.create_task(
-        worker_module.handle_delivery({"product_review": state, "job_try": 6}, "ping", "d1", "{}")
-    )
-    await running.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_a_try(held_jobs, worker_state(redis, job_timeout=60, stopping=False), 6)
     assert await queue(redis).stopped_tries("d1") == 5
 
     # Once the job is over, a redelivery's job counts its attempts afresh.
@@ -227,25 +244,12 @@ async def test_tries_cut_short_by_a_stopping_worker_are_not_counted_as_attempts(
 
 
 async def test_a_try_that_ran_out_of_time_counts_as_an_attempt(
-    redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+    redis: ArqRedis, held_jobs: HeldJobs
 ) -> None:
-    seen: list[int] = []
-
-    async def slow(
-        state: Any, attempt: int, event: str, delivery: str, payload: str, *, taken_again: bool
-    ) -> None:
-        seen.append(attempt)
-        await asyncio.Event().wait()
-
-    monkeypatch.setattr(worker_module, "_handle", slow)
-    state = SimpleNamespace(
-        queue=queue(redis),
-        settings=SimpleNamespace(job_timeout_seconds=0.01),
-        stopping=lambda: False,
-    )
+    state = worker_state(redis, job_timeout=0.01, stopping=False)
     for job_try in (1, 2):
         ctx = {"product_review": state, "job_try": job_try}
         with pytest.raises(Retry):
             await worker_module.handle_delivery(ctx, "ping", "d1", "{}")
-    assert seen == [1, 2]
+    assert [attempt for attempt, _ in held_jobs.seen] == [1, 2]
     assert await queue(redis).stopped_tries("d1") == 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+from cachetools import LRUCache
 
 from checks.learned import LearnedModel, shipped_model
 
@@ -95,20 +96,15 @@ def blob_sha(data: bytes) -> str:
 
 # Parsed team models of this process, by key (repository and blob SHA): a worker
 # process parses a file once, whatever the number of documents that use it.
-_PARSED: OrderedDict[str, LearnedModel] = OrderedDict()
 PARSED_PER_PROCESS = 4
+_PARSED: LRUCache[str, LearnedModel] = LRUCache(maxsize=PARSED_PER_PROCESS)
 
 
 def parsed_team_model(key: str, text: str) -> LearnedModel:
     """The model in `text`, parsed at most once per process for `key`."""
     model = _PARSED.get(key)
     if model is None:
-        model = parse_model(text)
-        _PARSED[key] = model
-        while len(_PARSED) > PARSED_PER_PROCESS:
-            _PARSED.popitem(last=False)
-    else:
-        _PARSED.move_to_end(key)
+        model = _PARSED[key] = parse_model(text)
     return model
 
 

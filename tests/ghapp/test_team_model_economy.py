@@ -5,12 +5,12 @@ file leaves the review to the rules and says why in the Check Run."""
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from cachetools import LRUCache
 
 from checks.options import ReviewOptions
 from checks.report import DocumentReport
@@ -53,7 +53,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return parse(data)
 
     monkeypatch.setattr(localmodel, "parse_model", counting)
-    monkeypatch.setattr(localmodel, "_PARSED", OrderedDict())  # nothing from other tests
+    # Nothing parsed by other tests.
+    monkeypatch.setattr(localmodel, "_PARSED", LRUCache(maxsize=localmodel.PARSED_PER_PROCESS))
     return counted
 
 

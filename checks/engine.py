@@ -52,6 +52,7 @@ def review_document(
 ) -> DocumentReport:
     doc = parse(text, path)
     category, category_source = detect_category(doc, options.category)
+    prior_category = category  # before any model: what the learned decision reads
     model = options.model
     category_model = model.category_model if model is not None else options.category_model
     if category_model is not None and category_source == "text":
@@ -61,7 +62,7 @@ def review_document(
     assessed = assess(doc, category, options.aliases)
     view = document_view(doc, options.aliases) if model is not None or options.explain else None
     if model is not None and view is not None:
-        assessed = model.judge(view, assessed)
+        assessed = model.judge(view, assessed, prior_category)
 
     dimensions = tuple(
         DimensionResult(

@@ -23,7 +23,7 @@ import math
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -109,6 +109,8 @@ class DocumentView:
     hollow: frozenset[int]  # positions in `blocks` under a hollow alias heading
     aliases: dict[str, tuple[bool, bool]]  # dimension -> (alias heading, only hollow ones)
     line_count: int
+    # dimension -> positions in `blocks` whose own section's heading is its alias
+    alias_blocks: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 def document_view(
@@ -117,6 +119,7 @@ def document_view(
     aliases = extra_aliases or {}
     hollow_blocks: set[int] = set()
     seen: dict[str, list[bool]] = {}
+    primary_sections: dict[int, list[str]] = {}  # section -> the dimensions it heads
     for index, section in enumerate(doc.sections):
         mapped = heading_dimensions(section.norm_title, aliases)
         if not mapped:
@@ -127,14 +130,18 @@ def document_view(
         for key, primary in mapped.items():
             if primary:
                 seen.setdefault(key, []).append(hollow)
+                primary_sections.setdefault(index, []).append(key)
     blocks: list[Block] = []
     features: list[list[int]] = []
     hollow_positions: set[int] = set()
+    alias_blocks: dict[str, set[int]] = {}
     for index, block in enumerate(doc.blocks):
         if block.kind == "heading" or block.navigation:
             continue
         if index in hollow_blocks:
             hollow_positions.add(len(blocks))
+        for key in primary_sections.get(block.section, ()):
+            alias_blocks.setdefault(key, set()).add(len(blocks))
         heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
         blocks.append(block)
         features.append(block_features(block, heading))
@@ -144,6 +151,7 @@ def document_view(
         hollow=frozenset(hollow_positions),
         aliases={key: (True, all(flags)) for key, flags in seen.items()},
         line_count=doc.line_count,
+        alias_blocks={key: frozenset(found) for key, found in alias_blocks.items()},
     )
 
 
@@ -159,14 +167,31 @@ DECISION_FEATURES: tuple[str, ...] = (
     "best_link",
     "best_number",
     "length",
+    "alias_max_score",
+    "other_max_score",
+    "second_score",
+    "expected_blocks",
+    "best_words",
+    "alias_block",
+    *(f"category_{category.value}" for category in Category),
     "bias",
 )
 
 
+def _logistic(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, value))))
+
+
 def decision_features(
-    view: DocumentView, scores: Sequence[float], rule_status: Status, key: str
+    view: DocumentView,
+    scores: Sequence[float],
+    rule_status: Status,
+    key: str,
+    category: Category,
 ) -> list[float]:
-    """The document-level inputs of one dimension's decision, in DECISION_FEATURES order."""
+    """The document-level inputs of one dimension's decision, in DECISION_FEATURES order.
+    `category` is what the engine knew before any model: the front matter's, the
+    configured one, or the rules' guess from the text."""
     usable = [(s, i) for i, s in enumerate(scores) if i not in view.hollow]
     usable.sort(reverse=True)
     if usable:
@@ -176,9 +201,15 @@ def decision_features(
         position = block.line / max(view.line_count, 1)
         link = 1.0 if block.links or "http" in block.text else 0.0
         number = 1.0 if block.has_number else 0.0
+        best_words = math.log1p(len(block.tokens)) / 5.0
     else:
         best_score, top, position, link, number = _NO_SCORE, [_NO_SCORE], 0.0, 0.0, 0.0
+        best_words = 0.0
     alias, alias_hollow = view.aliases.get(key, (False, False))
+    # Where the best evidence sits: under the dimension's own heading, or elsewhere.
+    under_alias = view.alias_blocks.get(key, frozenset())
+    alias_scores = [s for s, i in usable if i in under_alias]
+    other_scores = [s for s, i in usable if i not in under_alias]
     return [
         best_score,
         sum(top) / len(top),
@@ -191,6 +222,13 @@ def decision_features(
         link,
         number,
         math.log1p(view.line_count) / 5.0,
+        max(alias_scores, default=_NO_SCORE),
+        max(other_scores, default=_NO_SCORE),
+        usable[1][0] if len(usable) > 1 else _NO_SCORE,
+        math.log1p(sum(_logistic(s) for s, _ in usable)),
+        best_words,
+        1.0 if alias_scores else 0.0,
+        *(1.0 if category is known else 0.0 for known in Category),
         1.0,
     ]
 
@@ -384,10 +422,11 @@ class LearnedModel:
         return [scorer.score(features) for features in view.features]
 
     def judge(
-        self, view: DocumentView, assessed: Mapping[str, Assessment]
+        self, view: DocumentView, assessed: Mapping[str, Assessment], category: Category
     ) -> dict[str, Assessment]:
-        """Each dimension's status from its block scores and the rules' assessment;
-        the rules' line and note stay when the status agrees with theirs."""
+        """Each dimension's status from its block scores and the rules' assessment
+        (`category`: as `decision_features` takes it); the rules' line and note stay
+        when the status agrees with theirs."""
         judged: dict[str, Assessment] = {}
         for key, rule in assessed.items():
             model = self.dimensions.get(key)
@@ -395,7 +434,7 @@ class LearnedModel:
                 judged[key] = rule
                 continue
             scores = self.block_scores(view, key)
-            inputs = decision_features(view, scores, rule.status, key)
+            inputs = decision_features(view, scores, rule.status, key, category)
             status = STATUSES[_softmax_argmax(model.decision, inputs)]
             if status is rule.status:
                 judged[key] = rule

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from checks.category import infer_category
+from checks.category import detect_category, infer_category
 from checks.dimensions import assess
 from checks.document import Document, parse
 from checks.enums import Category, Status
@@ -81,6 +81,7 @@ class _Prepared:
     view: DocumentView
     rule_status: dict[str, Status]
     rule_category: Category
+    prior_category: Category  # as the engine has it before any model
     units: list[LineUnit]
 
 
@@ -99,6 +100,7 @@ def _prepare(source: TrainingDocument) -> _Prepared:
         view=document_view(doc),
         rule_status={key: assessed[key].status for key in DIMENSIONS},
         rule_category=infer_category(doc),
+        prior_category=detect_category(doc, None)[0],
         units=line_units(doc, rule_lines(find(doc, {}))),
     )
 
@@ -298,7 +300,7 @@ def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
                     held_out_scores[position] = [scorer.score(f) for f in p.view.features]
         final = _fit_blocks(matrix, targets)
         inputs = [
-            decision_features(p.view, scores, p.rule_status[key], key)
+            decision_features(p.view, scores, p.rule_status[key], key, p.prior_category)
             for p, scores in zip(prepared, held_out_scores, strict=True)
         ]
         decision = _fit_decision(inputs, [p.source.statuses[key] for p in prepared])

@@ -14,9 +14,12 @@ import pytest
 
 from checks import ReviewOptions, Status, review_document
 from checks.document import parse
+from checks.enums import Category
 from checks.learned import (
+    DECISION_FEATURES,
     FEATURE_BITS,
     LearnedModel,
+    decision_features,
     document_view,
     feature_index,
     shipped_model,
@@ -31,7 +34,7 @@ CORPUS = CHECKOUT.parent / "shared" / "corpus"
 SHIPPED = CHECKOUT / "checks" / "model.json"
 # sha256 of the model trained on the four fixture documents (their second label left out;
 # one anti-pattern label, so the line part is trained too).
-FIXTURE_MODEL_SHA256 = "fa2bcf23644157bf00c7a081d7d235d4588f7dbca90b92728de38e991e4145ed"
+FIXTURE_MODEL_SHA256 = "9ada2ea1ff1b27f5a260d31ce87d112a85f7f391160192fd9bffceade0e271c7"
 
 needs_sklearn = pytest.mark.skipif(
     importlib.util.find_spec("sklearn") is None, reason="training needs scikit-learn"
@@ -98,6 +101,53 @@ def test_a_label_on_a_reserved_document_is_refused(tmp_path: Path) -> None:
     (labels / "0001-kept.yaml").write_text("path: rust-rfcs/0001-kept.md\n", encoding="utf-8")
     with pytest.raises(LabelFileError, match="reserved"):
         read_labels(tmp_path / "labels", corpus, tmp_path)
+
+
+PLACED = (
+    "# Cache\n\nWe cache tokens.\n\n## Alternatives\n\nA proxy was weighed and rejected.\n\n"
+    "It costs a hop.\n\n## Plan\n\nShip it behind a flag.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("scores", "key", "expected"),
+    [
+        # blocks: "We cache", the two under Alternatives, "Ship it"
+        ([0.5, 2.0, -1.0, 3.0], "alternatives",
+         {"alias_max_score": 2.0, "other_max_score": 3.0, "second_score": 2.0,
+          "alias_block": 1.0, "max_score": 3.0}),
+        ([0.5, 2.0, -1.0, 3.0], "risks",  # no Risks heading: every block is elsewhere
+         {"alias_max_score": -8.0, "other_max_score": 3.0, "alias_block": 0.0}),
+        ([0.0, 0.0, 0.0, 0.0], "alternatives",  # four blocks at probability one half
+         {"expected_blocks": pytest.approx(1.0986, abs=1e-4)}),
+    ],
+)
+def test_decision_inputs_say_where_the_best_evidence_sits(
+    scores: list[float], key: str, expected: dict[str, float]
+) -> None:
+    view = document_view(parse(PLACED))
+    assert [b.text.split()[0] for b in view.blocks] == ["We", "A", "It", "Ship"]
+    inputs = dict(zip(DECISION_FEATURES, decision_features(
+        view, scores, Status.MISSING, key, Category.PLATFORM), strict=True))
+    for name, value in expected.items():
+        assert inputs[name] == value, name
+
+
+@pytest.mark.parametrize("category", list(Category))
+def test_decision_inputs_name_the_prior_category_once(category: Category) -> None:
+    view = document_view(parse(PLACED))
+    inputs = dict(zip(DECISION_FEATURES, decision_features(
+        view, [0.0] * 4, Status.PRESENT, "problem", category), strict=True))
+    marked = [name for name, value in inputs.items() if name.startswith("category_") and value]
+    assert marked == [f"category_{category.value}"]
+
+
+def test_decision_inputs_of_a_document_without_prose() -> None:
+    view = document_view(parse("# Title\n"))
+    inputs = dict(zip(DECISION_FEATURES, decision_features(
+        view, [], Status.MISSING, "problem", Category.PRODUCT), strict=True))
+    assert inputs["max_score"] == inputs["second_score"] == inputs["alias_max_score"] == -8.0
+    assert inputs["expected_blocks"] == 0.0 and inputs["best_words"] == 0.0
 
 
 HOLLOW = "# Cache\n\n## Alternatives\n\nNone.\n\n## Drawbacks\n\nTBD\n"
@@ -191,8 +241,8 @@ def _broken(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
         (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(3, "x"), "found 'x'"),
         (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(3, [1]), "a list or"),
         (lambda d: d["dimensions"]["risks"].update(block_intercept=float("nan")), "intercept"),
-        (lambda d: d["dimensions"]["risks"].update(decision=[[0.0] * 12] * 2), "3 rows of 12"),
-        (lambda d: d["dimensions"]["risks"]["decision"][0].append(True), "3 rows of 12"),
+        (lambda d: d["dimensions"]["risks"].update(decision=[[0.0] * 23] * 2), "3 rows of 23"),
+        (lambda d: d["dimensions"]["risks"]["decision"][0].append(True), "3 rows of 23"),
         (lambda d: d["dimensions"]["risks"]["decision"][0].__setitem__(0, True), "found True"),
         (lambda d: d.update(dimensions=[]), "dimensions: expected a mapping, found []"),
         (lambda d: d.update(category={}), "no category to choose from"),

@@ -426,7 +426,8 @@ class LearnedModel:
     ) -> dict[str, Assessment]:
         """Each dimension's status from its block scores and the rules' assessment
         (`category`: as `decision_features` takes it); the rules' line and note stay
-        when the status agrees with theirs."""
+        when the status agrees with theirs. The model never calls `missing` what the
+        rules found text on: that is `weak` at least."""
         judged: dict[str, Assessment] = {}
         for key, rule in assessed.items():
             model = self.dimensions.get(key)
@@ -439,12 +440,17 @@ class LearnedModel:
             if status is rule.status:
                 judged[key] = rule
             elif status is Status.MISSING:
-                judged[key] = Assessment(status, None, "")
+                # `missing` says nothing in the document touches the dimension: where
+                # the rules found text on it, the floor is `weak`, resting on that text.
+                judged[key] = rule if rule.status is Status.WEAK else (
+                    Assessment(Status.WEAK, rule.line, _FLOOR_NOTE)
+                )
             else:
                 judged[key] = Assessment(status, _best_line(view, scores) or rule.line, _NOTE)
         return judged
 
 _NOTE = "judged by the learned model"
+_FLOOR_NOTE = "judged weak by the learned model, on the text the rules found"
 
 
 def _best_line(view: DocumentView, scores: Sequence[float]) -> int | None:

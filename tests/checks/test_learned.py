@@ -255,3 +255,33 @@ def test_a_model_file_that_does_not_fit_is_refused_with_what_is_wrong(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         LearnedModel.from_json(_broken(change))
+
+
+def _always_missing(key: str) -> LearnedModel:
+    """The shipped model, except that its decision for `key` always says missing."""
+    data = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    width = len(DECISION_FEATURES)
+    data["dimensions"][key]["decision"] = [[0.0] * width, [0.0] * width,
+                                           [0.0] * (width - 1) + [10.0]]
+    return LearnedModel.from_json(data)
+
+
+ALTERNATIVES = (
+    "# Cache\n\n## Alternatives\n\nWe weighed a read-through proxy and rejected it: it adds "
+    "a network hop to every request and a second deployment to run.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "status", "line"),
+    [
+        (ALTERNATIVES, "alternatives", Status.WEAK, 5),  # the rules found it: weak at least
+        (HOLLOW, "risks", Status.WEAK, 7),  # a hollow Drawbacks heading stays the rules' weak
+        ("# Cache\n\nWe cache tokens.\n", "alternatives", Status.MISSING, None),  # no text on it
+    ],
+)
+def test_the_model_never_calls_missing_what_the_rules_found_text_on(
+    text: str, key: str, status: Status, line: int | None
+) -> None:
+    result = review_document(text, "x.md", ReviewOptions(model=_always_missing(key))).dimension(key)
+    assert (result.status, result.line) == (status, line)

@@ -4,7 +4,10 @@ Per dimension, a linear classifier scores each prose block as evidence of the
 dimension (hashed word unigrams and bigrams of the block and of its section's
 heading); a small multinomial model then decides present / weak / missing from
 those scores and from what the rules already computed (an alias heading, a hollow
-section, the rule's own status, where the best block sits, its links and numbers).
+section, the rule's own status, where the best block sits, its links and numbers,
+whether the best evidence is under the dimension's own heading, the runner-up, the
+expected number of evidence blocks, and the category known before any model). It
+never calls `missing` what the rules found text on.
 A document classifier scores the category from the words of the whole document, and
 per anti-pattern kind a sentence classifier adds line findings to the rules'.
 
@@ -23,7 +26,7 @@ import math
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -110,7 +113,7 @@ class DocumentView:
     aliases: dict[str, tuple[bool, bool]]  # dimension -> (alias heading, only hollow ones)
     line_count: int
     # dimension -> positions in `blocks` whose own section's heading is its alias
-    alias_blocks: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    alias_blocks: Mapping[str, frozenset[int]]
 
 
 def document_view(
@@ -178,10 +181,6 @@ DECISION_FEATURES: tuple[str, ...] = (
 )
 
 
-def _logistic(value: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, value))))
-
-
 def decision_features(
     view: DocumentView,
     scores: Sequence[float],
@@ -225,7 +224,7 @@ def decision_features(
         max(alias_scores, default=_NO_SCORE),
         max(other_scores, default=_NO_SCORE),
         usable[1][0] if len(usable) > 1 else _NO_SCORE,
-        math.log1p(sum(_logistic(s) for s, _ in usable)),
+        math.log1p(sum(_sigmoid(s) for s, _ in usable)),
         best_words,
         1.0 if alias_scores else 0.0,
         *(1.0 if category is known else 0.0 for known in Category),

@@ -81,7 +81,9 @@ class _Prepared:
     view: DocumentView
     rule_status: dict[str, Status]
     rule_category: Category
-    prior_category: Category  # as the engine has it before any model
+    # The decision's input, as the engine has it before any model: the front matter's
+    # category when it names one (unlike `rule_category`, the category model's input).
+    prior_category: Category
     units: list[LineUnit]
 
 

@@ -273,15 +273,18 @@ ALTERNATIVES = (
 
 
 @pytest.mark.parametrize(
-    ("text", "key", "status", "line"),
+    ("text", "key", "status", "line", "note"),
     [
-        (ALTERNATIVES, "alternatives", Status.WEAK, 5),  # the rules found it: weak at least
-        (HOLLOW, "risks", Status.WEAK, 7),  # a hollow Drawbacks heading stays the rules' weak
-        ("# Cache\n\nWe cache tokens.\n", "alternatives", Status.MISSING, None),  # no text on it
+        # the rules found it: weak at least, on their line
+        (ALTERNATIVES, "alternatives", Status.WEAK, 5, "on the text the rules found"),
+        # a hollow Drawbacks heading stays the rules' own weak, note and all
+        (HOLLOW, "risks", Status.WEAK, 7, "has no real content"),
+        ("# Cache\n\nWe cache tokens.\n", "alternatives", Status.MISSING, None, ""),
     ],
 )
 def test_the_model_never_calls_missing_what_the_rules_found_text_on(
-    text: str, key: str, status: Status, line: int | None
+    text: str, key: str, status: Status, line: int | None, note: str
 ) -> None:
     result = review_document(text, "x.md", ReviewOptions(model=_always_missing(key))).dimension(key)
     assert (result.status, result.line) == (status, line)
+    assert note in result.note and (note or not result.note)

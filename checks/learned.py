@@ -25,9 +25,9 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,21 @@ def _word_hash(word: str) -> int:
     return zlib.crc32(word.encode("utf-8", "surrogatepass"))
 
 
+class _TokenHashes(dict[str, int]):
+    """token -> `_token_hash(token)`, filled on first use: a dict lookup through
+    `map` stays in C, where a cached function costs a Python call per token."""
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= _TOKEN_CACHE_SIZE:  # bounded: a stranger's text has any words
+            self.clear()
+        value = self[token] = _token_hash(token)
+        return value
+
+
+_TOKEN_CACHE_SIZE = 1 << 16
+_TOKEN_HASHES = _TokenHashes()
+
+
 @lru_cache(maxsize=1 << 16)
 def _token_hash(token: str) -> int:
     """The hash of a token as a word: numbers stand for themselves only as a kind."""
@@ -80,7 +95,7 @@ def text_features(tokens: Sequence[str], bits: int = FEATURE_BITS) -> list[int]:
     """Unigram and bigram features of a block's tokens (sentence ends left out, repeats
     kept)."""
     mask = (1 << bits) - 1
-    hashed = [_token_hash(t) for t in tokens if t not in SENTENCE_END]
+    hashed = [_TOKEN_HASHES[t] for t in tokens if t not in SENTENCE_END]
     features = [h & mask for h in hashed]
     features.extend(
         (((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)
@@ -112,7 +127,7 @@ class DocumentView:
     hollow: frozenset[int]  # positions in `blocks` under a hollow alias heading
     aliases: dict[str, tuple[bool, bool]]  # dimension -> (alias heading, only hollow ones)
     line_count: int
-    # dimension -> positions in `blocks` whose own section's heading is its alias
+    # dimension -> positions in `blocks` inside a section (subsections too) its alias heads
     alias_blocks: Mapping[str, frozenset[int]]
 
 
@@ -122,7 +137,8 @@ def document_view(
     aliases = extra_aliases or {}
     hollow_blocks: set[int] = set()
     seen: dict[str, list[bool]] = {}
-    primary_sections: dict[int, list[str]] = {}  # section -> the dimensions it heads
+    # block index -> the dimensions whose alias heads a section (or subsection) holding it
+    under_primary: dict[int, set[str]] = {}
     for index, section in enumerate(doc.sections):
         mapped = heading_dimensions(section.norm_title, aliases)
         if not mapped:
@@ -133,7 +149,8 @@ def document_view(
         for key, primary in mapped.items():
             if primary:
                 seen.setdefault(key, []).append(hollow)
-                primary_sections.setdefault(index, []).append(key)
+                for block_index in section.content_range:
+                    under_primary.setdefault(block_index, set()).add(key)
     blocks: list[Block] = []
     features: list[list[int]] = []
     hollow_positions: set[int] = set()
@@ -143,7 +160,7 @@ def document_view(
             continue
         if index in hollow_blocks:
             hollow_positions.add(len(blocks))
-        for key in primary_sections.get(block.section, ()):
+        for key in under_primary.get(index, ()):
             alias_blocks.setdefault(key, set()).add(len(blocks))
         heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
         blocks.append(block)
@@ -304,7 +321,12 @@ def _scorer(weights: object, intercept: object, where: str) -> LinearScorer:
     except TypeError:  # a list or a mapping among them
         raise ValueError(f"{where} weights: expected numbers, found a list or a mapping") from None
     for weight in distinct:
-        _number(weight, f"{where} weights")
+        # Whole thousandths, as training writes them: the line model sums them exactly.
+        if isinstance(weight, bool) or not isinstance(weight, int) or abs(weight) >= _FIELD_OFFSET:
+            raise ValueError(
+                f"{where} weights: expected whole numbers (thousandths) smaller than "
+                f"{_FIELD_OFFSET} in size, found {_shown(weight)}"
+            )
     return LinearScorer(weights, _number(intercept, f"{where} intercept"))
 
 
@@ -473,7 +495,7 @@ def category_features(doc: Document) -> list[int]:
             words.update(block.tokens)
     # Each distinct word hashed once: a document repeats most of its words.
     words -= SENTENCE_END
-    features.update(_token_hash(t) & mask for t in words)
+    features.update(h & mask for h in map(_TOKEN_HASHES.__getitem__, words))
     return sorted(features)
 
 
@@ -524,6 +546,7 @@ _UNITS = frozenset(
     weeks month months year years % percent x kb mb gb tb qps rps rpm p50 p90 p95 p99
     users requests""".split()
 )
+_MARKS = tuple(feature_index((mark,)) for mark in ("§first", "§number", "§unit"))
 LINE_SCORE_DIGITS = 3  # a line finding's score, in [0, 1], to this many digits
 
 
@@ -542,7 +565,18 @@ def line_units(doc: Document, rule_lines: Mapping[int, frozenset[str]]) -> list[
     word pairs, its section heading's words, its block's shape (a list item, a table
     row, a quote), numbers and units in it or its block, and the rules' own verdict on
     its lines (`rule_lines`: line -> the line checks the rules raised there)."""
-    units: list[LineUnit] = []
+    return [
+        LineUnit(line, end_line, " ".join(tokens[:6]), features)
+        for line, end_line, tokens, features in _sentences(doc, rule_lines)
+    ]
+
+
+def _sentences(
+    doc: Document, rule_lines: Mapping[int, frozenset[str]]
+) -> Iterator[tuple[int, int, list[str], list[int]]]:
+    """(line, end line, tokens, features) of each sentence, as `line_units` describes."""
+    mask = (1 << FEATURE_BITS) - 1
+    first_mark, number_mark, unit_mark = _MARKS
     for block in doc.blocks:
         if block.kind == "heading" or block.navigation:
             continue
@@ -552,27 +586,32 @@ def line_units(doc: Document, rule_lines: Mapping[int, frozenset[str]]) -> list[
             shared.append(feature_index(("§quoted",)))
         if block.has_number:
             shared.append(feature_index(("§block_number",)))
-        spans = sentence_spans(block.tokens)
-        for position, (start, end) in enumerate(spans):
-            tokens = block.tokens[start:end]
+        all_tokens = block.tokens
+        # Words and word pairs hashed once per block; a sentence takes its slice (its
+        # tokens hold no sentence end, so the pairs inside it are consecutive tokens).
+        hashed = list(map(_TOKEN_HASHES.__getitem__, all_tokens))
+        words = [h & mask for h in hashed]
+        pairs = [(((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)]
+        for position, (start, end) in enumerate(sentence_spans(all_tokens)):
+            tokens = all_tokens[start:end]
             line, end_line = block.token_lines[start], block.token_lines[end - 1]
-            features = text_features(tokens)
-            features.extend(shared)
+            features = words[start:end]
+            features += pairs[start : end - 1]
+            features += shared
             if position == 0:
-                features.append(feature_index(("§first",)))
-            if any(_DIGIT_RE.search(t) for t in tokens):
-                features.append(feature_index(("§number",)))
-            if any(t in _UNITS for t in tokens):
-                features.append(feature_index(("§unit",)))
-            verdicts: set[str] = set()
-            for n in range(line, end_line + 1):
-                verdicts.update(rule_lines.get(n, ()))
-            features.extend(feature_index((f"§rule:{kind}",)) for kind in sorted(verdicts))
-            if verdicts:
-                features.append(feature_index(("§rule",)))
-            excerpt = " ".join(tokens[:6])
-            units.append(LineUnit(line, end_line, excerpt, features))
-    return units
+                features.append(first_mark)
+            if block.has_number and any(_DIGIT_RE.search(t) for t in tokens):
+                features.append(number_mark)
+            if not _UNITS.isdisjoint(tokens):
+                features.append(unit_mark)
+            if rule_lines:
+                verdicts: set[str] = set()
+                for n in range(line, end_line + 1):
+                    verdicts.update(rule_lines.get(n, ()))
+                features.extend(feature_index((f"§rule:{kind}",)) for kind in sorted(verdicts))
+                if verdicts:
+                    features.append(feature_index(("§rule",)))
+            yield line, end_line, tokens, features
 
 
 def rule_lines(raws: Sequence[RawFinding]) -> dict[int, frozenset[str]]:
@@ -625,19 +664,68 @@ class LineModel:
     ) -> list[tuple[str, LineUnit, float]]:
         """(kind, sentence, probability) of each sentence the model flags, in
         document order, leaving out the kinds the rules already raised there."""
+        kinds, intercepts, packed = self._packed
+        if not kinds:
+            return []
+        floors = self._logit_floors
+        field_mask = (1 << _FIELD_BITS) - 1
         flagged: list[tuple[str, LineUnit, float]] = []
-        for unit in line_units(doc, rule_lines):
+        for line, end_line, tokens, features in _sentences(doc, rule_lines):
+            # One sum gives every kind's: each weight sits in its kind's bit field.
+            total = sum(map(packed.__getitem__, features))
+            offset = len(features) * _FIELD_OFFSET
             raised: set[str] = set()
-            for n in range(unit.line, unit.end_line + 1):
-                raised.update(rule_lines.get(n, ()))
-            for kind in LINE_KINDS:
-                scorer = self.scorers.get(kind)
-                if scorer is None or kind in raised:
+            if rule_lines:
+                for n in range(line, end_line + 1):
+                    raised.update(rule_lines.get(n, ()))
+            unit: LineUnit | None = None
+            for index, kind in enumerate(kinds):
+                if kind in raised:
                     continue
-                probability = _sigmoid(scorer.score(unit.features))
+                weighted = ((total >> (index * _FIELD_BITS)) & field_mask) - offset
+                logit = intercepts[index] + weighted / WEIGHT_SCALE
+                if logit < floors[index]:  # far below the threshold: no sigmoid needed
+                    continue
+                probability = _sigmoid(logit)
                 if probability >= self.thresholds[kind]:
+                    if unit is None:
+                        unit = LineUnit(line, end_line, " ".join(tokens[:6]), features)
                     flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))
         return flagged
+
+    @cached_property
+    def _packed(self) -> tuple[tuple[str, ...], tuple[float, ...], list[int]]:
+        """The kinds in LINE_KINDS order, their intercepts, and per feature one integer
+        holding every kind's weight (in thousandths, offset to be non-negative) in a
+        bit field of its own: summing a sentence's integers sums every kind at once,
+        exactly, since the weights are integers."""
+        kinds = tuple(kind for kind in LINE_KINDS if kind in self.scorers)
+        columns = [
+            [round(w * WEIGHT_SCALE) + _FIELD_OFFSET for w in self.scorers[kind].weights]
+            for kind in kinds
+        ]
+        packed = [
+            sum(value << (index * _FIELD_BITS) for index, value in enumerate(values))
+            for values in zip(*columns, strict=True)
+        ]
+        return kinds, tuple(self.scorers[kind].intercept for kind in kinds), packed
+
+
+    @cached_property
+    def _logit_floors(self) -> tuple[float, ...]:
+        """Per kind (in `_packed` order), a score below which the probability is
+        surely under the threshold; the threshold itself is still checked above it."""
+        kinds = self._packed[0]
+        return tuple(
+            math.log(self.thresholds[k] / (1.0 - self.thresholds[k])) - 1e-6 for k in kinds
+        )
+
+
+# Each kind's field: weights are far below 2**31 thousandths in magnitude, and a
+# sentence has far fewer than 2**31 features (a document is a few MB at most), so a
+# field's sum never reaches the next field.
+_FIELD_OFFSET = 1 << 31
+_FIELD_BITS = 64
 
 
 def _sigmoid(value: float) -> float:

@@ -15,7 +15,7 @@ import os
 import shlex
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +23,7 @@ from checks.config import FailOn, Settings
 from checks.discovery import Reason
 from checks.evidence import explanation_text
 from checks.formats import FileError, OutputFormat, render
+from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import Category, DocumentReport, Severity, at_least
 from localreview.budget import (
     DEFAULT_DOCUMENT_MEMORY_MB,
@@ -279,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--synthetic-root",
         metavar="DIR",
         help="where synthetic/<file>.md documents live (default: the labels folder's parent)",
+    )
+    train.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read each document as a review with this config would: its `aliases` and "
+        "the category its `categories` globs give (paths as the labels name them; "
+        "default: no config)",
     )
     train.add_argument("-o", "--output", required=True, metavar="FILE", help="model file")
 
@@ -818,8 +826,11 @@ def run_train(args: argparse.Namespace) -> int:
     if not documents:
         print(f"error: {labels}: no label files", file=sys.stderr)
         return EXIT_USAGE
+    options_for = _training_options(args.config)
+    if options_for is None:
+        return EXIT_USAGE
     try:
-        model = train_model(documents)
+        model = train_model(documents, options_for)
     except ModuleNotFoundError as error:
         print(f"error: training needs scikit-learn ({error}); pip install scikit-learn",
               file=sys.stderr)
@@ -827,6 +838,29 @@ def run_train(args: argparse.Namespace) -> int:
     Path(args.output).write_bytes(model_bytes(model))
     print(f"{args.output}: trained on {len(documents)} documents", file=sys.stderr)
     return 0
+
+
+def _training_options(config_path: str | None) -> Callable[[str], ReviewOptions] | None:
+    """What `train --config` reads each document with; None (after saying why on
+    stderr) when the file cannot be used. A model trained on a partly broken config
+    would not match the reviews, so any problem in the file stops training."""
+    if config_path is None:
+        return lambda path: DEFAULT_OPTIONS
+    if not os.path.isfile(config_path):
+        print(f"{config_path}: error: config file not found", file=sys.stderr)
+        return None
+    from localreview.config import load_settings_file
+
+    try:
+        settings = load_settings_file(config_path)
+    except OSError as error:
+        print(f"{config_path}: error: cannot read: {error.strerror}", file=sys.stderr)
+        return None
+    if settings.errors:
+        for problem in settings.errors:
+            print(f"error: {problem}", file=sys.stderr)
+        return None
+    return settings.options_for
 
 
 def run_config_validate(file: str | None) -> int:

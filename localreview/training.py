@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from checks.learned import (
     rule_category_feature,
     rule_lines,
 )
+from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import DIMENSIONS
 
 SEED = 7
@@ -93,16 +94,27 @@ def _sklearn() -> tuple[Any, Any]:
     return linear, sparse
 
 
-def _prepare(source: TrainingDocument) -> _Prepared:
+# The engine options a document is reviewed with (a team's `aliases`, and the category
+# its `categories` globs give): training reads each document as the review will.
+OptionsFor = Callable[[str], ReviewOptions]
+
+
+def _no_config(path: str) -> ReviewOptions:
+    del path
+    return DEFAULT_OPTIONS
+
+
+def _prepare(source: TrainingDocument, options_for: OptionsFor) -> _Prepared:
     doc = parse(source.text, source.path)
-    assessed = assess(doc, source.category)
+    options = options_for(source.path)
+    assessed = assess(doc, source.category, options.aliases)
     return _Prepared(
         source=source,
         doc=doc,
-        view=document_view(doc),
+        view=document_view(doc, options.aliases),
         rule_status={key: assessed[key].status for key in DIMENSIONS},
         rule_category=infer_category(doc),
-        prior_category=detect_category(doc, None)[0],
+        prior_category=detect_category(doc, options.category)[0],
         units=line_units(doc, rule_lines(find(doc, {}))),
     )
 
@@ -271,10 +283,16 @@ def _fit_lines(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
     return result
 
 
-def train_default_parts(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
+def _prepared(documents: Sequence[TrainingDocument], options_for: OptionsFor) -> list[_Prepared]:
+    return [_prepare(d, options_for) for d in sorted(documents, key=lambda d: d.path)]
+
+
+def train_default_parts(
+    documents: Sequence[TrainingDocument], options_for: OptionsFor = _no_config
+) -> dict[str, Any]:
     """The category and line parts of `train_model`'s mapping (what `CategoryModel`
     and `LineModel` read), trained the same way on `documents`, prepared once."""
-    prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
+    prepared = _prepared(documents, options_for)
     return {
         "format": FORMAT,
         "feature_bits": FEATURE_BITS,
@@ -283,9 +301,12 @@ def train_default_parts(documents: Sequence[TrainingDocument]) -> dict[str, Any]
     }
 
 
-def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
-    """The model's JSON mapping, trained on `documents` (taken in path order)."""
-    prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
+def train_model(
+    documents: Sequence[TrainingDocument], options_for: OptionsFor = _no_config
+) -> dict[str, Any]:
+    """The model's JSON mapping, trained on `documents` (taken in path order), each
+    read with the options `options_for` gives its path (default: no config)."""
+    prepared = _prepared(documents, options_for)
     matrix = _matrix([features for p in prepared for features in p.view.features])
     inner_of_row = [
         position % INNER_FOLDS for position, p in enumerate(prepared) for _ in p.view.blocks
@@ -324,10 +345,12 @@ def train_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
     }
 
 
-def train_category_model(documents: Sequence[TrainingDocument]) -> dict[str, Any]:
+def train_category_model(
+    documents: Sequence[TrainingDocument], options_for: OptionsFor = _no_config
+) -> dict[str, Any]:
     """Only the category part of `train_model`'s mapping (what `CategoryModel`
     reads), trained the same way on `documents`."""
-    prepared = [_prepare(d) for d in sorted(documents, key=lambda d: d.path)]
+    prepared = _prepared(documents, options_for)
     return {"format": FORMAT, "feature_bits": FEATURE_BITS, "category": _fit_category(prepared)}
 
 

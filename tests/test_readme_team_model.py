@@ -27,8 +27,11 @@ def test_the_fit_it_example_config_names_the_trained_file() -> None:
     (config,) = re.findall(r"```yaml\n(.*?)```", fit, re.S)
     settings = parse_settings(config, source="README")
     assert settings.errors == ()
-    trained = re.search(r"product-review train labels --corpus \. -o (\S+)", fit)
-    assert trained is not None and settings.model_file == trained.group(1)
+    trained = re.search(
+        r"product-review train labels --corpus \. --config (\S+) \\\n\s+-o (\S+)", fit
+    )
+    assert trained is not None and settings.model_file == trained.group(2)
+    assert config.startswith(f"# {trained.group(1)}\n")  # trained with the config it names
 
 
 def test_the_key_quotes_the_message_of_a_bad_path() -> None:

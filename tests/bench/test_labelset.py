@@ -176,8 +176,9 @@ def test_the_assignment_is_deterministic_and_balanced() -> None:
         for family, size in zip(labelset.FAMILIES, (30, 60, 600, 500, 450), strict=True)
     }
     eligible["rust-rfcs"] += [a for a in labelset.ANCHORS if a.startswith("rust-rfcs/")]
-    first = labelset.choose_assignments(eligible)
-    assert first == labelset.choose_assignments(eligible)
+    both = labelset.choose_assignments(eligible)
+    assert both == labelset.choose_assignments(eligible)
+    first = [a for a in both if a.labeller in labelset.LABELLERS]
     assert len(first) == labelset.TARGET_TOTAL
     families = [a.path.split("/")[0] for a in first]
     assert families.count("dotnet-designs") == 30  # fewer than the minimum: all of them
@@ -188,3 +189,23 @@ def test_the_assignment_is_deterministic_and_balanced() -> None:
     assert len(doubled) == 5 * labelset.DOUBLE_PER_FAMILY
     assert all(a.second != a.labeller for a in doubled)
     assert all(a in {b.path for b in first} for a in labelset.ANCHORS if a.startswith("rust-"))
+
+
+def test_the_second_wave_draws_from_what_the_first_left() -> None:
+    eligible = {
+        family: [f"{family}/{number:04d}-doc.md" for number in range(size)]
+        for family, size in zip(labelset.FAMILIES, (50, 60, 600, 500, 450), strict=True)
+    }
+    both = labelset.choose_assignments(eligible)
+    first = [a for a in both if a.labeller in labelset.LABELLERS]
+    second = [a for a in both if a.labeller in labelset.SECOND_WAVE_LABELLERS]
+    assert len(first) + len(second) == len(both)
+    assert len(second) == labelset.SECOND_WAVE_TOTAL
+    assert not {a.path for a in first} & {a.path for a in second}
+    assert all(a.second == "" for a in second)
+    families = [a.path.split("/")[0] for a in second]
+    # dotnet-designs has 50 - 35 = 15 left after the first wave: all of them
+    assert families.count("dotnet-designs") == 15
+    assert min(families.count(f) for f in labelset.FAMILIES) >= labelset.SECOND_WAVE_MIN_PER_FAMILY
+    counts = [sum(a.labeller == who for a in second) for who in labelset.SECOND_WAVE_LABELLERS]
+    assert max(counts) - min(counts) <= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +20,16 @@ from checks.learned import (
     DECISION_FEATURES,
     FEATURE_BITS,
     LearnedModel,
+    LineModel,
+    LineUnit,
     decision_features,
     document_view,
     feature_index,
+    line_units,
     shipped_model,
     text_features,
 )
+from localreview.config import load_settings_file
 from localreview.main import main
 from localreview.training import LabelFileError, model_bytes, read_labels, train_model
 
@@ -92,6 +97,40 @@ def test_the_shipped_model_is_reproduced_from_the_committed_labels(tmp_path: Pat
     assert target.read_bytes() == SHIPPED.read_bytes()
 
 
+@needs_sklearn
+def test_training_with_a_config_reads_documents_as_its_reviews_do(tmp_path: Path) -> None:
+    config = tmp_path / "product-review.yml"
+    # "Design" heads no dimension by default; here it heads alternatives.
+    config.write_text("aliases:\n  alternatives: [design]\n", encoding="utf-8")
+    target = tmp_path / "model.json"
+    args = ["train", str(FIXTURES / "labels"), "--corpus", str(FIXTURES), "-o", str(target)]
+    assert main([*args, "--config", str(config)]) == 0
+    documents = read_labels(FIXTURES / "labels", tmp_path, FIXTURES)
+    settings = load_settings_file(str(config))
+    assert target.read_bytes() == model_bytes(train_model(documents, settings.options_for))
+    assert target.read_bytes() != model_bytes(train_model(documents))
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("aliases:\n  alternativs: [design]\n", "alternativs"),
+        (None, "config file not found"),
+    ],
+)
+def test_training_stops_on_a_config_it_cannot_use_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str | None, message: str
+) -> None:
+    path = tmp_path / "product-review.yml"
+    if config is not None:
+        path.write_text(config, encoding="utf-8")
+    target = tmp_path / "model.json"
+    code = main(["train", str(FIXTURES / "labels"), "--corpus", str(FIXTURES),
+                 "--config", str(path), "-o", str(target)])
+    assert code == 2 and not target.exists()
+    assert message in capsys.readouterr().err
+
+
 def test_a_label_on_a_reserved_document_is_refused(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     labels = tmp_path / "labels" / "rust-rfcs"
@@ -131,6 +170,21 @@ def test_decision_inputs_say_where_the_best_evidence_sits(
         view, scores, Status.MISSING, key, Category.PLATFORM), strict=True))
     for name, value in expected.items():
         assert inputs[name] == value, name
+
+
+NESTED = (
+    "# Cache\n\nWe cache tokens.\n\n## Alternatives\n\n### A proxy\n\nWeighed and rejected.\n\n"
+    "## Plan\n\nShip it behind a flag.\n"
+)
+
+
+def test_a_subsection_of_the_dimensions_heading_counts_as_under_it() -> None:
+    view = document_view(parse(NESTED))
+    assert [b.text.split()[0] for b in view.blocks] == ["We", "Weighed", "Ship"]
+    assert view.alias_blocks["alternatives"] == {1}
+    inputs = dict(zip(DECISION_FEATURES, decision_features(
+        view, [0.5, 2.0, 3.0], Status.MISSING, "alternatives", Category.PLATFORM), strict=True))
+    assert inputs["alias_max_score"] == 2.0 and inputs["other_max_score"] == 3.0
 
 
 @pytest.mark.parametrize("category", list(Category))
@@ -248,6 +302,10 @@ def _broken(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
         (lambda d: d.update(category={}), "no category to choose from"),
         (lambda d: d["category"].update(other=d["category"]["product"]), "category 'other'"),
         (lambda d: d["category"]["product"].update(weights=None), "expected 32768 numbers"),
+        (lambda d: d["lines"]["unsupported-demand"]["weights"].__setitem__(5, 2**31),
+         "smaller than 2147483648 in size, found 2147483648"),
+        (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(5, 0.5),
+         "expected whole numbers (thousandths)"),
     ],
 )
 def test_a_model_file_that_does_not_fit_is_refused_with_what_is_wrong(
@@ -288,3 +346,74 @@ def test_the_model_never_calls_missing_what_the_rules_found_text_on(
     result = review_document(text, "x.md", ReviewOptions(model=_always_missing(key))).dimension(key)
     assert (result.status, result.line) == (status, line)
     assert note in result.note and (note or not result.note)
+
+
+def _deciding_on_the_category(key: str, category: Category) -> LearnedModel:
+    """The shipped model, except that its category part always says platform and its
+    decision for `key` says present exactly when the category it reads is `category`."""
+    data = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    for name, entry in data["category"].items():
+        entry["weights"] = [0] * len(entry["weights"])
+        entry["intercept"] = 10.0 if name == Category.PLATFORM.value else -10.0
+    column = DECISION_FEATURES.index(f"category_{category.value}")
+    present = [0.0] * len(DECISION_FEATURES)
+    present[column] = 10.0
+    missing = [0.0] * (len(DECISION_FEATURES) - 1) + [5.0]
+    data["dimensions"][key]["decision"] = [present, [0.0] * len(DECISION_FEATURES), missing]
+    return LearnedModel.from_json(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        # the text alone: the rules' guess (product) is what the decision reads,
+        # though the category model then names the document platform
+        ("# Cache\n\nWe cache tokens.\n", Status.PRESENT),
+        # front matter says platform, and the decision reads platform
+        ("---\ncategory: platform\n---\n# Cache\n\nWe cache tokens.\n", Status.MISSING),
+    ],
+)
+def test_the_decision_reads_the_category_known_before_any_model(
+    text: str, status: Status
+) -> None:
+    model = _deciding_on_the_category("metrics", Category.PRODUCT)
+    report = review_document(text, "x.md", ReviewOptions(model=model))
+    assert report.category is Category.PLATFORM
+    assert report.dimension("metrics").status is status
+
+
+LINE_TEXT = (
+    "# Export\n\nCustomers keep asking for this, and everyone wants it now.\n\n"
+    "- It must never lose a single event; p99 stays under 300 ms.\n"
+    "- We will move to Kafka. It is modern.\n\n| who | what |\n|---|---|\n"
+    "| support | exports by hand |\n"
+)
+
+
+@pytest.mark.parametrize("extreme", [False, True])
+def test_line_findings_score_each_kind_as_its_own_scorer_does(extreme: bool) -> None:
+    """Every kind is scored in one pass over a sentence's features; each probability
+    must be the one that kind's scorer alone gives, even at the largest weights."""
+    data = json.loads(SHIPPED.read_text(encoding="utf-8"))["lines"]
+    for number, entry in enumerate(data.values()):
+        entry["threshold"] = 1e-9  # report every sentence, with its probability
+        if extreme:  # the largest weights a file may hold, of either sign, by kind
+            big = 2**31 - 1
+            size = len(entry["weights"])
+            entry["weights"] = [big if (i + number) % 2 else -big for i in range(size)]
+            entry["weights"][feature_index(("it",))] = 7  # a sentence scored mostly by one word
+    model = LineModel.from_json(data)
+    doc = parse(LINE_TEXT)
+    def probability(kind: str, unit: LineUnit) -> float:
+        logit = model.scorers[kind].score(unit.features)
+        return 1.0 / (1.0 + math.exp(-logit)) if logit > -60 else 0.0
+
+    expected = [
+        (kind, unit.line, unit.excerpt, round(probability(kind, unit), 3))
+        for unit in line_units(doc, {})
+        for kind in model.scorers
+        if probability(kind, unit) >= 1e-9
+    ]
+    found = [(kind, u.line, u.excerpt, p) for kind, u, p in model.findings(doc, {})]
+    assert sorted(found) == sorted(expected)
+    assert {kind for kind, *_ in found} == set(model.scorers)

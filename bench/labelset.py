@@ -41,8 +41,6 @@ FAMILIES: tuple[str, ...] = (
 # Synthetic documents are named relative to bench/, not to the corpus.
 SYNTHETIC = "synthetic"
 LABELLERS: tuple[str, ...] = ("A", "B", "C", "D", "E")
-# The second wave's labellers: new people, so that no one's habits weigh on most labels.
-SECOND_WAVE_LABELLERS: tuple[str, ...] = ("F", "G", "H", "I", "J")
 
 V1_KEYS = frozenset({"path", "category", "labeller_notes", "dimensions"})
 V2_KEYS = frozenset(
@@ -59,10 +57,25 @@ SEED = 20260
 TARGET_TOTAL = 260
 MIN_PER_FAMILY = 35
 DOUBLE_PER_FAMILY = 9  # 45 documents labelled twice
-# A second wave, drawn afterwards from what the first left, so the first never changes.
-SECOND_WAVE_SEED = 20262
-SECOND_WAVE_TOTAL = 100
-SECOND_WAVE_MIN_PER_FAMILY = 15
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A later labelling wave: `total` more documents drawn (with `seed`) from what the
+    earlier waves left, at least `min_per_family` per family, labelled once by new
+    labellers, so that no one's habits weigh on most labels."""
+
+    seed: int
+    total: int
+    min_per_family: int
+    labellers: tuple[str, ...]
+
+
+# Each wave is drawn after the ones before it, so adding one never changes them.
+LATER_WAVES: tuple[Wave, ...] = (
+    Wave(20262, 100, 15, ("F", "G", "H", "I", "J")),
+    Wave(20263, 200, 25, ("K", "L", "M", "N", "O")),
+)
 MIN_LINES = 40
 # Files of the corpus that are indexes or templates rather than design documents.
 NOT_DESIGN_DOCS = frozenset({"go-proposals/go2draft.md", "kubernetes-keps/prod-readiness.md"})
@@ -464,27 +477,31 @@ def choose_assignments(eligible: Mapping[str, list[str]]) -> list[Assignment]:
         seconds[pick] += 1
         load[pick] += 1
         second_of[path] = pick
-    first = [Assignment(path, primary[path], second_of.get(path, "")) for path in sorted(primary)]
-    return first + _second_wave(eligible, {assignment.path for assignment in first})
+    assignments = [
+        Assignment(path, primary[path], second_of.get(path, "")) for path in sorted(primary)
+    ]
+    for wave in LATER_WAVES:
+        assignments += _later_wave(wave, eligible, {a.path for a in assignments})
+    return assignments
 
 
-def _second_wave(eligible: Mapping[str, list[str]], taken: set[str]) -> list[Assignment]:
-    """SECOND_WAVE_TOTAL more documents from those the first wave left, in proportion to
-    what is left of each family (at least SECOND_WAVE_MIN_PER_FAMILY), dealt round-robin
-    to SECOND_WAVE_LABELLERS; labelled once."""
+def _later_wave(
+    wave: Wave, eligible: Mapping[str, list[str]], taken: set[str]
+) -> list[Assignment]:
+    """`wave.total` more documents from those not `taken`, in proportion to what is left
+    of each family (at least `wave.min_per_family`), dealt round-robin to the wave's
+    labellers; labelled once."""
     left = {family: sorted(set(paths) - taken) for family, paths in eligible.items()}
     quotas = family_quotas(
-        {family: len(paths) for family, paths in left.items()},
-        SECOND_WAVE_TOTAL,
-        SECOND_WAVE_MIN_PER_FAMILY,
+        {family: len(paths) for family, paths in left.items()}, wave.total, wave.min_per_family
     )
     primary: dict[str, str] = {}
     dealt = 0
     for family in FAMILIES:
-        rng = random.Random(f"{SECOND_WAVE_SEED}:{family}")
+        rng = random.Random(f"{wave.seed}:{family}")
         chosen = rng.sample(left[family], min(quotas[family], len(left[family])))
         for path in chosen:
-            primary[path] = SECOND_WAVE_LABELLERS[dealt % len(SECOND_WAVE_LABELLERS)]
+            primary[path] = wave.labellers[dealt % len(wave.labellers)]
             dealt += 1
     return [Assignment(path, primary[path], "") for path in sorted(primary)]
 

@@ -191,21 +191,37 @@ def test_the_assignment_is_deterministic_and_balanced() -> None:
     assert all(a in {b.path for b in first} for a in labelset.ANCHORS if a.startswith("rust-"))
 
 
-def test_the_second_wave_draws_from_what_the_first_left() -> None:
+def test_each_later_wave_draws_from_what_the_waves_before_it_left() -> None:
+    eligible = {
+        family: [f"{family}/{number:04d}-doc.md" for number in range(size)]
+        for family, size in zip(labelset.FAMILIES, (80, 120, 600, 500, 450), strict=True)
+    }
+    assignments = labelset.choose_assignments(eligible)
+    taken = {a.path for a in assignments if a.labeller in labelset.LABELLERS}
+    waves_total = len(taken)
+    for wave in labelset.LATER_WAVES:
+        drawn = [a for a in assignments if a.labeller in wave.labellers]
+        waves_total += len(drawn)
+        assert len(drawn) == wave.total
+        assert not taken & {a.path for a in drawn}
+        assert all(a.second == "" for a in drawn)
+        families = [a.path.split("/")[0] for a in drawn]
+        assert min(families.count(f) for f in labelset.FAMILIES) >= wave.min_per_family
+        counts = [sum(a.labeller == who for a in drawn) for who in wave.labellers]
+        assert max(counts) - min(counts) <= 1
+        taken |= {a.path for a in drawn}
+    assert waves_total == len(assignments)
+
+
+def test_a_family_with_fewer_left_than_its_minimum_gives_all_it_has() -> None:
     eligible = {
         family: [f"{family}/{number:04d}-doc.md" for number in range(size)]
         for family, size in zip(labelset.FAMILIES, (50, 60, 600, 500, 450), strict=True)
     }
-    both = labelset.choose_assignments(eligible)
-    first = [a for a in both if a.labeller in labelset.LABELLERS]
-    second = [a for a in both if a.labeller in labelset.SECOND_WAVE_LABELLERS]
-    assert len(first) + len(second) == len(both)
-    assert len(second) == labelset.SECOND_WAVE_TOTAL
-    assert not {a.path for a in first} & {a.path for a in second}
-    assert all(a.second == "" for a in second)
-    families = [a.path.split("/")[0] for a in second]
-    # dotnet-designs has 50 - 35 = 15 left after the first wave: all of them
-    assert families.count("dotnet-designs") == 15
-    assert min(families.count(f) for f in labelset.FAMILIES) >= labelset.SECOND_WAVE_MIN_PER_FAMILY
-    counts = [sum(a.labeller == who for a in second) for who in labelset.SECOND_WAVE_LABELLERS]
-    assert max(counts) - min(counts) <= 1
+    assignments = labelset.choose_assignments(eligible)
+    wave_two, wave_three = labelset.LATER_WAVES[:2]
+    dotnet = [a for a in assignments if a.path.startswith("dotnet-designs/")]
+    # 35 in the first wave leave 15: the second takes them all, the third finds none
+    assert sum(a.labeller in wave_two.labellers for a in dotnet) == 15
+    assert sum(a.labeller in wave_three.labellers for a in dotnet) == 0
+    assert len(dotnet) == 50

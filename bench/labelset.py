@@ -57,6 +57,9 @@ SEED = 20260
 TARGET_TOTAL = 260
 MIN_PER_FAMILY = 35
 DOUBLE_PER_FAMILY = 9  # 45 documents labelled twice
+MIN_LINES = 40
+# Files of the corpus that are indexes or templates rather than design documents.
+NOT_DESIGN_DOCS = frozenset({"go-proposals/go2draft.md", "kubernetes-keps/prod-readiness.md"})
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,7 @@ LATER_WAVES: tuple[Wave, ...] = (
     Wave(20262, 100, 15, ("F", "G", "H", "I", "J")),
     Wave(20263, 200, 25, ("K", "L", "M", "N", "O")),
 )
-MIN_LINES = 40
-# Files of the corpus that are indexes or templates rather than design documents.
-NOT_DESIGN_DOCS = frozenset({"go-proposals/go2draft.md", "kubernetes-keps/prod-readiness.md"})
+
 _NOT_DESIGN_STEM = re.compile(r"(?i)^(?:readme|index)$|(?:^|[-_])template$")
 # Labelled before the set was drawn (format 1), and the calibration sheet's worked
 # examples: always in the set, so that the draw never depends on later labels.

@@ -170,11 +170,16 @@ def test_a_reserved_document_is_refused_before_it_is_read(
     assert loaded == [] and len(errors) == 1
 
 
-def test_the_assignment_is_deterministic_and_balanced() -> None:
-    eligible = {
+def _eligible(*sizes: int) -> dict[str, list[str]]:
+    """Made-up eligible documents, `sizes` per family in FAMILIES order."""
+    return {
         family: [f"{family}/{number:04d}-doc.md" for number in range(size)]
-        for family, size in zip(labelset.FAMILIES, (30, 60, 600, 500, 450), strict=True)
+        for family, size in zip(labelset.FAMILIES, sizes, strict=True)
     }
+
+
+def test_the_assignment_is_deterministic_and_balanced() -> None:
+    eligible = _eligible(30, 60, 600, 500, 450)
     eligible["rust-rfcs"] += [a for a in labelset.ANCHORS if a.startswith("rust-rfcs/")]
     both = labelset.choose_assignments(eligible)
     assert both == labelset.choose_assignments(eligible)
@@ -192,10 +197,7 @@ def test_the_assignment_is_deterministic_and_balanced() -> None:
 
 
 def test_each_later_wave_draws_from_what_the_waves_before_it_left() -> None:
-    eligible = {
-        family: [f"{family}/{number:04d}-doc.md" for number in range(size)]
-        for family, size in zip(labelset.FAMILIES, (80, 120, 600, 500, 450), strict=True)
-    }
+    eligible = _eligible(80, 120, 600, 500, 450)
     assignments = labelset.choose_assignments(eligible)
     taken = {a.path for a in assignments if a.labeller in labelset.LABELLERS}
     waves_total = len(taken)
@@ -214,10 +216,7 @@ def test_each_later_wave_draws_from_what_the_waves_before_it_left() -> None:
 
 
 def test_a_family_with_fewer_left_than_its_minimum_gives_all_it_has() -> None:
-    eligible = {
-        family: [f"{family}/{number:04d}-doc.md" for number in range(size)]
-        for family, size in zip(labelset.FAMILIES, (50, 60, 600, 500, 450), strict=True)
-    }
+    eligible = _eligible(50, 60, 600, 500, 450)
     assignments = labelset.choose_assignments(eligible)
     wave_two, wave_three = labelset.LATER_WAVES[:2]
     dotnet = [a for a in assignments if a.path.startswith("dotnet-designs/")]

@@ -6,6 +6,7 @@ compares that first pass with the second labels (<stem>.<letter>.yaml), however 
 primary files have been settled since.
 
     python bench/agreement.py --snapshot [--corpus PATH] [--labels DIR]  freeze the first pass
+                                                   of the documents not frozen yet
     python bench/agreement.py [--json] [--corpus PATH] [--labels DIR]    print the agreement
 
 Per dimension: exact agreement on the three-way status, agreement on "gap" (weak or
@@ -253,11 +254,14 @@ def double_labelled(labels: Iterable[Label]) -> tuple[list[Label], list[Label]]:
 
 
 def write_snapshot(primaries: Iterable[Label], target: Path) -> int:
-    """Freeze the statuses, category and anti-patterns of `primaries`; rows written."""
+    """Freeze the statuses, category and anti-patterns of `primaries`, appended to
+    `target` (created with its header); rows written."""
     rows = 0
-    with target.open("w", encoding="utf-8", newline="") as handle:
+    fresh = not target.exists()
+    with target.open("a", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(SNAPSHOT_COLUMNS)
+        if fresh:
+            writer.writerow(SNAPSHOT_COLUMNS)
         for label in primaries:
             labeller = label.labeller or ""
             writer.writerow([label.path, labeller, CATEGORY_FIELD, label.category.value])
@@ -353,10 +357,10 @@ def _load(labels_dir: Path, corpus: Path) -> tuple[list[Label], list[LabelError]
 
 
 def snapshot(labels_dir: Path, corpus: Path) -> int:
+    """Freeze the first pass of every double-labelled document not frozen yet; a frozen
+    row is never rewritten, so adjudication after it cannot change the report."""
     target = labels_dir / SNAPSHOT_FILE
-    if target.exists():
-        print(f"refused: {target} exists; the first pass is frozen once", file=sys.stderr)
-        return 2
+    frozen = set(read_snapshot(target, corpus)) if target.exists() else set()
     labels, errors = _load(labels_dir, corpus)
     if errors:
         print("refused: fix the label files above before freezing the first pass", file=sys.stderr)
@@ -367,8 +371,9 @@ def snapshot(labels_dir: Path, corpus: Path) -> int:
         print(f"error: {path} has a second label but no primary label", file=sys.stderr)
     if without:
         return 1
-    rows = write_snapshot(primaries, target)
-    print(f"wrote {target}: {len(primaries)} documents, {rows} rows")
+    new = [label for label in primaries if label.path not in frozen]
+    rows = write_snapshot(new, target) if new else 0
+    print(f"{target}: {len(new)} more documents frozen ({rows} rows), {len(frozen)} already")
     return 0
 
 

@@ -78,7 +78,24 @@ class Wave:
 LATER_WAVES: tuple[Wave, ...] = (
     Wave(20262, 100, 15, ("F", "G", "H", "I", "J")),
     Wave(20263, 200, 25, ("K", "L", "M", "N", "O")),
+    Wave(20265, 200, 25, ("Q", "R", "T", "U", "V")),  # S wrote the synthetic set
 )
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """Second labels for a later wave: `per_labeller` documents of each of `of`'s
+    primary labellers (drawn with `seed`), labelled blind by `second`, so that the later
+    labellers' agreement is measured too."""
+
+    seed: int
+    of: tuple[str, ...]
+    per_labeller: int
+    second: str
+
+
+# Drawn after every wave, from documents no one labels twice yet.
+RECHECKS: tuple[Recheck, ...] = (Recheck(20264, ("G", "H", "I", "J"), 5, "P"),)
 
 _NOT_DESIGN_STEM = re.compile(r"(?i)^(?:readme|index)$|(?:^|[-_])template$")
 # Labelled before the set was drawn (format 1), and the calibration sheet's worked
@@ -483,7 +500,22 @@ def choose_assignments(eligible: Mapping[str, list[str]]) -> list[Assignment]:
     ]
     for wave in LATER_WAVES:
         assignments += _later_wave(wave, eligible, {a.path for a in assignments})
+    for recheck in RECHECKS:
+        assignments = _rechecked(recheck, assignments)
     return assignments
+
+
+def _rechecked(recheck: Recheck, assignments: list[Assignment]) -> list[Assignment]:
+    """`assignments` with `recheck.second` as the second labeller of its draw."""
+    rng = random.Random(recheck.seed)
+    chosen: set[str] = set()
+    for labeller in recheck.of:
+        theirs = sorted(a.path for a in assignments if a.labeller == labeller and not a.second)
+        chosen.update(rng.sample(theirs, min(recheck.per_labeller, len(theirs))))
+    return [
+        Assignment(a.path, a.labeller, recheck.second) if a.path in chosen else a
+        for a in assignments
+    ]
 
 
 def _later_wave(

@@ -29,7 +29,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import ge
+from struct import Struct
 from typing import TYPE_CHECKING, Any
 
 from checks.dimensions import heading_dimensions, is_hollow
@@ -571,47 +573,80 @@ def line_units(doc: Document, rule_lines: Mapping[int, frozenset[str]]) -> list[
     ]
 
 
+class _BlockFeatures:
+    """What every sentence of one prose block shares: its words and word pairs hashed
+    once (a sentence takes its slice: its tokens hold no sentence end, so the pairs
+    inside it are consecutive tokens), and the features of its heading and shape."""
+
+    __slots__ = ("block", "pairs", "shared", "words")
+
+    def __init__(self, doc: Document, block: Block) -> None:
+        mask = (1 << FEATURE_BITS) - 1
+        heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
+        hashed = list(map(_TOKEN_HASHES.__getitem__, block.tokens))
+        self.block = block
+        self.words = [h & mask for h in hashed]
+        self.pairs = [(((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)]
+        self.shared = _shape_features(heading, block.kind, block.quoted, block.has_number)
+
+    def features(self, start: int, end: int, marks: list[int]) -> list[int]:
+        return [*self.words[start:end], *self.pairs[start : end - 1], *self.shared, *marks]
+
+
+@lru_cache(maxsize=1 << 12)
+def _shape_features(heading: str, kind: str, quoted: bool, has_number: bool) -> tuple[int, ...]:
+    """The features every sentence of a block shares: its heading's words, its kind,
+    and whether it is quoted or holds a number."""
+    shared = [*_heading_features(heading), feature_index((f"§kind:{kind}",))]
+    if quoted:
+        shared.append(feature_index(("§quoted",)))
+    if has_number:
+        shared.append(feature_index(("§block_number",)))
+    return tuple(shared)
+
+
+def _marks(block: Block, position: int, start: int, end: int, verdicts: Sequence[str]) -> list[int]:
+    """A sentence's own marks: first in its block, a number, a unit, and the rules'
+    verdicts on its lines (`verdicts`, sorted)."""
+    first_mark, number_mark, unit_mark = _MARKS
+    tokens = block.tokens[start:end]
+    marks = [first_mark] if position == 0 else []
+    if block.has_number and any(_DIGIT_RE.search(t) for t in tokens):
+        marks.append(number_mark)
+    if not _UNITS.isdisjoint(tokens):
+        marks.append(unit_mark)
+    if verdicts:
+        marks.extend(feature_index((f"§rule:{kind}",)) for kind in verdicts)
+        marks.append(feature_index(("§rule",)))
+    return marks
+
+
+def _prose_blocks(doc: Document) -> Iterator[_BlockFeatures]:
+    for block in doc.blocks:
+        if block.kind != "heading" and not block.navigation:
+            yield _BlockFeatures(doc, block)
+
+
+def _verdicts(rule_lines: Mapping[int, frozenset[str]], line: int, end_line: int) -> list[str]:
+    """The line checks the rules raised on any of the lines, sorted."""
+    if not rule_lines:
+        return []
+    found: set[str] = set()
+    for n in range(line, end_line + 1):
+        found.update(rule_lines.get(n, ()))
+    return sorted(found)
+
+
 def _sentences(
     doc: Document, rule_lines: Mapping[int, frozenset[str]]
 ) -> Iterator[tuple[int, int, list[str], list[int]]]:
     """(line, end line, tokens, features) of each sentence, as `line_units` describes."""
-    mask = (1 << FEATURE_BITS) - 1
-    first_mark, number_mark, unit_mark = _MARKS
-    for block in doc.blocks:
-        if block.kind == "heading" or block.navigation:
-            continue
-        heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
-        shared = [*_heading_features(heading), feature_index((f"§kind:{block.kind}",))]
-        if block.quoted:
-            shared.append(feature_index(("§quoted",)))
-        if block.has_number:
-            shared.append(feature_index(("§block_number",)))
-        all_tokens = block.tokens
-        # Words and word pairs hashed once per block; a sentence takes its slice (its
-        # tokens hold no sentence end, so the pairs inside it are consecutive tokens).
-        hashed = list(map(_TOKEN_HASHES.__getitem__, all_tokens))
-        words = [h & mask for h in hashed]
-        pairs = [(((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)]
-        for position, (start, end) in enumerate(sentence_spans(all_tokens)):
-            tokens = all_tokens[start:end]
+    for prose in _prose_blocks(doc):
+        block = prose.block
+        for position, (start, end) in enumerate(sentence_spans(block.tokens)):
             line, end_line = block.token_lines[start], block.token_lines[end - 1]
-            features = words[start:end]
-            features += pairs[start : end - 1]
-            features += shared
-            if position == 0:
-                features.append(first_mark)
-            if block.has_number and any(_DIGIT_RE.search(t) for t in tokens):
-                features.append(number_mark)
-            if not _UNITS.isdisjoint(tokens):
-                features.append(unit_mark)
-            if rule_lines:
-                verdicts: set[str] = set()
-                for n in range(line, end_line + 1):
-                    verdicts.update(rule_lines.get(n, ()))
-                features.extend(feature_index((f"§rule:{kind}",)) for kind in sorted(verdicts))
-                if verdicts:
-                    features.append(feature_index(("§rule",)))
-            yield line, end_line, tokens, features
+            marks = _marks(block, position, start, end, _verdicts(rule_lines, line, end_line))
+            yield line, end_line, block.tokens[start:end], prose.features(start, end, marks)
 
 
 def rule_lines(raws: Sequence[RawFinding]) -> dict[int, frozenset[str]]:
@@ -668,29 +703,68 @@ class LineModel:
         if not kinds:
             return []
         floors = self._logit_floors
-        field_mask = (1 << _FIELD_BITS) - 1
+        weighted_floors = self._weighted_floors
+        unpack_fields = Struct(f"<{len(kinds)}Q").unpack
+        field_bytes = len(kinds) * _FIELD_BITS // 8
+        weight = packed.__getitem__
         flagged: list[tuple[str, LineUnit, float]] = []
-        for line, end_line, tokens, features in _sentences(doc, rule_lines):
-            # One sum gives every kind's: each weight sits in its kind's bit field.
-            total = sum(map(packed.__getitem__, features))
-            offset = len(features) * _FIELD_OFFSET
-            raised: set[str] = set()
-            if rule_lines:
-                for n in range(line, end_line + 1):
-                    raised.update(rule_lines.get(n, ()))
-            unit: LineUnit | None = None
-            for index, kind in enumerate(kinds):
-                if kind in raised:
-                    continue
-                weighted = ((total >> (index * _FIELD_BITS)) & field_mask) - offset
-                logit = intercepts[index] + weighted / WEIGHT_SCALE
-                if logit < floors[index]:  # far below the threshold: no sigmoid needed
-                    continue
-                probability = _sigmoid(logit)
-                if probability >= self.thresholds[kind]:
-                    if unit is None:
-                        unit = LineUnit(line, end_line, " ".join(tokens[:6]), features)
-                    flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))
+        mask = (1 << FEATURE_BITS) - 1
+        for block in doc.blocks:
+            if block.kind == "heading" or block.navigation:
+                continue
+            # Running sums of the packed weights of the block's words and word pairs
+            # (`_BlockFeatures`' features, looked up as they are hashed): a sentence's
+            # are a slice of its block's, so each sum is one subtraction, exactly.
+            hashed = list(map(_TOKEN_HASHES.__getitem__, block.tokens))
+            word_sums = list(accumulate([packed[h & mask] for h in hashed], initial=0))
+            pair_sums = list(
+                accumulate(
+                    [
+                        packed[(((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask]
+                        for a, b in pairwise(hashed)
+                    ],
+                    initial=0,
+                )
+            )
+            heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
+            shared = _shape_features(heading, block.kind, block.quoted, block.has_number)
+            shared_sum = sum(map(weight, shared))
+            prose: _BlockFeatures | None = None
+            for position, (start, end) in enumerate(sentence_spans(block.tokens)):
+                line, end_line = block.token_lines[start], block.token_lines[end - 1]
+                verdicts = _verdicts(rule_lines, line, end_line)
+                marks = _marks(block, position, start, end, verdicts)
+                # One sum gives every kind's: each weight sits in its kind's bit field.
+                total = (
+                    word_sums[end]
+                    - word_sums[start]
+                    + pair_sums[end - 1]
+                    - pair_sums[start]
+                    + shared_sum
+                    + sum(map(weight, marks))
+                )
+                count = (end - start) + (end - 1 - start) + len(shared) + len(marks)
+                offset = count * _FIELD_OFFSET
+                fields = unpack_fields(total.to_bytes(field_bytes, "little"))
+                if not any(map(ge, fields, [offset + floor for floor in weighted_floors])):
+                    continue  # every kind far below its threshold: no float work
+                unit: LineUnit | None = None
+                for index, kind in enumerate(kinds):
+                    if kind in verdicts:
+                        continue
+                    weighted = fields[index] - offset
+                    logit = intercepts[index] + weighted / WEIGHT_SCALE
+                    if logit < floors[index]:  # below the threshold: no sigmoid needed
+                        continue
+                    probability = _sigmoid(logit)
+                    if probability >= self.thresholds[kind]:
+                        if unit is None:
+                            excerpt = " ".join(block.tokens[start : min(end, start + 6)])
+                            if prose is None:
+                                prose = _BlockFeatures(doc, block)
+                            features = prose.features(start, end, marks)
+                            unit = LineUnit(line, end_line, excerpt, features)
+                        flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))
         return flagged
 
     @cached_property
@@ -710,7 +784,6 @@ class LineModel:
         ]
         return kinds, tuple(self.scorers[kind].intercept for kind in kinds), packed
 
-
     @cached_property
     def _logit_floors(self) -> tuple[float, ...]:
         """Per kind (in `_packed` order), a score below which the probability is
@@ -718,6 +791,16 @@ class LineModel:
         kinds = self._packed[0]
         return tuple(
             math.log(self.thresholds[k] / (1.0 - self.thresholds[k])) - 1e-6 for k in kinds
+        )
+
+    @cached_property
+    def _weighted_floors(self) -> tuple[int, ...]:
+        """Per kind, an integer weighted sum below which the score is surely under
+        `_logit_floors`: one integer comparison rules a kind out, exactly."""
+        intercepts = self._packed[1]
+        return tuple(
+            math.floor((floor - intercept) * WEIGHT_SCALE) - 1
+            for floor, intercept in zip(self._logit_floors, intercepts, strict=True)
         )
 
 

@@ -236,13 +236,24 @@ def test_adjudication_does_not_change_the_report(
     assert _report(labels, corpus, capsys) == before
 
 
-def test_the_snapshot_is_written_once(
+def test_the_snapshot_freezes_each_document_once(
     labels: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arguments = ["--snapshot", "--labels", str(labels), "--corpus", str(corpus)]
     assert agreement.main(arguments) == 0
-    assert agreement.main(arguments) == 2
-    assert "frozen once" in capsys.readouterr().err
+    frozen = (labels / agreement.SNAPSHOT_FILE).read_text(encoding="utf-8")
+    # a primary settled after the snapshot is not frozen again
+    _write(labels, DOC_TWO, _label(DOC_TWO, "C", "stabilization", {"problem": M}, []))
+    assert agreement.main(arguments) == 0
+    assert "0 more documents frozen" in capsys.readouterr().out
+    assert (labels / agreement.SNAPSHOT_FILE).read_text(encoding="utf-8") == frozen
+    # a document labelled twice later is frozen by the next run, after the rows before
+    _write(labels, DOC_ONCE, _label(DOC_ONCE, "F", "research", {"risks": W}, []), "F")
+    assert agreement.main(arguments) == 0
+    assert "1 more documents frozen" in capsys.readouterr().out
+    grown = (labels / agreement.SNAPSHOT_FILE).read_text(encoding="utf-8")
+    assert grown.startswith(frozen)
+    assert f"{DOC_ONCE}\tE\trisks\tmissing" in grown.removeprefix(frozen)
 
 
 def test_the_report_needs_the_snapshot(

@@ -197,7 +197,7 @@ def test_the_assignment_is_deterministic_and_balanced() -> None:
 
 
 def test_each_later_wave_draws_from_what_the_waves_before_it_left() -> None:
-    eligible = _eligible(80, 120, 600, 500, 450)
+    eligible = _eligible(160, 200, 600, 500, 450)
     assignments = labelset.choose_assignments(eligible)
     taken = {a.path for a in assignments if a.labeller in labelset.LABELLERS}
     waves_total = len(taken)
@@ -206,13 +206,31 @@ def test_each_later_wave_draws_from_what_the_waves_before_it_left() -> None:
         waves_total += len(drawn)
         assert len(drawn) == wave.total
         assert not taken & {a.path for a in drawn}
-        assert all(a.second == "" for a in drawn)
+        rechecking = {r.second for r in labelset.RECHECKS}
+        assert all(a.second in rechecking | {""} for a in drawn)
         families = [a.path.split("/")[0] for a in drawn]
         assert min(families.count(f) for f in labelset.FAMILIES) >= wave.min_per_family
         counts = [sum(a.labeller == who for a in drawn) for who in wave.labellers]
         assert max(counts) - min(counts) <= 1
         taken |= {a.path for a in drawn}
     assert waves_total == len(assignments)
+
+
+def test_a_recheck_only_adds_second_labellers(monkeypatch: pytest.MonkeyPatch) -> None:
+    eligible = _eligible(80, 120, 600, 500, 450)
+    rechecked = labelset.choose_assignments(eligible)
+    rechecks = labelset.RECHECKS
+    assert rechecks
+    monkeypatch.setattr(labelset, "RECHECKS", ())
+    plain = labelset.choose_assignments(eligible)
+    assert [(a.path, a.labeller) for a in rechecked] == [(a.path, a.labeller) for a in plain]
+    changed = [(a, b) for a, b in zip(rechecked, plain, strict=True) if a != b]
+    for recheck in rechecks:
+        mine = [a for a, b in changed if a.second == recheck.second]
+        assert all(b.second == "" for a, b in changed)  # none was labelled twice before
+        for labeller in recheck.of:
+            assert sum(a.labeller == labeller for a in mine) == recheck.per_labeller
+    assert len(changed) == sum(len(r.of) * r.per_labeller for r in rechecks)
 
 
 def test_a_family_with_fewer_left_than_its_minimum_gives_all_it_has() -> None:

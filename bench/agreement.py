@@ -7,7 +7,8 @@ primary files have been settled since.
 
     python bench/agreement.py --snapshot [--corpus PATH] [--labels DIR]  freeze the first pass
                                                    of the documents not frozen yet
-    python bench/agreement.py [--json] [--corpus PATH] [--labels DIR]    print the agreement
+    python bench/agreement.py [--json] [--second LETTERS] [--corpus PATH] [--labels DIR]
+                                                   print the agreement (of those seconds)
 
 Per dimension: exact agreement on the three-way status, agreement on "gap" (weak or
 missing) against present, and Cohen's kappa on the three-way status. Then category
@@ -377,7 +378,10 @@ def snapshot(labels_dir: Path, corpus: Path) -> int:
     return 0
 
 
-def report(labels_dir: Path, corpus: Path, as_json: bool) -> int:
+def report(
+    labels_dir: Path, corpus: Path, as_json: bool, second_by: frozenset[str] = frozenset()
+) -> int:
+    """Print the agreement; with `second_by`, only of the second labels by those labellers."""
     try:
         first_pass = read_snapshot(labels_dir / SNAPSHOT_FILE, corpus)
     except SnapshotError as error:
@@ -385,6 +389,8 @@ def report(labels_dir: Path, corpus: Path, as_json: bool) -> int:
         return 1
     labels, errors = _load(labels_dir, corpus)
     _, seconds = double_labelled(labels)
+    if second_by:
+        seconds = [label for label in seconds if label.labeller in second_by]
     unfrozen = sorted({label.path for label in seconds} - set(first_pass))
     for path in unfrozen:
         print(f"warning: {path} has a second label but no first-pass row", file=sys.stderr)
@@ -401,13 +407,19 @@ def main(argv: list[str] | None = None) -> int:
         "--snapshot", action="store_true", help=f"write {SNAPSHOT_FILE} from the primary labels"
     )
     parser.add_argument("--json", action="store_true", help="machine-readable report")
+    parser.add_argument(
+        "--second",
+        default="",
+        metavar="LETTERS",
+        help="only the second labels by these labellers (e.g. P: a later wave's recheck)",
+    )
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"skipped: corpus not found at {args.corpus} (it lives beside the checkout)")
         return 0
     if args.snapshot:
         return snapshot(args.labels, args.corpus)
-    return report(args.labels, args.corpus, args.json)
+    return report(args.labels, args.corpus, args.json, frozenset(args.second.replace(",", "")))
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ One command, two protocols, every method trained only on the training documents:
 - leave-one-family-out: train on four corpus families and the synthetic documents,
   test on the fifth; one row per held-out family.
 
-Methods: `rules` (the rules alone; they learn nothing), `default` (the engine as
-it ships: the rules, with the category decided by the learned layer's category
-model), `lines` (the default engine plus the learned line model of `checks.learned`,
-sentence findings on top of the line rules) and `learned` (the whole learned layer of
-`checks.learned`, its line model included). Whatever is
+Methods: `rules` (the rules alone; they learn nothing), `category` (the rules, with
+the category decided by the learned layer's category model), `default` (the engine
+as it ships: that, plus the learned line model of `checks.learned`, sentence
+findings on top of the line rules) and `learned` (the whole learned layer of
+`checks.learned`: the dimensions too). Whatever is
 learned is trained by `localreview.training` on the training folds only. Only
 primary labels are used, never a second labeller's; documents the corpus reserves
 are refused by the label loader.
@@ -92,9 +92,9 @@ def rules_method(train: Sequence[Example]) -> Predictor:
     return predict
 
 
-def default_method(train: Sequence[Example]) -> Predictor:
-    """The engine as it ships: the rules, with the learned category (trained here on
-    the training documents only, never the shipped model, which saw every label)."""
+def category_method(train: Sequence[Example]) -> Predictor:
+    """The rules, with the learned category (trained here on the training documents
+    only, never the shipped model, which saw every label), and no line model."""
     from checks.learned import CategoryModel
     from localreview.training import train_category_model
 
@@ -109,9 +109,9 @@ def default_method(train: Sequence[Example]) -> Predictor:
     return predict
 
 
-def lines_method(train: Sequence[Example]) -> Predictor:
-    """The default engine with the line model on top of the line rules (trained here
-    on the training documents only)."""
+def default_method(train: Sequence[Example]) -> Predictor:
+    """The engine as it ships: the rules, the learned category, and the learned line
+    model on top of the line rules (both trained here on the training documents only)."""
     from checks.learned import CategoryModel, LineModel
     from localreview.training import train_default_parts
 
@@ -154,8 +154,8 @@ def training_document(example: Example) -> TrainingDocument:
 
 METHODS: dict[str, Method] = {
     "rules": rules_method,
+    "category": category_method,
     "default": default_method,
-    "lines": lines_method,
     "learned": learned_method,
 }
 

@@ -7,7 +7,8 @@ The same protocols as `bench/evaluate.py` (5-fold cross-validation by document
 with its seed, then leave-one-family-out, pooled), the same scores, and the same
 label loader (which refuses the documents the corpus reserves). Methods:
 
-- `default`: the engine as it ships (rules, learned category), trained here;
+- `category`: the rules with the learned category (the engine as it ships, but for
+  its line model), trained here;
 - `learned`: the whole scikit-learn layer (`checks.learned`), trained here;
 - `fasttext`: one fastText classifier (word uni- and bigrams, one thread, so the
   run repeats exactly) for the category and one per dimension for its status
@@ -45,7 +46,7 @@ from evaluate import (
     Predictor,
     Scores,
     _merge,
-    default_method,
+    category_method,
     evaluate,
     folds_by_document,
     learned_method,
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: fastText is not installed (pip install fasttext-wheel)")
         return 0
     methods: dict[str, Method] = {
-        "default": default_method,
+        "category": category_method,
         "learned": learned_method,
         "fasttext": fasttext_method(args.epochs),
     }

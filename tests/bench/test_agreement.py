@@ -236,6 +236,18 @@ def test_adjudication_does_not_change_the_report(
     assert _report(labels, corpus, capsys) == before
 
 
+def test_the_report_can_keep_one_labellers_second_labels(
+    labels: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert agreement.main(["--snapshot", "--labels", str(labels), "--corpus", str(corpus)]) == 0
+    capsys.readouterr()
+    arguments = ["--json", "--second", "D", "--labels", str(labels), "--corpus", str(corpus)]
+    assert agreement.main(arguments) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["pairs"] == 1  # DOC_TWO's second label is D's; DOC_ONE's is B's
+    assert _row(result["dimensions"], "dimension", "problem")["exact"] == 0.0
+
+
 def test_the_snapshot_freezes_each_document_once(
     labels: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

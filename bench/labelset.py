@@ -79,6 +79,7 @@ LATER_WAVES: tuple[Wave, ...] = (
     Wave(20262, 100, 15, ("F", "G", "H", "I", "J")),
     Wave(20263, 200, 25, ("K", "L", "M", "N", "O")),
     Wave(20265, 200, 25, ("Q", "R", "T", "U", "V")),  # S wrote the synthetic set
+    Wave(20266, 200, 25, ("W", "X", "Y", "Z")),
 )
 
 

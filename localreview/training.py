@@ -21,8 +21,11 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +60,11 @@ SEED = 7
 INNER_FOLDS = 3
 BLOCK_C = 0.5
 DECISION_C = 1.0
-CATEGORY_C = 20.0
+CATEGORY_C = 5.0
 CLASS_BALANCE = 0.5
 LINE_C = 2.0
 LINE_POSITIVE_WEIGHT = 10.0  # anti-patterns are rare among sentences: each counts more
-LINE_THRESHOLD = 0.1  # the probability a sentence needs to be a learned finding
+LINE_THRESHOLD = 0.25  # the probability a sentence needs to be a learned finding
 _ABSENT = -1000.0  # the intercept of a class no training document has
 
 
@@ -153,6 +156,38 @@ def _fit_blocks(matrix: Any, targets: Sequence[int]) -> LinearScorer:
     )
     model.fit(matrix, list(targets))
     return LinearScorer(_quantized(model.coef_[0]), _rounded(float(model.intercept_[0])))
+
+
+# One block fit is a job: the matrix rows it learns from (None: all), and their targets.
+_BlockJob = tuple[list[int] | None, list[int]]
+_shared_matrix: Any = None  # a worker's copy of the block matrix (`_share_matrix`)
+
+
+def _share_matrix(matrix: Any) -> None:
+    global _shared_matrix
+    _shared_matrix = matrix
+
+
+def _fit_shared(job: _BlockJob) -> LinearScorer:
+    rows, targets = job
+    return _fit_blocks(_shared_matrix if rows is None else _shared_matrix[rows], targets)
+
+
+def _fit_all_blocks(matrix: Any, jobs: Sequence[_BlockJob]) -> list[LinearScorer]:
+    """Every block fit, in `jobs` order, spread over the machine's cores: each fit is
+    seeded and independent of the others, so the result is the same on any number."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        _share_matrix(matrix)
+        try:
+            return [_fit_shared(job) for job in jobs]
+        finally:
+            _share_matrix(None)
+    # spawn, not fork: a forked child of a process with threads can deadlock.
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_share_matrix, initargs=(matrix,)
+    ) as pool:
+        return list(pool.map(_fit_shared, jobs))
 
 
 def _block_targets(prepared: _Prepared, key: str) -> list[int]:
@@ -311,17 +346,28 @@ def train_model(
     inner_of_row = [
         position % INNER_FOLDS for position, p in enumerate(prepared) for _ in p.view.blocks
     ]
+    targets_of = {key: [t for p in prepared for t in _block_targets(p, key)] for key in DIMENSIONS}
+    fold_rows = [
+        [i for i, fold_of in enumerate(inner_of_row) if fold_of != fold]
+        for fold in range(INNER_FOLDS)
+    ]
+    # Per dimension, one fit per inner fold (its scores of the held-out documents feed
+    # the decision model), then the final fit on every row.
+    jobs: list[_BlockJob] = []
+    for key in DIMENSIONS:
+        targets = targets_of[key]
+        jobs += [(rows, [targets[i] for i in rows]) for rows in fold_rows]
+        jobs.append((None, targets))
+    fitted = iter(_fit_all_blocks(matrix, jobs))
     dimensions: dict[str, Any] = {}
     for key in DIMENSIONS:
-        targets = [t for p in prepared for t in _block_targets(p, key)]
         held_out_scores: list[list[float]] = [[] for _ in prepared]
         for fold in range(INNER_FOLDS):
-            rows = [i for i, fold_of in enumerate(inner_of_row) if fold_of != fold]
-            scorer = _fit_blocks(matrix[rows], [targets[i] for i in rows])
+            scorer = next(fitted)
             for position, p in enumerate(prepared):
                 if position % INNER_FOLDS == fold:
                     held_out_scores[position] = [scorer.score(f) for f in p.view.features]
-        final = _fit_blocks(matrix, targets)
+        final = next(fitted)
         inputs = [
             decision_features(p.view, scores, p.rule_status[key], key, p.prior_category)
             for p, scores in zip(prepared, held_out_scores, strict=True)

@@ -258,11 +258,13 @@ def write_snapshot(primaries: Iterable[Label], target: Path) -> int:
     """Freeze the statuses, category and anti-patterns of `primaries`, appended to
     `target` (created with its header); rows written."""
     rows = 0
-    fresh = not target.exists()
+    existing = target.read_text(encoding="utf-8") if target.exists() else ""
     with target.open("a", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        if fresh:
+        if not existing:
             writer.writerow(SNAPSHOT_COLUMNS)
+        elif not existing.endswith("\n"):
+            handle.write("\n")  # never glue the first new row onto the last one
         for label in primaries:
             labeller = label.labeller or ""
             writer.writerow([label.path, labeller, CATEGORY_FIELD, label.category.value])
@@ -361,7 +363,11 @@ def snapshot(labels_dir: Path, corpus: Path) -> int:
     """Freeze the first pass of every double-labelled document not frozen yet; a frozen
     row is never rewritten, so adjudication after it cannot change the report."""
     target = labels_dir / SNAPSHOT_FILE
-    frozen = set(read_snapshot(target, corpus)) if target.exists() else set()
+    try:
+        frozen = set(read_snapshot(target, corpus)) if target.exists() else set()
+    except SnapshotError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 1
     labels, errors = _load(labels_dir, corpus)
     if errors:
         print("refused: fix the label files above before freezing the first pass", file=sys.stderr)
@@ -391,6 +397,10 @@ def report(
     _, seconds = double_labelled(labels)
     if second_by:
         seconds = [label for label in seconds if label.labeller in second_by]
+        unknown = sorted(second_by - {label.labeller or "" for label in seconds})
+        if unknown:
+            print(f"error: no second label by {', '.join(unknown)}", file=sys.stderr)
+            return 1
     unfrozen = sorted({label.path for label in seconds} - set(first_pass))
     for path in unfrozen:
         print(f"warning: {path} has a second label but no first-pass row", file=sys.stderr)
@@ -404,7 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument(
-        "--snapshot", action="store_true", help=f"write {SNAPSHOT_FILE} from the primary labels"
+        "--snapshot",
+        action="store_true",
+        help=f"freeze in {SNAPSHOT_FILE} the primary labels of the documents labelled twice "
+        "and not frozen yet (run it before adjudicating each batch)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable report")
     parser.add_argument(

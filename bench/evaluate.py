@@ -306,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"skipped: corpus not found at {args.corpus} (it lives beside the checkout)")
         return 0
+    unknown = [name for name in args.methods.split(",") if name not in METHODS]
+    if unknown:
+        parser.error(f"unknown method {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     methods = {name: METHODS[name] for name in args.methods.split(",")}
     examples = load_examples(args.labels, args.corpus)
     families = sorted({e.label.family for e in examples})

@@ -329,7 +329,17 @@ def _scorer(weights: object, intercept: object, where: str) -> LinearScorer:
                 f"{where} weights: expected whole numbers (thousandths) smaller than "
                 f"{_FIELD_OFFSET} in size, found {_shown(weight)}"
             )
-    return LinearScorer(weights, _number(intercept, f"{where} intercept"))
+    bias = _number(intercept, f"{where} intercept")
+    # Far beyond any trained intercept (an absent class gets -1000); it keeps the line
+    # model's integer pre-test exact and every score finite.
+    if abs(bias) > MAX_INTERCEPT:
+        raise ValueError(
+            f"{where} intercept: expected at most {MAX_INTERCEPT:g} in size, found {bias:g}"
+        )
+    return LinearScorer(weights, bias)
+
+
+MAX_INTERCEPT = 1e6
 
 
 def _decision(rows: object, where: str) -> tuple[tuple[float, ...], ...]:

@@ -24,6 +24,7 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -173,21 +174,41 @@ def _fit_shared(job: _BlockJob) -> LinearScorer:
     return _fit_blocks(_shared_matrix if rows is None else _shared_matrix[rows], targets)
 
 
-def _fit_all_blocks(matrix: Any, jobs: Sequence[_BlockJob]) -> list[LinearScorer]:
-    """Every block fit, in `jobs` order, spread over the machine's cores: each fit is
-    seeded and independent of the others, so the result is the same on any number."""
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        _share_matrix(matrix)
+def _fit_all_blocks(
+    matrix: Any, jobs: Sequence[_BlockJob], workers: int | None = None
+) -> list[LinearScorer]:
+    """Every block fit, in `jobs` order, spread over `workers` processes (default: the
+    cores this process may use): each fit is seeded and independent of the others, so
+    the result is the same on any number, and serially where processes cannot start."""
+    if workers is None:
+        workers = _usable_cores()
+    workers = min(len(jobs), workers)
+    if workers > 1:
         try:
-            return [_fit_shared(job) for job in jobs]
-        finally:
-            _share_matrix(None)
-    # spawn, not fork: a forked child of a process with threads can deadlock.
-    with ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_share_matrix, initargs=(matrix,)
-    ) as pool:
-        return list(pool.map(_fit_shared, jobs))
+            # spawn, not fork: a forked child of a process with threads can deadlock.
+            with ProcessPoolExecutor(
+                workers,
+                mp_context=get_context("spawn"),
+                initializer=_share_matrix,
+                initargs=(matrix,),
+            ) as pool:
+                return list(pool.map(_fit_shared, jobs))
+        except (OSError, NotImplementedError, BrokenProcessPool, AssertionError):
+            # No semaphores or subprocesses here (a sandbox, a daemonic worker, which
+            # multiprocessing refuses with an AssertionError): the same fits, serially.
+            pass
+    _share_matrix(matrix)
+    try:
+        return [_fit_shared(job) for job in jobs]
+    finally:
+        _share_matrix(None)
+
+
+def _usable_cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return max(len(affinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 def _block_targets(prepared: _Prepared, key: str) -> list[int]:

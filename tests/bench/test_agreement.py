@@ -246,6 +246,8 @@ def test_the_report_can_keep_one_labellers_second_labels(
     result = json.loads(capsys.readouterr().out)
     assert result["pairs"] == 1  # DOC_TWO's second label is D's; DOC_ONE's is B's
     assert _row(result["dimensions"], "dimension", "problem")["exact"] == 0.0
+    assert agreement.main([*arguments[:2], "Q", *arguments[3:]]) == 1
+    assert "no second label by Q" in capsys.readouterr().err
 
 
 def test_the_snapshot_freezes_each_document_once(

@@ -98,6 +98,24 @@ def test_the_shipped_model_is_reproduced_from_the_committed_labels(tmp_path: Pat
 
 
 @needs_sklearn
+def test_block_fits_in_worker_processes_equal_the_serial_fits() -> None:
+    from localreview import training
+
+    rows = [[1, 5, 9], [2, 5], [1, 9, 30], [7], [2, 7, 30], [1, 5], [9, 30], [2]]
+    matrix = training._matrix(rows)
+    jobs: list[tuple[list[int] | None, list[int]]] = [
+        (None, [1, 0, 1, 0, 0, 1, 1, 0]),
+        ([0, 1, 2, 3, 4, 5], [1, 0, 1, 0, 0, 1]),
+        ([2, 3, 4, 5, 6, 7], [1, 1, 0, 0, 1, 0]),
+        (None, [0, 0, 0, 0, 0, 0, 0, 0]),  # one class: a constant scorer
+    ]
+    serial = training._fit_all_blocks(matrix, jobs, workers=1)
+    pooled = training._fit_all_blocks(matrix, jobs, workers=2)
+    assert [(s.weights, s.intercept) for s in pooled] == [(s.weights, s.intercept) for s in serial]
+    assert serial[0].weights != serial[1].weights  # the jobs really differ
+    assert set(serial[3].weights) == {0.0} and serial[3].intercept < 0
+
+
 def test_training_with_a_config_reads_documents_as_its_reviews_do(tmp_path: Path) -> None:
     config = tmp_path / "product-review.yml"
     # "Design" heads no dimension by default; here it heads alternatives.
@@ -295,6 +313,8 @@ def _broken(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
         (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(3, "x"), "found 'x'"),
         (lambda d: d["dimensions"]["risks"]["block_weights"].__setitem__(3, [1]), "a list or"),
         (lambda d: d["dimensions"]["risks"].update(block_intercept=float("nan")), "intercept"),
+        (lambda d: d["lines"]["placeholder"].update(intercept=-1e306),
+         "lines placeholder intercept: expected at most 1e+06 in size, found -1e+306"),
         (lambda d: d["dimensions"]["risks"].update(decision=[[0.0] * 23] * 2), "3 rows of 23"),
         (lambda d: d["dimensions"]["risks"]["decision"][0].append(True), "3 rows of 23"),
         (lambda d: d["dimensions"]["risks"]["decision"][0].__setitem__(0, True), "found True"),

@@ -179,7 +179,9 @@ def _fit_all_blocks(
 ) -> list[LinearScorer]:
     """Every block fit, in `jobs` order, spread over `workers` processes (default: the
     cores this process may use): each fit is seeded and independent of the others, so
-    the result is the same on any number, and serially where processes cannot start."""
+    the result is the same on any number, and serially where processes cannot start.
+    A script that trains needs the `if __name__ == "__main__":` guard that spawned
+    workers ask for (`product-review train` has it)."""
     if workers is None:
         workers = _usable_cores()
     workers = min(len(jobs), workers)

@@ -602,6 +602,18 @@ class _BlockFeatures:
     def features(self, start: int, end: int, marks: list[int]) -> list[int]:
         return [*self.words[start:end], *self.pairs[start : end - 1], *self.shared, *marks]
 
+    def sentences(
+        self, rule_lines: Mapping[int, frozenset[str]]
+    ) -> Iterator[tuple[int, int, int, int, list[str], list[int]]]:
+        """(start, end, line, end line, the rules' verdicts, marks) of each sentence:
+        its token range in the block, its lines, and what `_marks` gives it."""
+        block = self.block
+        for position, (start, end) in enumerate(sentence_spans(block.tokens)):
+            line, end_line = block.token_lines[start], block.token_lines[end - 1]
+            verdicts = _verdicts(rule_lines, line, end_line)
+            marks = _marks(block, position, start, end, verdicts)
+            yield start, end, line, end_line, verdicts, marks
+
 
 @lru_cache(maxsize=1 << 12)
 def _shape_features(heading: str, kind: str, quoted: bool, has_number: bool) -> tuple[int, ...]:
@@ -652,11 +664,8 @@ def _sentences(
 ) -> Iterator[tuple[int, int, list[str], list[int]]]:
     """(line, end line, tokens, features) of each sentence, as `line_units` describes."""
     for prose in _prose_blocks(doc):
-        block = prose.block
-        for position, (start, end) in enumerate(sentence_spans(block.tokens)):
-            line, end_line = block.token_lines[start], block.token_lines[end - 1]
-            marks = _marks(block, position, start, end, _verdicts(rule_lines, line, end_line))
-            yield line, end_line, block.tokens[start:end], prose.features(start, end, marks)
+        for start, end, line, end_line, _, marks in prose.sentences(rule_lines):
+            yield line, end_line, prose.block.tokens[start:end], prose.features(start, end, marks)
 
 
 def rule_lines(raws: Sequence[RawFinding]) -> dict[int, frozenset[str]]:
@@ -718,32 +727,14 @@ class LineModel:
         field_bytes = len(kinds) * _FIELD_BITS // 8
         weight = packed.__getitem__
         flagged: list[tuple[str, LineUnit, float]] = []
-        mask = (1 << FEATURE_BITS) - 1
-        for block in doc.blocks:
-            if block.kind == "heading" or block.navigation:
-                continue
-            # Running sums of the packed weights of the block's words and word pairs
-            # (`_BlockFeatures`' features, looked up as they are hashed): a sentence's
-            # are a slice of its block's, so each sum is one subtraction, exactly.
-            hashed = list(map(_TOKEN_HASHES.__getitem__, block.tokens))
-            word_sums = list(accumulate([packed[h & mask] for h in hashed], initial=0))
-            pair_sums = list(
-                accumulate(
-                    [
-                        packed[(((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask]
-                        for a, b in pairwise(hashed)
-                    ],
-                    initial=0,
-                )
-            )
-            heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
-            shared = _shape_features(heading, block.kind, block.quoted, block.has_number)
+        for prose in _prose_blocks(doc):
+            block, shared = prose.block, prose.shared
+            # Running sums of the packed weights of the block's words and word pairs:
+            # a sentence's are a slice of its block's, so each sum is one subtraction.
+            word_sums = list(accumulate(map(weight, prose.words), initial=0))
+            pair_sums = list(accumulate(map(weight, prose.pairs), initial=0))
             shared_sum = sum(map(weight, shared))
-            prose: _BlockFeatures | None = None
-            for position, (start, end) in enumerate(sentence_spans(block.tokens)):
-                line, end_line = block.token_lines[start], block.token_lines[end - 1]
-                verdicts = _verdicts(rule_lines, line, end_line)
-                marks = _marks(block, position, start, end, verdicts)
+            for start, end, line, end_line, verdicts, marks in prose.sentences(rule_lines):
                 # One sum gives every kind's: each weight sits in its kind's bit field.
                 total = (
                     word_sums[end]
@@ -770,8 +761,6 @@ class LineModel:
                     if probability >= self.thresholds[kind]:
                         if unit is None:
                             excerpt = " ".join(block.tokens[start : min(end, start + 6)])
-                            if prose is None:
-                                prose = _BlockFeatures(doc, block)
                             features = prose.features(start, end, marks)
                             unit = LineUnit(line, end_line, excerpt, features)
                         flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))

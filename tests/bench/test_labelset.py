@@ -225,9 +225,9 @@ def test_a_recheck_only_adds_second_labellers(monkeypatch: pytest.MonkeyPatch) -
     plain = labelset.choose_assignments(eligible)
     assert [(a.path, a.labeller) for a in rechecked] == [(a.path, a.labeller) for a in plain]
     changed = [(a, b) for a, b in zip(rechecked, plain, strict=True) if a != b]
+    assert all(b.second == "" for _, b in changed)  # none was labelled twice before
     for recheck in rechecks:
-        mine = [a for a, b in changed if a.second == recheck.second]
-        assert all(b.second == "" for a, b in changed)  # none was labelled twice before
+        mine = [a for a, _ in changed if a.second == recheck.second]
         for labeller in recheck.of:
             assert sum(a.labeller == labeller for a in mine) == recheck.per_labeller
     assert len(changed) == sum(len(r.of) * r.per_labeller for r in rechecks)

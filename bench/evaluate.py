@@ -7,10 +7,10 @@ One command, two protocols, every method trained only on the training documents:
   test on the fifth; one row per held-out family.
 
 Methods: `rules` (the rules alone; they learn nothing), `category` (the rules, with
-the category decided by the learned layer's category model), `default` (the engine
-as it ships: that, plus the learned line model of `checks.learned`, sentence
-findings on top of the line rules) and `learned` (the whole learned layer of
-`checks.learned`: the dimensions too). Whatever is
+the category decided by the learned layer's category model), `rules-dims` (what
+`--rules` reviews with: that, plus the learned line model of `checks.learned`,
+sentence findings on top of the line rules) and `learned` (the engine as it ships:
+the whole learned layer of `checks.learned`, the dimensions too). Whatever is
 learned is trained by `localreview.training` on the training folds only. Only
 primary labels are used, never a second labeller's; documents the corpus reserves
 are refused by the label loader.
@@ -26,6 +26,7 @@ trained on every label).
 
     python bench/evaluate.py [--corpus PATH] [--labels DIR] [--folds N] [--seed N]
                              [--methods rules,learned] [--no-corpus-count]
+                             [--by-length LINES] [--no-families]
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _prediction(report: DocumentReport) -> Prediction:
 
 def rules_method(train: Sequence[Example]) -> Predictor:
     del train  # the rules learn nothing
-    options = ReviewOptions(category_model=None, line_model=None)
+    options = ReviewOptions(model=None, category_model=None, line_model=None)
 
     def predict(text: str, path: str) -> Prediction:
         return _prediction(review_document(text, path, options))
@@ -101,7 +102,7 @@ def category_method(train: Sequence[Example]) -> Predictor:
     category = CategoryModel.from_json(
         train_category_model([training_document(e) for e in train])
     )
-    options = ReviewOptions(category_model=category, line_model=None)
+    options = ReviewOptions(model=None, category_model=category, line_model=None)
 
     def predict(text: str, path: str) -> Prediction:
         return _prediction(review_document(text, path, options))
@@ -109,14 +110,16 @@ def category_method(train: Sequence[Example]) -> Predictor:
     return predict
 
 
-def default_method(train: Sequence[Example]) -> Predictor:
-    """The engine as it ships: the rules, the learned category, and the learned line
-    model on top of the line rules (both trained here on the training documents only)."""
+def rules_dims_method(train: Sequence[Example]) -> Predictor:
+    """What `--rules` (`model: rules`) reviews with: the rules judge the dimensions,
+    with the learned category and the learned line model on top of the line rules
+    (both trained here on the training documents only)."""
     from checks.learned import CategoryModel, LineModel
     from localreview.training import train_default_parts
 
     parts = train_default_parts([training_document(e) for e in train])
     options = ReviewOptions(
+        model=None,
         category_model=CategoryModel.from_json(parts),
         line_model=LineModel.from_json(parts["lines"]),
     )
@@ -128,6 +131,8 @@ def default_method(train: Sequence[Example]) -> Predictor:
 
 
 def learned_method(train: Sequence[Example]) -> Predictor:
+    """The engine as it ships: the whole learned layer (trained here on the training
+    documents only, never the shipped model, which saw every label)."""
     from checks.learned import LearnedModel
     from localreview.training import train_model
 
@@ -155,7 +160,7 @@ def training_document(example: Example) -> TrainingDocument:
 METHODS: dict[str, Method] = {
     "rules": rules_method,
     "category": category_method,
-    "default": default_method,
+    "rules-dims": rules_dims_method,
     "learned": learned_method,
 }
 
@@ -255,17 +260,42 @@ def folds_by_document(examples: Sequence[Example], folds: int, seed: int) -> lis
 
 
 def evaluate(
-    method: Method, examples: Sequence[Example], splits: Sequence[Sequence[bool]]
+    method: Method,
+    examples: Sequence[Example],
+    splits: Sequence[Sequence[bool]],
+    groups: dict[str, Scores] | None = None,
+    group_of: Callable[[Example], str] | None = None,
 ) -> Scores:
-    """Scores pooled over the splits; each split marks the test examples."""
+    """Scores pooled over the splits; each split marks the test examples. With
+    `groups` and `group_of`, each test example is also scored in its group's Scores."""
     scores = Scores()
     for is_test in splits:
         train = [e for e, test in zip(examples, is_test, strict=True) if not test]
         predict = method(train)
         for example, test in zip(examples, is_test, strict=True):
             if test:
-                scores.add(example.label, predict(example.text, example.label.path))
+                predicted = predict(example.text, example.label.path)
+                scores.add(example.label, predicted)
+                if groups is not None and group_of is not None:
+                    groups.setdefault(group_of(example), Scores()).add(example.label, predicted)
     return scores
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of lines, not {value}")
+    return number
+
+
+def length_group(lines: int) -> Callable[[Example], str]:
+    """The group of a document by its length: shorter than `lines` lines, or not."""
+
+    def group_of(example: Example) -> str:
+        count = len(example.text.splitlines())
+        return f"< {lines} lines" if count < lines else f">= {lines} lines"
+
+    return group_of
 
 
 def corpus_line_findings(method: Method, examples: Sequence[Example], corpus: Path) -> str:
@@ -302,6 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-corpus-count", action="store_true", help="skip line findings on the whole corpus"
     )
+    parser.add_argument(
+        "--by-length",
+        type=_positive,
+        metavar="LINES",
+        help="also score the cross-validated documents shorter than LINES lines apart",
+    )
+    parser.add_argument(
+        "--no-families", action="store_true", help="skip leave-one-family-out"
+    )
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"skipped: corpus not found at {args.corpus} (it lives beside the checkout)")
@@ -328,19 +367,29 @@ def main(argv: list[str] | None = None) -> int:
     cross = [[fold == k for fold in fold_of] for k in range(args.folds)]
     print(f"\n{args.folds}-fold cross-validation by document (seed {args.seed}), pooled")
     print(HEADER)
+    by_length: dict[str, dict[str, Scores]] = {}
     for name, method in methods.items():
-        print(evaluate(method, examples, cross).row(name))
-    print("\nleave-one-family-out (train: the other families + synthetic)")
-    print(HEADER)
-    pooled = {name: Scores() for name in methods}
-    for family in FAMILIES:
-        split = [[e.label.family == family for e in examples]]
-        for name, method in methods.items():
-            scores = evaluate(method, examples, split)
-            print(scores.row(f"{family[:13]} {name}"))
-            _merge(pooled[name], scores)
-    for name in methods:
-        print(pooled[name].row(f"all families {name}"))
+        groups = by_length.setdefault(name, {})
+        group_of = length_group(args.by_length) if args.by_length else None
+        print(evaluate(method, examples, cross, groups, group_of).row(name))
+    if args.by_length:
+        print(f"\nthe same, by document length ({args.by_length} lines)")
+        print(HEADER)
+        for name, groups in by_length.items():
+            for group, scores in sorted(groups.items()):
+                print(scores.row(f"{name} {group}"))
+    if not args.no_families:
+        print("\nleave-one-family-out (train: the other families + synthetic)")
+        print(HEADER)
+        pooled = {name: Scores() for name in methods}
+        for family in FAMILIES:
+            split = [[e.label.family == family for e in examples]]
+            for name, method in methods.items():
+                scores = evaluate(method, examples, split)
+                print(scores.row(f"{family[:13]} {name}"))
+                _merge(pooled[name], scores)
+        for name in methods:
+            print(pooled[name].row(f"all families {name}"))
     if not args.no_corpus_count:
         print("\nline findings on the whole usable corpus (learned: trained on every label)")
         for name, method in methods.items():

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
 # The shipped category model was trained on these very labels: scoring it here would
 # be scoring it on its training set. bench/evaluate.py measures it on held-out folds.
-RULES_ALONE = ReviewOptions(category_model=None, line_model=None)
+RULES_ALONE = ReviewOptions(model=None, category_model=None, line_model=None)
 
 
 @dataclass

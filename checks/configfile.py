@@ -802,15 +802,17 @@ def settings_from_document(
         pair = guarded(("categories", glob), partial(_category_rule, glob, category_name), None)
         if pair is not None:
             categories.append(pair)
-    judge = guarded(("model",), lambda: _judge(document.get("model", "rules")), "rules")
-    learned = judge == "learned"
-    model_file = None if judge in ("rules", "learned") else judge
+    judge = guarded(("model",), lambda: _judge(document.get("model", "learned")), "learned")
+    model_file = None if judge in MODEL_CHOICES else judge
     review = ReviewOptions(
         dimensions=MappingProxyType(dimensions),
         checks=MappingProxyType(checks),
         aliases=MappingProxyType(aliases),
         questions=MappingProxyType(questions),
-        model=shipped_model() if learned else None,
+        # A team's model file replaces the shipped one once the CLI or the App has read
+        # it (`model_file`); until then the shipped layer stands (and in the App, when
+        # the file cannot be used; the CLI stops instead).
+        model=None if judge == "rules" else shipped_model(),
     )
     return Settings(
         review=review,

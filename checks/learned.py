@@ -26,10 +26,10 @@ import math
 import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from itertools import accumulate, pairwise
+from itertools import accumulate, filterfalse, pairwise
 from operator import ge
 from struct import Struct
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,10 @@ from typing import TYPE_CHECKING, Any
 from checks.dimensions import heading_dimensions, is_hollow
 from checks.document import SENTENCE_END, Block, Document, sentence_spans
 from checks.enums import Category, Status
+from checks.rules.absolute_requirement import ID as ABSOLUTE_REQUIREMENT
+from checks.rules.absolute_requirement import REQUIREMENT_WORDS
 from checks.rules.judging import Assessment
+from checks.rules.unsupported_demand import ID as UNSUPPORTED_DEMAND
 
 if TYPE_CHECKING:
     from checks.rules.scanning import RawFinding
@@ -97,11 +100,11 @@ def text_features(tokens: Sequence[str], bits: int = FEATURE_BITS) -> list[int]:
     """Unigram and bigram features of a block's tokens (sentence ends left out, repeats
     kept)."""
     mask = (1 << bits) - 1
-    hashed = [_TOKEN_HASHES[t] for t in tokens if t not in SENTENCE_END]
+    # Hashes are 32 bits wide (a bigram's is cut to 32): one mask does both cuts.
+    mask &= 0xFFFFFFFF
+    hashed = list(map(_TOKEN_HASHES.__getitem__, filterfalse(SENTENCE_END.__contains__, tokens)))
     features = [h & mask for h in hashed]
-    features.extend(
-        (((a * _BIGRAM_MIX) ^ b) & 0xFFFFFFFF) & mask for a, b in pairwise(hashed)
-    )
+    features += [((a * _BIGRAM_MIX) ^ b) & mask for a, b in pairwise(hashed)]
     return features
 
 
@@ -131,6 +134,11 @@ class DocumentView:
     line_count: int
     # dimension -> positions in `blocks` inside a section (subsections too) its alias heads
     alias_blocks: Mapping[str, frozenset[int]]
+    # `LearnedModel.all_block_scores`, per model (by identity), for this one view; the
+    # lists are shared, never to be changed
+    scores: dict[LearnedModel, dict[str, list[float]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def document_view(
@@ -255,14 +263,19 @@ class LinearScorer:
     """A hashed linear model: weights in thousandths, dense, and an intercept."""
 
     def __init__(self, weights: Sequence[int], intercept: float) -> None:
-        # A list, not an array: indexing it hands out the stored floats, unboxed once;
-        # equal weights share one float.
-        shared: dict[int, float] = {}
-        self.weights = [shared.setdefault(w, w / WEIGHT_SCALE) for w in weights]
+        # Lists, not arrays: indexing them hands out the stored objects, unboxed once.
+        # Equal weights share one int and one float (a model repeats few values: the
+        # lists then cost a pointer per feature, not an object).
+        ints: dict[int, int] = {}
+        floats: dict[int, float] = {}
+        self.thousandths = [ints.setdefault(w, w) for w in map(int, weights)]
+        self.weights = [floats.setdefault(w, w / WEIGHT_SCALE) for w in self.thousandths]
         self.intercept = intercept
 
     def score(self, features: Sequence[int]) -> float:
-        return self.intercept + sum(map(self.weights.__getitem__, features))
+        # The weights summed as integers, exactly: the same score whatever the order,
+        # and the same as the packed sums of `LearnedModel.all_block_scores`.
+        return self.intercept + sum(map(self.thousandths.__getitem__, features)) / WEIGHT_SCALE
 
 
 def _softmax_argmax(rows: Sequence[Sequence[float]], inputs: Sequence[float]) -> int:
@@ -417,9 +430,10 @@ class LearnedModel:
         self.shipped = False
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> LearnedModel:
+    def from_json(cls, data: Mapping[str, Any], *, with_parts: bool = True) -> LearnedModel:
         """The model in `data` (a model file's JSON), checked part by part: a
-        ValueError says what does not fit this version."""
+        ValueError says what does not fit this version. `with_parts=False` (the shipped
+        model) takes the category and line parts already read instead of its own."""
         # Imported here: the rule registry builds on modules that import this one.
         from checks.rules import DIMENSION_BY_ID
 
@@ -442,6 +456,8 @@ class LearnedModel:
                 raise ValueError(f"{where}: expected a mapping, found {_shown(entry)}")
             blocks = _scorer(entry.get("block_weights"), entry.get("block_intercept"), where)
             dimensions[key] = DimensionModel(blocks, _decision(entry.get("decision"), where))
+        if not with_parts:
+            return cls(dimensions, shipped_category_model(), FEATURE_BITS, shipped_line_model())
         lines = LineModel.from_json(data["lines"]) if "lines" in data else None
         return cls(dimensions, CategoryModel.from_json(data), FEATURE_BITS, lines)
 
@@ -451,8 +467,38 @@ class LearnedModel:
         return (LearnedModel, (self.dimensions, self.category_model, self.bits, self.lines))
 
     def block_scores(self, view: DocumentView, key: str) -> list[float]:
-        scorer = self.dimensions[key].blocks
-        return [scorer.score(features) for features in view.features]
+        return self.all_block_scores(view)[key]
+
+    def all_block_scores(self, view: DocumentView) -> dict[str, list[float]]:
+        """Every dimension's score of every prose block of `view`, as each dimension's
+        `LinearScorer.score` gives it: one sum per block serves all dimensions (each
+        weight sits in its dimension's bit field), computed once per view."""
+        cached = view.scores.get(self)
+        if cached is not None:
+            return cached
+        keys, intercepts, packed = self._packed
+        unpack_fields = _fields_struct(len(keys)).unpack
+        field_bytes = len(keys) * _FIELD_BITS // 8
+        weight = packed.__getitem__
+        columns: list[list[float]] = [[] for _ in keys]
+        appends = [column.append for column in columns]
+        for features in view.features:
+            total = sum(map(weight, features))
+            offset = len(features) * _FIELD_OFFSET
+            fields = unpack_fields(total.to_bytes(field_bytes, "little"))
+            for append, intercept, summed in zip(appends, intercepts, fields, strict=True):
+                append(intercept + (summed - offset) / WEIGHT_SCALE)
+        scores = dict(zip(keys, columns, strict=True))
+        view.scores[self] = scores
+        return scores
+
+    @property
+    def _packed(self) -> tuple[tuple[str, ...], tuple[float, ...], list[int]]:
+        """The dimensions, their block intercepts, and per feature one integer holding
+        every dimension's block weight (offset to be non-negative) in a field of its own."""
+        keys = tuple(self.dimensions)
+        intercepts, packed = _packed_scorers(tuple(self.dimensions[key].blocks for key in keys))
+        return keys, intercepts, packed
 
     def judge(
         self, view: DocumentView, assessed: Mapping[str, Assessment], category: Category
@@ -467,7 +513,7 @@ class LearnedModel:
             if model is None:
                 judged[key] = rule
                 continue
-            scores = self.block_scores(view, key)
+            scores = self.all_block_scores(view)[key]
             inputs = decision_features(view, scores, rule.status, key, category)
             status = STATUSES[_softmax_argmax(model.decision, inputs)]
             if status is rule.status:
@@ -526,9 +572,7 @@ def _shipped_data() -> Mapping[str, Any]:
 @lru_cache(maxsize=1)
 def shipped_model() -> LearnedModel:
     """The model shipped in the package, read once."""
-    model = LearnedModel.from_json(_shipped_data())
-    model.category_model = shipped_category_model()
-    model.lines = shipped_line_model()
+    model = LearnedModel.from_json(_shipped_data(), with_parts=False)
     model.shipped = True
     return model
 
@@ -723,7 +767,7 @@ class LineModel:
             return []
         floors = self._logit_floors
         weighted_floors = self._weighted_floors
-        unpack_fields = Struct(f"<{len(kinds)}Q").unpack
+        unpack_fields = _fields_struct(len(kinds)).unpack
         field_bytes = len(kinds) * _FIELD_BITS // 8
         weight = packed.__getitem__
         flagged: list[tuple[str, LineUnit, float]] = []
@@ -751,7 +795,7 @@ class LineModel:
                     continue  # every kind far below its threshold: no float work
                 unit: LineUnit | None = None
                 for index, kind in enumerate(kinds):
-                    if kind in verdicts:
+                    if kind in verdicts or not _may_be(kind, block):
                         continue
                     weighted = fields[index] - offset
                     logit = intercepts[index] + weighted / WEIGHT_SCALE
@@ -773,14 +817,7 @@ class LineModel:
         bit field of its own: summing a sentence's integers sums every kind at once,
         exactly, since the weights are integers."""
         kinds = tuple(kind for kind in LINE_KINDS if kind in self.scorers)
-        columns = [
-            [round(w * WEIGHT_SCALE) + _FIELD_OFFSET for w in self.scorers[kind].weights]
-            for kind in kinds
-        ]
-        packed = [
-            sum(value << (index * _FIELD_BITS) for index, value in enumerate(values))
-            for values in zip(*columns, strict=True)
-        ]
+        packed = _pack([self.scorers[kind].thousandths for kind in kinds])
         return kinds, tuple(self.scorers[kind].intercept for kind in kinds), packed
 
     @cached_property
@@ -803,11 +840,49 @@ class LineModel:
         )
 
 
-# Each kind's field: weights are far below 2**31 thousandths in magnitude, and a
-# sentence has far fewer than 2**31 features (a document is a few MB at most), so a
-# field's sum never reaches the next field.
+# Each field: weights are below 2**31 thousandths in magnitude (`_scorer` and `_pack`
+# check it), and a sentence or block has far fewer than 2**32 features (a document is
+# a few MB at most), so a field's sum never reaches the next field.
 _FIELD_OFFSET = 1 << 31
 _FIELD_BITS = 64
+
+
+def _may_be(kind: str, block: Block) -> bool:
+    """Whether a sentence of `block` can be the kind at all, by the kind's own
+    definition: a demand claim is unsupported only with no count beside it (a number
+    in its paragraph), and an absolute is a requirement only where the paragraph
+    requires something (a word the rule reads as one: must, will, goal, support...)."""
+    if kind == UNSUPPORTED_DEMAND:
+        return not block.has_number
+    if kind == ABSOLUTE_REQUIREMENT:
+        return not REQUIREMENT_WORDS.isdisjoint(block.tokens)
+    return True
+
+
+def _pack(columns: Sequence[Sequence[int]]) -> list[int]:
+    """Per feature, one integer holding each column's weight, offset by
+    `_FIELD_OFFSET` to be non-negative, in a `_FIELD_BITS` field of its own: summing
+    a unit's integers sums every column at once, exactly."""
+    for column in columns:
+        if any(abs(value) >= _FIELD_OFFSET for value in set(column)):
+            raise ValueError(f"a weight does not fit a packed field (at most {_FIELD_OFFSET})")
+    return [
+        sum((value + _FIELD_OFFSET) << (index * _FIELD_BITS) for index, value in enumerate(values))
+        for values in zip(*columns, strict=True)
+    ]
+
+
+@lru_cache(maxsize=8)
+def _packed_scorers(scorers: tuple[LinearScorer, ...]) -> tuple[tuple[float, ...], list[int]]:
+    """The scorers' intercepts and packed weights (`_pack`), built once per set of
+    scorers: copies of one team model (one per document a worker reviews) share
+    their parsed scorers, and so this table."""
+    return tuple(s.intercept for s in scorers), _pack([s.thousandths for s in scorers])
+
+
+@lru_cache(maxsize=16)
+def _fields_struct(count: int) -> Struct:
+    return Struct(f"<{count}Q")
 
 
 def _sigmoid(value: float) -> float:

@@ -50,9 +50,12 @@ class ReviewOptions:
     # can raise one on every line, and nobody reads (or GitHub shows) past a few
     # hundred. The report counts the rest.
     max_findings: int = 1000
-    # The learned layer (`checks.learned`): when set, it decides each dimension's
-    # status, and the category when the text is what gives it. None: the rules alone.
-    model: LearnedModel | None = None
+    # The learned layer (`checks.learned`): it decides each dimension's status, and
+    # the category when the text is what gives it. The shipped model by default (it
+    # beats the rules on documents it never saw, bench/README.md); None (`model:
+    # rules`): the rules judge the dimensions. A model brings its own category and
+    # line parts: while it is set, `category_model` and `line_model` are not read.
+    model: LearnedModel | None = field(default_factory=lambda: _shipped_model())
     # Without `model`, what decides the category when the text is what gives it: the
     # shipped model's category part by default; None leaves it to the rules' signals.
     category_model: CategoryModel | None = field(default_factory=lambda: _shipped_category())
@@ -63,6 +66,13 @@ class ReviewOptions:
     # anti-pattern findings to the rules': the shipped model's line part by default
     # (it beats the line rules alone, bench/README.md); None: the rules alone.
     line_model: LineModel | None = field(default_factory=lambda: _shipped_lines())
+
+
+def _shipped_model() -> LearnedModel:
+    # Imported here: the learned layer builds on modules that import this one.
+    from checks.learned import shipped_model
+
+    return shipped_model()
 
 
 def _shipped_category() -> CategoryModel:

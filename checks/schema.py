@@ -128,11 +128,11 @@ def config_schema() -> dict[str, Any]:
                 # '..' segment (the lookahead), one segment after another.
                 "pattern": r"^(?:rules|learned|(?:(?!\.\.?/)[A-Za-z0-9._-]+/)*"
                 r"[A-Za-z0-9._-]*\.json)$",
-                "default": "rules",
-                "description": "What judges the nine dimensions: the rules, the learned "
-                "layer shipped in the package (learned), or a team's own model file "
-                "(`product-review train`) by its repository-relative path ending in .json "
-                "(the category is the learned one either way).",
+                "default": "learned",
+                "description": "What judges the nine dimensions: the learned layer shipped "
+                "in the package (learned, the default), the rules alone (rules), or a team's "
+                "own model file (`product-review train`) by its repository-relative path "
+                "ending in .json (the category is the learned one either way).",
             },
             "fail_on": {
                 "type": "string",

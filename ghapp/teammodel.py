@@ -19,8 +19,8 @@ review of the same file neither reads nor parses it again. The file is bounded
 (`MAX_MODEL_BYTES`, checked on GitHub's size before reading and while reading) and
 parsed and checked in the review's worker processes (`Runner.run`), never on this
 process's event loop. A file that cannot be used (missing, too large,
-not a model of this version, unreadable) never stops the review: the rules judge
-the dimensions, and the Check Run says why under "Configuration problems", in one
+not a model of this version, unreadable) never stops the review: the shipped
+layer judges the dimensions, and the Check Run says why under "Configuration problems", in one
 line. That outcome is cached by blob SHA too, so the same bad file is not read again.
 """
 
@@ -43,6 +43,8 @@ log = logging.getLogger("ghapp.teammodel")
 MODELS_CACHED = 8
 
 _TOO_LARGE = f"the file is larger than {MAX_MODEL_MB} MB"
+# What the Check Run says happened instead, after the file's path.
+NOT_USED = "was not used, the shipped layer judged the dimensions"
 
 
 class TeamModels:
@@ -64,8 +66,8 @@ class TeamModels:
         blob: ModelBlob | None,
     ) -> Settings:
         """`settings` with the model file they name as the engine's model, or, when
-        it cannot be used, with one configuration problem saying why (the rules then
-        judge). Settings that name no file come back as they are."""
+        it cannot be used, with one configuration problem saying why (the shipped
+        layer then judges). Settings that name no file come back as they are."""
         path = settings.model_file
         if path is None:
             return settings
@@ -87,7 +89,7 @@ class TeamModels:
         problem = ConfigError(
             _source_of_model(settings),
             "model",
-            f"the team's model {path} was not used, the rules judged the dimensions: {outcome}",
+            f"the team's model {path} {NOT_USED}: {outcome}",
         )
         return replace(settings, errors=(*settings.errors, problem))
 

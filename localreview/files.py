@@ -52,8 +52,9 @@ class SettingsSource:
 
     config_path: str | None = None
     category: Category | None = None
-    # The learned layer: a model file (`product-review train`), or SHIPPED_MODEL for
-    # the one in the package; None reviews with the rules alone.
+    # The learned layer: a model file (`product-review train`), SHIPPED_MODEL for the
+    # one in the package, RULES_ONLY for none (the rules judge the dimensions); None:
+    # as the config says (the shipped one by default).
     model_path: str | None = None
     # Evidence blocks per dimension to rank and report (`check --explain`); 0: none.
     explain: int = 0
@@ -71,10 +72,10 @@ def _load_settings(source: SettingsSource) -> Settings:
         settings = load_settings_file(source.config_path)
     if source.category is not None:
         settings = replace(settings, review=replace(settings.review, category=source.category))
-    if source.model_path is not None:  # `--model FILE` and `--learned` win over the config
-        from localreview.model import load_model
+    if source.model_path is not None:  # `--model FILE`, `--learned`, `--rules` win over the config
+        from localreview.model import RULES_ONLY, load_model
 
-        model = load_model(source.model_path)
+        model = None if source.model_path == RULES_ONLY else load_model(source.model_path)
         settings = replace(settings, review=replace(settings.review, model=model))
     elif settings.model_file is not None:
         team = _team_model(source, settings.model_file)

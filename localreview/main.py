@@ -45,7 +45,7 @@ from localreview.files import (
     progress_wanted,
     review_files,
 )
-from localreview.model import SHIPPED_MODEL, ModelFileError
+from localreview.model import RULES_ONLY, SHIPPED_MODEL, ModelFileError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -259,7 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     learned.add_argument(
         "--learned",
         action="store_true",
-        help="judge dimensions and category with the learned model shipped in the package",
+        help="judge dimensions and category with the learned model shipped in the package "
+        "(the default unless the config says otherwise)",
+    )
+    learned.add_argument(
+        "--rules",
+        action="store_true",
+        help="judge the dimensions with the rules alone (the learned category and line "
+        "checks stay)",
     )
 
     train = commands.add_parser(
@@ -558,6 +565,7 @@ _FILE_OPTIONS: dict[str, object] = {
     "progress": None,
     "model": None,
     "learned": False,
+    "rules": False,
     "explain": 0,
 }
 
@@ -613,7 +621,7 @@ def run_check(args: argparse.Namespace) -> int:
     source = SettingsSource(
         config_path=_config_path(args.config, config_start or "."),
         category=category,
-        model_path=SHIPPED_MODEL if args.learned else args.model,
+        model_path=SHIPPED_MODEL if args.learned else RULES_ONLY if args.rules else args.model,
         explain=args.explain,
     )
     settings = _load_settings(source)

@@ -19,6 +19,7 @@ from cachetools import LRUCache
 from checks.learned import LearnedModel, shipped_model
 
 SHIPPED_MODEL = ":shipped:"  # the model that ships in the package (`--learned`)
+RULES_ONLY = ":rules:"  # no model: the rules judge the dimensions (`--rules`)
 # A trained model is about 1.5 MB (dense weights, whatever the number of documents).
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 MAX_MODEL_MB = MAX_MODEL_BYTES // (1024 * 1024)

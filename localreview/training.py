@@ -222,7 +222,7 @@ def _block_targets(prepared: _Prepared, key: str) -> list[int]:
 
 
 def _scorer_json(scorer: LinearScorer) -> tuple[list[int], float]:
-    return [round(w * WEIGHT_SCALE) for w in scorer.weights], scorer.intercept
+    return list(scorer.thousandths), scorer.intercept
 
 
 def _class_weights(statuses: Sequence[Status]) -> dict[str, float]:

@@ -11,6 +11,7 @@ import pytest
 
 from localreview.main import main
 from localreview.model import MAX_MODEL_BYTES
+from tests.support.builders import contrary_model_text
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 SHIPPED = CHECKOUT / "checks" / "model.json"
@@ -49,17 +50,21 @@ def test_the_config_names_the_model_the_check_uses(
     code, by_rules, _ = check_json(capsys)
     assert code == 0
 
+    code, by_default, _ = check_json(capsys, "--learned")
+    assert code == 0
+
     root = repository(tmp_path / "team")
-    shutil.copy(SHIPPED, root / MODEL_PATH)
+    (root / MODEL_PATH).write_text(contrary_model_text(), encoding="utf-8")
     monkeypatch.chdir(root)
     code, by_config, err = check_json(capsys)
     assert (code, err) == (0, "")
-    code, by_flag, _ = check_json(capsys, "--model", str(SHIPPED))
+    code, by_flag, _ = check_json(capsys, "--model", MODEL_PATH)
     assert code == 0
     # The config's file judges exactly as the same model named on the command line,
-    # and not as the rules do.
+    # and neither as the rules nor as the shipped layer do.
     assert dimensions(by_config) == dimensions(by_flag)
-    assert dimensions(by_config) != dimensions(by_rules)
+    assert {status for _, status in dimensions(by_config)} == {"weak"}
+    assert dimensions(by_config) not in (dimensions(by_rules), dimensions(by_default))
 
 
 def test_the_path_is_relative_to_the_repository_root_not_the_current_folder(
@@ -139,3 +144,34 @@ def test_a_model_that_does_not_fit_this_version_is_refused_by_part(
     assert main(["check", "docs", "--jobs", "1"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith("dimension metrics weights: expected 32768 numbers, found 3")
+
+
+def test_the_shipped_layer_judges_by_default_and_rules_turns_it_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "plain"
+    (root / ".git").mkdir(parents=True)
+    (root / "docs").mkdir()
+    shutil.copy(EXAMPLE, root / "docs" / EXAMPLE.name)
+    monkeypatch.chdir(root)  # no config file: the defaults
+    runs = {}
+    for name, flags in (("default", []), ("learned", ["--learned"]), ("rules", ["--rules"])):
+        code, output, err = check_json(capsys, *flags)
+        assert (code, err) == (0, "")
+        runs[name] = dimensions(output)
+    assert runs["default"] == runs["learned"]
+    assert runs["default"] != runs["rules"]
+    # `--rules` wins over a config that names the learned layer, as `--learned` does
+    # over `model: rules`.
+    assert runs["rules"] == dimensions(
+        check_json(capsys, "--rules", "--config", str(_config(tmp_path, "learned")))[1]
+    )
+    assert runs["learned"] == dimensions(
+        check_json(capsys, "--learned", "--config", str(_config(tmp_path, "rules")))[1]
+    )
+
+
+def _config(folder: Path, model: str) -> Path:
+    path = folder / f"{model}.yml"
+    path.write_text(f"model: {model}\n", encoding="utf-8")
+    return path

@@ -305,6 +305,17 @@ def test_the_readme_shows_the_real_output_for_the_examples(
     assert len(block) >= 3 and all(line in shown for line in block), block
 
 
+def test_the_readme_shows_the_real_explain_output(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(README.parent)
+    example = "docs/examples/rfcs/0042-enterprise-sso.md"
+    main(["check", "--no-progress", "--explain", "2", example])
+    shown = capsys.readouterr().out.splitlines()
+    block = _readme_block("they follow the run's output")
+    assert len(block) >= 6 and all(line in shown for line in block), block
+
+
 def test_config_show_values_read_back_as_yaml_to_what_they_are(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

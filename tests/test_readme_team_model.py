@@ -42,10 +42,9 @@ def test_the_key_quotes_the_message_of_a_bad_path() -> None:
 
 
 def test_the_key_quotes_the_check_runs_line_for_a_file_too_large() -> None:
-    from ghapp.teammodel import _TOO_LARGE
+    from ghapp.teammodel import _TOO_LARGE, NOT_USED
 
     keys = flat(section("### Keys"))
     assert (
-        "model: the team's model .github/product-review-model.json was not used, the rules "
-        f"judged the dimensions: {_TOO_LARGE}`"
+        f"model: the team's model .github/product-review-model.json {NOT_USED}: {_TOO_LARGE}`"
     ) in keys

@@ -36,6 +36,7 @@ from checks.configfile import (
     schema_text,
 )
 from checks.engine import review_document
+from checks.learned import shipped_model
 from checks.options import CheckPolicy, DimensionPolicy
 from checks.report import DIMENSIONS, LINE_CHECKS, Category, Requirement, Severity
 from checks.rules import DIMENSION_BY_ID
@@ -725,23 +726,24 @@ def test_a_bad_value_next_to_an_unknown_key_is_still_reported() -> None:
     assert paths == {"checks.solution-first.enabled", "checks.solution-first.x"}
 
 
-def test_model_learned_judges_the_dimensions_with_the_shipped_layer() -> None:
-    from checks.learned import shipped_model
-
-    settings = parse_settings("model: learned\n", source="x.yml")
-    assert settings.errors == () and settings.review.model is shipped_model()
+def test_the_shipped_layer_judges_the_dimensions_unless_the_config_says_rules() -> None:
+    for config in ("", "model: learned\n"):
+        settings = parse_settings(config, source="x.yml")
+        assert settings.errors == () and settings.review.model is shipped_model()
+        assert settings.values["model"] == "learned"
     text = "# Cache\n\n## Problem\n\nBuilds take 14 minutes and engineers wait.\n"
-    judged = review_document(text, "x.md", settings.review)
+    judged = review_document(text, "x.md", parse_settings("", source="x.yml").review)
     # Where the rules found text the layer may keep their reading; elsewhere it judges.
     assert "judged by the learned model" in {d.note for d in judged.dimensions}
-    plain = review_document(text, "x.md", parse_settings("", source="x.yml").review)
+    rules = parse_settings("model: rules\n", source="x.yml").review
+    assert rules.model is None
+    plain = review_document(text, "x.md", rules)
     assert "judged by the learned model" not in {d.note for d in plain.dimensions}
-    assert parse_settings("model: rules\n", source="x.yml").review.model is None
 
 
-def test_an_unknown_model_is_a_keyed_problem_and_the_rules_judge() -> None:
+def test_an_unknown_model_is_a_keyed_problem_and_the_shipped_layer_judges() -> None:
     settings = parse_settings("model: smart\n", source="x.yml")
-    assert settings.review.model is None
+    assert settings.review.model is shipped_model()
     assert settings.model_file is None
     assert [str(e) for e in settings.errors] == [
         'x.yml:1:1: model: found "smart"; allowed: "rules", "learned", or a model '
@@ -753,8 +755,8 @@ def test_a_model_path_is_recorded_and_nothing_is_read() -> None:
     settings = parse_settings("model: .github/product-review-model.json\n", source="x.yml")
     assert settings.errors == ()
     assert settings.model_file == ".github/product-review-model.json"
-    # The rules judge until the CLI or the App has read the file.
-    assert settings.review.model is None
+    # The shipped layer judges until the CLI or the App has read the file.
+    assert settings.review.model is shipped_model()
     assert settings.values["model"] == ".github/product-review-model.json"
     assert parse_settings("model: learned\n", source="x.yml").model_file is None
 
@@ -779,7 +781,7 @@ def test_a_bad_model_path_is_one_keyed_problem(value: str, why: str) -> None:
     (error,) = settings.errors
     assert error.key_path == "model" and error.line == 2
     assert why in error.message and "allowed: " in error.message
-    assert settings.model_file is None and settings.review.model is None
+    assert settings.model_file is None and settings.review.model is shipped_model()
     assert settings.fail_on.value == "error"  # the rest of the file applies
 
 

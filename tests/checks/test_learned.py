@@ -437,3 +437,33 @@ def test_line_findings_score_each_kind_as_its_own_scorer_does(extreme: bool) -> 
     found = [(kind, u.line, u.excerpt, p) for kind, u, p in model.findings(doc, {})]
     assert sorted(found) == sorted(expected)
     assert {kind for kind, *_ in found} == set(model.scorers)
+
+
+def test_packed_block_scores_are_each_scorers_own_for_every_model_on_one_view() -> None:
+    text = (CHECKOUT / "tests" / "checks" / "fixtures" / "complete-prd.md").read_text("utf-8")
+    view = document_view(parse(text, "prd.md"))
+    width = 1 << FEATURE_BITS
+    shipped = shipped_model()
+    extreme = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    limit = (1 << 31) - 1
+    for number, entry in enumerate(extreme["dimensions"].values()):
+        entry["block_weights"] = [
+            limit if (i + number) % 3 == 0 else -limit if i % 5 == 0 else 7 for i in range(width)
+        ]
+    other = LearnedModel.from_json(extreme)
+    for model in (shipped, other, shipped):  # the second `shipped` reads the cache
+        scores = model.all_block_scores(view)
+        for key, dimension in model.dimensions.items():
+            assert scores[key] == [dimension.blocks.score(f) for f in view.features]
+    assert shipped.all_block_scores(view) != other.all_block_scores(view)
+
+
+def test_copies_of_a_team_model_share_one_packed_table() -> None:
+    import pickle
+
+    from localreview.model import TeamModel
+
+    team = TeamModel("acme/widgets@abc", SHIPPED.read_text(encoding="utf-8"))
+    first, second = (pickle.loads(pickle.dumps(team)) for _ in range(2))
+    assert first is not second
+    assert first._packed[2] is second._packed[2]

@@ -39,7 +39,9 @@ Existing programs keep compiling.
 
 def test_by_default_the_learned_category_decides_what_the_text_gives() -> None:
     shipped = review_document(LANGUAGE_PROPOSAL, "x.md")
-    rules_alone = review_document(LANGUAGE_PROPOSAL, "x.md", ReviewOptions(category_model=None))
+    rules_alone = review_document(
+        LANGUAGE_PROPOSAL, "x.md", ReviewOptions(model=None, category_model=None)
+    )
     assert shipped.category is Category.PLATFORM
     assert rules_alone.category is Category.PRODUCT
     assert shipped.category_source == rules_alone.category_source == "text"

@@ -31,7 +31,9 @@ SOMEHOW = LineModel.from_json(_model({"unquantified-goal": {"somehow": 5000}}))
 
 
 def _line_findings(text: str, model: LineModel | None = SOMEHOW) -> list[tuple[str, int, Any]]:
-    report = review_document(text, "x.md", ReviewOptions(line_model=model, category_model=None))
+    report = review_document(
+        text, "x.md", ReviewOptions(model=None, line_model=model, category_model=None)
+    )
     return [(f.check, f.line, f.score) for f in report.findings if f.kind is FindingKind.LINE]
 
 
@@ -39,20 +41,29 @@ def _line_findings(text: str, model: LineModel | None = SOMEHOW) -> list[tuple[s
     ("text", "expected"),
     [
         # The model's finding: on the sentence's line, with its probability.
-        ("# Plan\n\nIt is fine.\nWe make it somehow better.\n",
-         [("unquantified-goal", 4, 0.881)]),
+        ("# Plan\n\nIt is fine.\nWe make it somehow better.\n", [("unquantified-goal", 4, 0.881)]),
         ("# Plan\n\nIt is fine today.\n", []),
         # A suppression comment silences the model as it silences the rules.
-        ("# Plan\n\n<!-- product-review disable=unquantified-goal -->\nWe make it somehow "
-         "better.\n", []),
-        ("# Plan\n\n<!-- product-review off -->\nWe make it somehow better.\n"
-         "<!-- product-review on -->\n", []),
+        (
+            "# Plan\n\n<!-- product-review disable=unquantified-goal -->\nWe make it somehow "
+            "better.\n",
+            [],
+        ),
+        (
+            "# Plan\n\n<!-- product-review off -->\nWe make it somehow better.\n"
+            "<!-- product-review on -->\n",
+            [],
+        ),
         # The rules' placeholder stays a rule finding (no score) beside the model's.
-        ("# Plan\n\nWe make it somehow better.\n\n## Risks\n\nTBD\n",
-         [("unquantified-goal", 3, 0.881), ("placeholder", 7, None)]),
+        (
+            "# Plan\n\nWe make it somehow better.\n\n## Risks\n\nTBD\n",
+            [("unquantified-goal", 3, 0.881), ("placeholder", 7, None)],
+        ),
         # Where the rule already raised the kind, the model adds nothing.
-        ("# Plan\n\n## Goals\n\n- Reduce the build time somehow.\n",
-         [("unquantified-goal", 5, None)]),
+        (
+            "# Plan\n\n## Goals\n\n- Reduce the build time somehow.\n",
+            [("unquantified-goal", 5, None)],
+        ),
     ],
 )
 def test_the_line_model_adds_scored_findings_under_the_rules(
@@ -67,7 +78,9 @@ def test_without_a_line_model_only_the_rules_speak() -> None:
 
 def test_a_learned_finding_carries_its_score_in_the_json() -> None:
     report = review_document(
-        "# Plan\n\nWe make it somehow better.\n", "x.md", ReviewOptions(line_model=SOMEHOW)
+        "# Plan\n\nWe make it somehow better.\n",
+        "x.md",
+        ReviewOptions(model=None, line_model=SOMEHOW),
     )
     findings = [f for f in report.to_dict()["findings"] if f["kind"] == "line"]
     assert [(f["check"], f["line"], f["score"]) for f in findings] == [
@@ -135,3 +148,26 @@ def test_the_default_engine_uses_the_shipped_line_model_and_ships_it_by_referenc
     assert shipped_model().lines is shipped  # `--learned` / `model: learned` too
     assert len(pickle.dumps(shipped)) < 200  # a reference, not its weights
     assert pickle.loads(pickle.dumps(shipped)) is shipped
+
+
+# "asking" or "everywhere" alone: a finding of its kind, as SOMEHOW is of its own.
+CLAIMS = LineModel.from_json(
+    _model({"unsupported-demand": {"asking": 5000}, "absolute-requirement": {"everywhere": 5000}})
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("# Plan\n\nTeams keep asking for it.\n", [("unsupported-demand", 3, 0.881)]),
+        # A count in the paragraph supports the claim, even past a sentence end.
+        ("# Plan\n\nTeams keep asking for it: 40 requests this year.\n", []),
+        ("# Plan\n\nIt must work everywhere.\n", [("absolute-requirement", 3, 0.881)]),
+        # Nothing in the paragraph requires anything: a description, not a target.
+        ("# Plan\n\nIt runs everywhere today.\n", []),
+    ],
+)
+def test_the_line_model_keeps_to_each_kinds_definition(
+    text: str, expected: list[tuple[str, int, Any]]
+) -> None:
+    assert _line_findings(text, CLAIMS) == expected

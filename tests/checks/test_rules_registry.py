@@ -40,7 +40,9 @@ from ghapp.checkrun import CHECK_LABELS, DIMENSION_LABELS, render_check
 from ghapp.explain import canonical_id, explain, known_ids
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ReviewOptions(category=Category.PRODUCT)
+# The rules alone judge (the examples show what each rule decides; the learned layer
+# reads the rules' statuses as one of its features).
+PRODUCT = ReviewOptions(category=Category.PRODUCT, model=None)
 
 
 def _ids(rules: tuple[Rule, ...]) -> list[str]:

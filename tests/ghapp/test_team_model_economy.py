@@ -1,6 +1,6 @@
 """A team's own model file (`model: PATH`) in the App: read on the default branch
 for one REST call at most, none once its blob is parsed; parsed once per blob; a bad
-file leaves the review to the rules and says why in the Check Run."""
+file leaves the review to the shipped layer and says why in the Check Run."""
 
 from __future__ import annotations
 
@@ -21,12 +21,15 @@ from localreview.model import MAX_MODEL_BYTES
 from tests.ghapp.conftest import AppFactory
 from tests.ghapp.test_economy import PATCH, PUSHED, PUSHED_PATCH, TEXT, calls_made, doc
 from tests.support.apptools import deliver, outcomes
-from tests.support.builders import stub_engine
+from tests.support.builders import contrary_model_text, stub_engine
 from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo, added_file_patch
 
 SHIPPED = Path(__file__).resolve().parents[2] / "checks" / "model.json"
 MODEL_PATH = ".github/product-review-model.json"
 INCLUDE = 'paths:\n  include: ["notes/**/*.md"]\n'
+
+
+SHIPPED_LAYER = "shipped"
 
 
 class Recording:
@@ -38,7 +41,10 @@ class Recording:
 
     def __call__(self, text: str, path: str, options: ReviewOptions) -> DocumentReport:
         model = options.model
-        self.models.append(None if model is None else len(model.dimensions))
+        if model is None or model.shipped:
+            self.models.append(None if model is None else SHIPPED_LAYER)
+        else:
+            self.models.append(len(model.dimensions))
         return stub_engine(text, path, options)
 
 
@@ -175,7 +181,7 @@ async def test_a_pull_request_cannot_change_the_model_that_judges_it(
         ("{" + " " * MAX_MODEL_BYTES + "}", "the file is larger than 5 MB"),
     ],
 )
-async def test_a_bad_model_file_leaves_the_review_to_the_rules_and_says_why(
+async def test_a_bad_model_file_leaves_the_review_to_the_shipped_layer_and_says_why(
     make_client: AppFactory,
     fake_github: FakeGitHub,
     parses: list[int],
@@ -188,17 +194,15 @@ async def test_a_bad_model_file_leaves_the_review_to_the_rules_and_says_why(
     first, again = await opened_then_pushed(client, fake_github, repo, pull)
 
     assert [o.outcome for o in outcomes(client)] == ["reviewed", "reviewed"]
-    assert engine.models == [None, None]  # the rules judged
+    assert engine.models == [SHIPPED_LAYER, SHIPPED_LAYER]  # the default judged
     assert len(pull.reviews) == 2  # and the questions were still asked
     run = latest_run(repo)
     assert run["conclusion"] == "neutral"
     assert "config has 1 problem" in run["output"]["title"]
-    (line,) = [
-        line for line in run["output"]["summary"].splitlines() if "team's model" in line
-    ]
+    (line,) = [line for line in run["output"]["summary"].splitlines() if "team's model" in line]
     assert (
         f"acme/widgets:{CONFIG_PATH}: model: the team's model {MODEL_PATH} was not used, "
-        "the rules judged the dimensions: "
+        f"{teammodel.NOT_USED}: "
     ) in line
     assert why in line
     # One read in the first review; the next knows the blob (or its absence) by its
@@ -208,7 +212,7 @@ async def test_a_bad_model_file_leaves_the_review_to_the_rules_and_says_why(
     assert len(parses) <= 1
 
 
-async def test_github_failing_on_the_model_file_is_a_rules_review(
+async def test_github_failing_on_the_model_file_is_a_review_by_the_shipped_layer(
     make_client: AppFactory, fake_github: FakeGitHub, parses: list[int]
 ) -> None:
     engine = Recording()
@@ -218,9 +222,9 @@ async def test_github_failing_on_the_model_file_is_a_rules_review(
     await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
 
     assert outcomes(client)[-1].outcome == "reviewed"
-    assert engine.models == [None]
+    assert engine.models == [SHIPPED_LAYER]
     summary = latest_run(repo)["output"]["summary"]
-    assert "was not used, the rules judged the dimensions: it could not be read" in summary
+    assert f"{teammodel.NOT_USED}: it could not be read" in summary
 
 
 @pytest.mark.parametrize("added", [False, True])
@@ -266,17 +270,19 @@ async def test_the_real_engine_in_worker_processes_judges_with_the_team_model(
     # A document whose statuses the learned layer judges apart from the rules.
     sso = Path(__file__).resolve().parents[2] / "docs/examples/rfcs/0042-enterprise-sso.md"
     rows = []
-    for name, model in (("by-rules", "rules"), ("by-model", MODEL_PATH)):
+    for name, model in (("by-rules", "rules"), ("by-default", "learned"), ("by-model", MODEL_PATH)):
         repo = fake_github.add_repo(name=name)
         repo.contents[("main", CONFIG_PATH)] = f"model: {model}\n"
         pull = fake_github.add_pull(
             repo, modified={"docs/rfcs/0042-sso.md": (sso.read_text(encoding="utf-8"), PATCH)}
         )
-        repo.contents[(repo.default_branch, MODEL_PATH)] = SHIPPED.read_text(encoding="utf-8")
+        repo.contents[(repo.default_branch, MODEL_PATH)] = contrary_model_text()
         await deliver(client, "pull_request", fake_github.pull_request_event(repo, pull, "opened"))
         assert outcomes(client)[-1].outcome == "reviewed"
         run = latest_run(repo)
         assert "config has" not in run["output"]["title"]
         (row,) = [r for r in run["output"]["summary"].splitlines() if "0042-sso.md` |" in r]
         rows.append(row)
-    assert rows[0] != rows[1]  # the team's model judged, in the worker processes
+    # The team's model judged, in the worker processes: unlike the rules and the
+    # shipped layer (which judge unlike each other on this document too).
+    assert len(set(rows)) == 3

@@ -207,3 +207,20 @@ def stub_engine(text: str, path: str, options: ReviewOptions) -> DocumentReport:
         line_count=len(lines),
         category_source="default",
     )
+
+
+def contrary_model_text() -> str:
+    """The shipped model file, except that every dimension's decision says `weak`
+    whatever the document: a team's model that judges unlike both the shipped layer
+    and the rules, so a test can tell which of the three judged."""
+    import json
+    from pathlib import Path
+
+    from checks.learned import DECISION_FEATURES
+
+    shipped = Path(__file__).resolve().parents[2] / "checks" / "model.json"
+    data = json.loads(shipped.read_text(encoding="utf-8"))
+    width = len(DECISION_FEATURES)
+    for entry in data["dimensions"].values():
+        entry["decision"] = [[0.0] * width, [0.0] * (width - 1) + [10.0], [0.0] * width]
+    return json.dumps(data)

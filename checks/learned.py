@@ -795,7 +795,7 @@ class LineModel:
                     continue  # every kind far below its threshold: no float work
                 unit: LineUnit | None = None
                 for index, kind in enumerate(kinds):
-                    if kind in verdicts or not _may_be(kind, block):
+                    if kind in verdicts or not may_be_kind(kind, block):
                         continue
                     weighted = fields[index] - offset
                     logit = intercepts[index] + weighted / WEIGHT_SCALE
@@ -847,7 +847,7 @@ _FIELD_OFFSET = 1 << 31
 _FIELD_BITS = 64
 
 
-def _may_be(kind: str, block: Block) -> bool:
+def may_be_kind(kind: str, block: Block) -> bool:
     """Whether a sentence of `block` can be the kind at all, by the kind's own
     definition: a demand claim is unsupported only with no count beside it (a number
     in its paragraph), and an absolute is a requirement only where the paragraph

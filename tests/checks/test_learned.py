@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from checks import ReviewOptions, Status, review_document
-from checks.document import parse
+from checks.document import Block, parse
 from checks.enums import Category
 from checks.learned import (
     DECISION_FEATURES,
@@ -26,6 +26,7 @@ from checks.learned import (
     document_view,
     feature_index,
     line_units,
+    may_be_kind,
     shipped_model,
     text_features,
 )
@@ -281,6 +282,9 @@ def test_a_model_of_another_version_is_refused(data: dict[str, object], message:
         (["--model", str(SHIPPED)], 0),
         (["--model", "does-not-exist.json"], 2),
         (["--learned", "--model", str(SHIPPED)], 2),
+        (["--rules"], 0),
+        (["--rules", "--learned"], 2),
+        (["--rules", "--model", str(SHIPPED)], 2),
     ],
 )
 def test_check_with_a_model(
@@ -428,11 +432,14 @@ def test_line_findings_score_each_kind_as_its_own_scorer_does(extreme: bool) -> 
         logit = model.scorers[kind].score(unit.features)
         return 1.0 / (1.0 + math.exp(-logit)) if logit > -60 else 0.0
 
+    def block_of(unit: LineUnit) -> Block:
+        return next(b for b in doc.blocks if b.line <= unit.line <= b.end_line)
+
     expected = [
         (kind, unit.line, unit.excerpt, round(probability(kind, unit), 3))
         for unit in line_units(doc, {})
         for kind in model.scorers
-        if probability(kind, unit) >= 1e-9
+        if probability(kind, unit) >= 1e-9 and may_be_kind(kind, block_of(unit))
     ]
     found = [(kind, u.line, u.excerpt, p) for kind, u, p in model.findings(doc, {})]
     assert sorted(found) == sorted(expected)

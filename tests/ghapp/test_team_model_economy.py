@@ -27,9 +27,7 @@ from tests.support.fakegithub import FakeGitHub, FakePull, FakeRepo, added_file_
 SHIPPED = Path(__file__).resolve().parents[2] / "checks" / "model.json"
 MODEL_PATH = ".github/product-review-model.json"
 INCLUDE = 'paths:\n  include: ["notes/**/*.md"]\n'
-
-
-SHIPPED_LAYER = "shipped"
+SHIPPED_LAYER = "shipped"  # what `Recording` notes for the shipped model
 
 
 class Recording:
@@ -41,10 +39,8 @@ class Recording:
 
     def __call__(self, text: str, path: str, options: ReviewOptions) -> DocumentReport:
         model = options.model
-        if model is None or model.shipped:
-            self.models.append(None if model is None else SHIPPED_LAYER)
-        else:
-            self.models.append(len(model.dimensions))
+        judge = None if model is None else SHIPPED_LAYER if model.shipped else len(model.dimensions)
+        self.models.append(judge)
         return stub_engine(text, path, options)
 
 
@@ -201,7 +197,7 @@ async def test_a_bad_model_file_leaves_the_review_to_the_shipped_layer_and_says_
     assert "config has 1 problem" in run["output"]["title"]
     (line,) = [line for line in run["output"]["summary"].splitlines() if "team's model" in line]
     assert (
-        f"acme/widgets:{CONFIG_PATH}: model: the team's model {MODEL_PATH} was not used, "
+        f"acme/widgets:{CONFIG_PATH}: model: the team's model {MODEL_PATH} "
         f"{teammodel.NOT_USED}: "
     ) in line
     assert why in line

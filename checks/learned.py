@@ -866,9 +866,11 @@ def _pack(columns: Sequence[Sequence[int]]) -> list[int]:
     for column in columns:
         if any(abs(value) >= _FIELD_OFFSET for value in set(column)):
             raise ValueError(f"a weight does not fit a packed field (at most {_FIELD_OFFSET})")
+    # Each feature's fields laid out as little-endian words, read back as one integer.
+    pack = _fields_struct(len(columns)).pack
+    offset_columns = [[value + _FIELD_OFFSET for value in column] for column in columns]
     return [
-        sum((value + _FIELD_OFFSET) << (index * _FIELD_BITS) for index, value in enumerate(values))
-        for values in zip(*columns, strict=True)
+        int.from_bytes(pack(*values), "little") for values in zip(*offset_columns, strict=True)
     ]
 
 

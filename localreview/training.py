@@ -22,9 +22,11 @@ import importlib
 import json
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+import platform
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -161,49 +163,88 @@ def _fit_blocks(matrix: Any, targets: Sequence[int]) -> LinearScorer:
 
 # One block fit is a job: the matrix rows it learns from (None: all), and their targets.
 _BlockJob = tuple[list[int] | None, list[int]]
-_shared_matrix: Any = None  # a worker's copy of the block matrix (`_share_matrix`)
+# A fit to run in a worker: a module-level function and its arguments.
+_Job = tuple[Callable[..., Any], tuple[Any, ...]]
+_shared: Any = None  # what every job of one batch reads (a matrix), in each worker
+
+# OpenBLAS picks its kernels by the CPU it finds, and kernels round differently, so a
+# fit could differ in its last digits from one machine to the next. Fits therefore run
+# in worker processes started with one kernel set every machine of the architecture
+# has, and one thread: the same labels give the same bytes on any such machine.
+PINNED_KERNELS = {"x86_64": "PRESCOTT", "amd64": "PRESCOTT", "aarch64": "ARMV8", "arm64": "ARMV8"}
+_BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
 
 
-def _share_matrix(matrix: Any) -> None:
-    global _shared_matrix
-    _shared_matrix = matrix
+@contextmanager
+def _pinned_blas() -> Iterator[None]:
+    """While open, processes started get the pinned kernels and one BLAS thread."""
+    saved = {name: os.environ.get(name) for name in _BLAS_VARIABLES}
+    kernels = PINNED_KERNELS.get(platform.machine().lower())
+    if kernels is not None:
+        os.environ["OPENBLAS_CORETYPE"] = kernels
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-def _fit_shared(job: _BlockJob) -> LinearScorer:
-    rows, targets = job
-    return _fit_blocks(_shared_matrix if rows is None else _shared_matrix[rows], targets)
+def _share(value: Any) -> None:
+    global _shared
+    _shared = value
+
+
+def _run_job(job: _Job) -> Any:
+    function, arguments = job
+    return function(*arguments)
+
+
+def _in_pinned_workers(
+    jobs: Sequence[_Job], shared: Any = None, workers: int | None = None
+) -> list[Any]:
+    """Every job's result, in `jobs` order, computed in worker processes with pinned
+    BLAS kernels (`_pinned_blas`), `shared` readable there as `_shared`. Each fit is
+    seeded and independent of the others, so the result is the same on any number of
+    workers; where processes cannot start, the jobs run here, unpinned. A script that
+    trains needs the `if __name__ == "__main__":` guard that spawned workers ask for
+    (`product-review train` has it)."""
+    if workers is None:
+        workers = _usable_cores()
+    workers = max(1, min(len(jobs), workers))
+    if jobs:
+        try:
+            # spawn, not fork: a forked child of a process with threads can deadlock,
+            # and a fresh process is what reads the pinned kernels.
+            with _pinned_blas(), ProcessPoolExecutor(
+                workers, mp_context=get_context("spawn"), initializer=_share, initargs=(shared,)
+            ) as pool:
+                return list(pool.map(_run_job, jobs))
+        except (OSError, NotImplementedError, BrokenProcessPool, AssertionError):
+            # No semaphores or subprocesses here (a sandbox, a daemonic worker, which
+            # multiprocessing refuses with an AssertionError): the same fits, serially.
+            pass
+    _share(shared)
+    try:
+        return [_run_job(job) for job in jobs]
+    finally:
+        _share(None)
+
+
+def _fit_shared_rows(rows: list[int] | None, targets: list[int]) -> LinearScorer:
+    return _fit_blocks(_shared if rows is None else _shared[rows], targets)
 
 
 def _fit_all_blocks(
     matrix: Any, jobs: Sequence[_BlockJob], workers: int | None = None
 ) -> list[LinearScorer]:
-    """Every block fit, in `jobs` order, spread over `workers` processes (default: the
-    cores this process may use): each fit is seeded and independent of the others, so
-    the result is the same on any number, and serially where processes cannot start.
-    A script that trains needs the `if __name__ == "__main__":` guard that spawned
-    workers ask for (`product-review train` has it)."""
-    if workers is None:
-        workers = _usable_cores()
-    workers = min(len(jobs), workers)
-    if workers > 1:
-        try:
-            # spawn, not fork: a forked child of a process with threads can deadlock.
-            with ProcessPoolExecutor(
-                workers,
-                mp_context=get_context("spawn"),
-                initializer=_share_matrix,
-                initargs=(matrix,),
-            ) as pool:
-                return list(pool.map(_fit_shared, jobs))
-        except (OSError, NotImplementedError, BrokenProcessPool, AssertionError):
-            # No semaphores or subprocesses here (a sandbox, a daemonic worker, which
-            # multiprocessing refuses with an AssertionError): the same fits, serially.
-            pass
-    _share_matrix(matrix)
-    try:
-        return [_fit_shared(job) for job in jobs]
-    finally:
-        _share_matrix(None)
+    """Every block fit, in `jobs` order, in pinned workers (`_in_pinned_workers`)."""
+    return _in_pinned_workers(
+        [(_fit_shared_rows, (rows, targets)) for rows, targets in jobs], matrix, workers
+    )
 
 
 def _usable_cores() -> int:
@@ -270,11 +311,18 @@ def _fit_decision(
     return rows
 
 
-def _fit_category(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
+def _category_job(prepared: Sequence[_Prepared]) -> _Job:
+    """The category fit, as a job: each document's words, and the rules' guess."""
     rows = [category_features(p.doc) for p in prepared]
-    values = [1.0 / math.sqrt(len(row)) if row else 0.0 for row in rows]
     rules = [rule_category_feature(p.rule_category) for p in prepared]
     targets = [p.source.category.value for p in prepared]
+    return (_fit_category, (rows, rules, targets))
+
+
+def _fit_category(
+    rows: list[list[int]], rules: list[int], targets: list[str]
+) -> dict[str, dict[str, Any]]:
+    values = [1.0 / math.sqrt(len(row)) if row else 0.0 for row in rows]
     classes = sorted(set(targets))
     width = 1 << FEATURE_BITS
     if len(classes) < 2:
@@ -317,28 +365,47 @@ def _unit_targets(prepared: _Prepared, kind: str) -> list[int]:
     ]
 
 
-def _fit_lines(prepared: Sequence[_Prepared]) -> dict[str, dict[str, Any]]:
-    """Per anti-pattern kind, a sentence classifier: a sentence holding a labelled
-    occurrence of the kind is a positive, every other sentence (the labelled
-    near-misses among them) a negative. A kind with no occurrence is left out."""
+def _line_jobs(prepared: Sequence[_Prepared]) -> tuple[Any, list[_Job]]:
+    """Per anti-pattern kind, a sentence classifier's fit, as a job (all of them read
+    the sentence matrix, returned first): a sentence holding a labelled occurrence of
+    the kind is a positive, every other sentence (the labelled near-misses among them)
+    a negative. A kind with no occurrence is left out."""
     matrix = _matrix([unit.features for p in prepared for unit in p.units])
-    linear, _ = _sklearn()
-    result: dict[str, dict[str, Any]] = {}
+    jobs: list[_Job] = []
     for kind in LINE_KINDS:
         targets = [t for p in prepared for t in _unit_targets(p, kind)]
-        if len(set(targets)) < 2:
-            continue
-        model = linear.LogisticRegression(
-            C=LINE_C, max_iter=300, tol=1e-4, random_state=SEED, solver="liblinear",
-            class_weight={0: 1.0, 1: LINE_POSITIVE_WEIGHT},
-        )
-        model.fit(matrix, targets)
-        result[kind] = {
-            "weights": _quantized(model.coef_[0]),
-            "intercept": _rounded(float(model.intercept_[0])),
-            "threshold": LINE_THRESHOLD,
-        }
-    return result
+        if len(set(targets)) >= 2:
+            jobs.append((_fit_line_kind, (kind, targets)))
+    return matrix, jobs
+
+
+def _fit_line_kind(kind: str, targets: list[int]) -> tuple[str, dict[str, Any]]:
+    linear, _ = _sklearn()
+    model = linear.LogisticRegression(
+        C=LINE_C, max_iter=300, tol=1e-4, random_state=SEED, solver="liblinear",
+        class_weight={0: 1.0, 1: LINE_POSITIVE_WEIGHT},
+    )
+    model.fit(_shared, targets)
+    return kind, {
+        "weights": _quantized(model.coef_[0]),
+        "intercept": _rounded(float(model.intercept_[0])),
+        "threshold": LINE_THRESHOLD,
+    }
+
+
+def _fit_parts(
+    prepared: Sequence[_Prepared], decisions: Sequence[_Job] = (), category: bool = True,
+    lines: bool = True,
+) -> tuple[list[list[list[float]]], dict[str, Any] | None, dict[str, Any] | None]:
+    """The decision fits given, the category and the line parts, in one batch of
+    pinned workers: (decision rows per job, category part, line part)."""
+    line_matrix, line_jobs = _line_jobs(prepared) if lines else (None, [])
+    jobs = [*decisions, *([_category_job(prepared)] if category else []), *line_jobs]
+    results = _in_pinned_workers(jobs, line_matrix)
+    decided = results[: len(decisions)]
+    category_part = results[len(decisions)] if category else None
+    line_part = dict(results[len(decisions) + int(category) :]) if lines else None
+    return decided, category_part, line_part
 
 
 def _prepared(documents: Sequence[TrainingDocument], options_for: OptionsFor) -> list[_Prepared]:
@@ -351,12 +418,8 @@ def train_default_parts(
     """The category and line parts of `train_model`'s mapping (what `CategoryModel`
     and `LineModel` read), trained the same way on `documents`, prepared once."""
     prepared = _prepared(documents, options_for)
-    return {
-        "format": FORMAT,
-        "feature_bits": FEATURE_BITS,
-        "category": _fit_category(prepared),
-        "lines": _fit_lines(prepared),
-    }
+    _, category, lines = _fit_parts(prepared)
+    return {"format": FORMAT, "feature_bits": FEATURE_BITS, "category": category, "lines": lines}
 
 
 def train_model(
@@ -382,7 +445,8 @@ def train_model(
         jobs += [(rows, [targets[i] for i in rows]) for rows in fold_rows]
         jobs.append((None, targets))
     fitted = iter(_fit_all_blocks(matrix, jobs))
-    dimensions: dict[str, Any] = {}
+    block_parts: dict[str, tuple[list[int], float]] = {}
+    decision_jobs: list[_Job] = []
     for key in DIMENSIONS:
         held_out_scores: list[list[float]] = [[] for _ in prepared]
         for fold in range(INNER_FOLDS):
@@ -390,13 +454,16 @@ def train_model(
             for position, p in enumerate(prepared):
                 if position % INNER_FOLDS == fold:
                     held_out_scores[position] = [scorer.score(f) for f in p.view.features]
-        final = next(fitted)
+        block_parts[key] = _scorer_json(next(fitted))
         inputs = [
             decision_features(p.view, scores, p.rule_status[key], key, p.prior_category)
             for p, scores in zip(prepared, held_out_scores, strict=True)
         ]
-        decision = _fit_decision(inputs, [p.source.statuses[key] for p in prepared])
-        weights, intercept = _scorer_json(final)
+        decision_jobs.append((_fit_decision, (inputs, [p.source.statuses[key] for p in prepared])))
+    decisions, category, lines = _fit_parts(prepared, decision_jobs)
+    dimensions: dict[str, Any] = {}
+    for key, decision in zip(DIMENSIONS, decisions, strict=True):
+        weights, intercept = block_parts[key]
         dimensions[key] = {
             "block_weights": weights,
             "block_intercept": intercept,
@@ -409,8 +476,8 @@ def train_model(
         "statuses": [s.value for s in STATUSES],
         "documents": len(prepared),
         "dimensions": dimensions,
-        "category": _fit_category(prepared),
-        "lines": _fit_lines(prepared),
+        "category": category,
+        "lines": lines,
     }
 
 
@@ -420,7 +487,8 @@ def train_category_model(
     """Only the category part of `train_model`'s mapping (what `CategoryModel`
     reads), trained the same way on `documents`."""
     prepared = _prepared(documents, options_for)
-    return {"format": FORMAT, "feature_bits": FEATURE_BITS, "category": _fit_category(prepared)}
+    _, category, _ = _fit_parts(prepared, lines=False)
+    return {"format": FORMAT, "feature_bits": FEATURE_BITS, "category": category}
 
 
 def model_bytes(model: Mapping[str, Any]) -> bytes:

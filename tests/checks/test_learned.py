@@ -117,6 +117,24 @@ def test_block_fits_in_worker_processes_equal_the_serial_fits() -> None:
     assert set(serial[3].weights) == {0.0} and serial[3].intercept < 0
 
 
+@needs_sklearn
+def test_fits_run_where_blas_kernels_are_pinned_whatever_this_machine_is() -> None:
+    """Kernels round differently: the same labels give the same bytes only where
+    every fit uses one kernel set and one thread, whatever the CPU offers."""
+    import os
+    import platform
+
+    from localreview import training
+
+    names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS"]
+    here = [os.environ.get(name) for name in names]
+    # os.getenv is pickled by name: it reads the worker's own environment.
+    seen = training._in_pinned_workers([(os.getenv, (name,)) for name in names])
+    expected = training.PINNED_KERNELS.get(platform.machine().lower())
+    assert seen == [expected, "1"]
+    assert [os.environ.get(name) for name in names] == here  # this process's, as it was
+
+
 def test_training_with_a_config_reads_documents_as_its_reviews_do(tmp_path: Path) -> None:
     config = tmp_path / "product-review.yml"
     # "Design" heads no dimension by default; here it heads alternatives.
@@ -446,7 +464,7 @@ def test_line_findings_score_each_kind_as_its_own_scorer_does(extreme: bool) -> 
     assert {kind for kind, *_ in found} == set(model.scorers)
 
 
-def test_packed_block_scores_are_each_scorers_own_for_every_model_on_one_view() -> None:
+def test_table_block_scores_are_each_scorers_own_for_every_model_on_one_view() -> None:
     text = (CHECKOUT / "tests" / "checks" / "fixtures" / "complete-prd.md").read_text("utf-8")
     view = document_view(parse(text, "prd.md"))
     width = 1 << FEATURE_BITS
@@ -465,7 +483,7 @@ def test_packed_block_scores_are_each_scorers_own_for_every_model_on_one_view() 
     assert shipped.all_block_scores(view) != other.all_block_scores(view)
 
 
-def test_copies_of_a_team_model_share_one_packed_table() -> None:
+def test_copies_of_a_team_model_share_one_weight_table() -> None:
     import pickle
 
     from localreview.model import TeamModel
@@ -473,4 +491,4 @@ def test_copies_of_a_team_model_share_one_packed_table() -> None:
     team = TeamModel("acme/widgets@abc", SHIPPED.read_text(encoding="utf-8"))
     first, second = (pickle.loads(pickle.dumps(team)) for _ in range(2))
     assert first is not second
-    assert first._packed[2] is second._packed[2]
+    assert first.weight_table is second.weight_table

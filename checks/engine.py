@@ -14,7 +14,7 @@ from checks.dimensions import assess
 from checks.document import Document, FrontMatter, parse
 from checks.evidence import BlockFinder, ranked_evidence, with_evidence
 from checks.findings import find
-from checks.learned import DocumentView, LineModel, document_view, rule_lines, shipped_model
+from checks.learned import LineModel, document_view, rule_lines, shipped_model
 from checks.options import DEFAULT_OPTIONS, ReviewOptions
 from checks.report import (
     DIMENSIONS,
@@ -104,7 +104,7 @@ def review_document(
     raws = find(doc, options.aliases)
     line_model = model.lines if model is not None else options.line_model
     if line_model is not None:
-        raws.extend(_learned_line_findings(line_model, doc, raws, view))
+        raws.extend(_learned_line_findings(line_model, doc, raws))
     candidates = _line_candidates(raws, options, doc.line_count)
     kept = (
         [(raw, severity) for raw, severity in candidates if not suppressed.silences(raw)]
@@ -451,14 +451,13 @@ def _line_finding(
 
 
 def _learned_line_findings(
-    lines: LineModel, doc: Document, raws: Sequence[RawFinding], view: DocumentView | None
+    lines: LineModel, doc: Document, raws: Sequence[RawFinding]
 ) -> list[RawFinding]:
     """The line model's findings on top of the rules' (which stay, as do the
-    placeholders they find); suppression comments apply to both afterwards. `view`
-    is the document's, when the dimensions already needed one."""
+    placeholders they find); suppression comments apply to both afterwards."""
     return [
         RawFinding(kind, unit.line, unit.end_line, unit.excerpt, score)
-        for kind, unit, score in lines.findings(doc, rule_lines(raws), view)
+        for kind, unit, score in lines.findings(doc, rule_lines(raws))
     ]
 
 

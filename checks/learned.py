@@ -25,15 +25,14 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from itertools import chain, filterfalse, pairwise
+from itertools import accumulate, filterfalse, pairwise
+from operator import ge
+from struct import Struct
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from checks.dimensions import heading_dimensions, is_hollow
 from checks.document import SENTENCE_END, Block, Document, sentence_spans
@@ -113,84 +112,15 @@ def block_features(block: Block, heading: str, bits: int = FEATURE_BITS) -> list
     """A block's features: its words and word pairs, its section heading's words, and
     a few marks of its shape (a list item, a quote, a link, a number)."""
     features = text_features(block.tokens, bits)
-    features.extend(_block_marks(block, heading, bits))
-    return features
-
-
-def _block_marks(block: Block, heading: str, bits: int = FEATURE_BITS) -> list[int]:
-    """`block_features` but the words and word pairs: the heading's words and the shape."""
-    marks = [*_heading_features(heading, bits), feature_index((f"§kind:{block.kind}",), bits)]
+    features.extend(_heading_features(heading, bits))
+    features.append(feature_index((f"§kind:{block.kind}",), bits))
     if block.quoted:
-        marks.append(feature_index(("§quoted",), bits))
+        features.append(feature_index(("§quoted",), bits))
     if block.links or "http" in block.text:
-        marks.append(feature_index(("§link",), bits))
+        features.append(feature_index(("§link",), bits))
     if block.has_number:
-        marks.append(feature_index(("§number",), bits))
-    return marks
-
-
-Table = NDArray[np.int64]  # (features, scorers): each scorer's weights, in thousandths
-_EMPTY_POSITIONS: NDArray[np.intp] = np.zeros(0, np.intp)
-
-
-def _segment_sums(
-    table: Table, features: NDArray[np.intp], owners: NDArray[np.intp], count: int
-) -> Table:
-    """Per owner 0..count-1, the sum of the table rows of its features (`owners` is in
-    non-decreasing order): integer sums, exact."""
-    rows = np.zeros((len(features) + 1, table.shape[1]), np.int64)
-    np.cumsum(table[features], axis=0, out=rows[1:])
-    bounds = np.searchsorted(owners, np.arange(count + 1))
-    result: Table = rows[bounds[1:]] - rows[bounds[:-1]]
-    return result
-
-
-class ProseTokens:
-    """The tokens of a document's prose blocks laid end to end and hashed once, as
-    arrays: the dimensions' block scores and the line model's sentence scores are
-    then a few NumPy passes per document, not Python work per token. Each feature is
-    the one `text_features` and `_BlockFeatures` give (the test suite checks both)."""
-
-    def __init__(self, blocks: Sequence[Block], headings: Sequence[str]) -> None:
-        self.blocks = blocks
-        self.headings = headings  # per block, its section's normalised heading
-        lengths = [len(block.tokens) for block in blocks]
-        self.tokens: list[str] = list(chain.from_iterable(block.tokens for block in blocks))
-        count = len(self.tokens)
-        self.block_starts = np.zeros(len(blocks) + 1, np.intp)
-        np.cumsum(lengths, out=self.block_starts[1:])
-        self.block_of = np.repeat(np.arange(len(blocks), dtype=np.intp), lengths)
-        self.hashed = np.fromiter(map(_TOKEN_HASHES.__getitem__, self.tokens), np.uint64, count)
-        self.is_end = np.fromiter(map(SENTENCE_END.__contains__, self.tokens), np.bool_, count)
-        # Every token's word feature, and the pair feature of each token with the next.
-        self.words = (self.hashed & _MASK).astype(np.intp)
-        self.pairs = _pair_features(self.hashed[:-1], self.hashed[1:])
-
-    def block_sums(self, table: Table, marks: Sequence[Sequence[int]]) -> Table:
-        """Per block, the sum of its `block_features` rows of `table`; `marks` is
-        `_block_marks` of each block."""
-        count = len(self.blocks)
-        words = ~self.is_end
-        hashed, owner = self.hashed[words], self.block_of[words]
-        same = owner[:-1] == owner[1:]  # word pairs never cross a block
-        pairs = _pair_features(hashed[:-1][same], hashed[1:][same])
-        mark_features = np.fromiter(chain.from_iterable(marks), np.intp)
-        mark_owner = np.repeat(np.arange(count, dtype=np.intp), [len(m) for m in marks])
-        result: Table = (
-            _segment_sums(table, (hashed & _MASK).astype(np.intp), owner, count)
-            + _segment_sums(table, pairs, owner[:-1][same], count)
-            + _segment_sums(table, mark_features, mark_owner, count)
-        )
-        return result
-
-
-_MASK = np.uint64((1 << FEATURE_BITS) - 1)
-
-
-def _pair_features(first: NDArray[np.uint64], second: NDArray[np.uint64]) -> NDArray[np.intp]:
-    """`text_features`' pair feature of each (first, second) hash, as arrays."""
-    mixed = ((first * np.uint64(_BIGRAM_MIX)) ^ second) & np.uint64(0xFFFFFFFF)
-    return (mixed & _MASK).astype(np.intp)
+        features.append(feature_index(("§number",), bits))
+    return features
 
 
 @dataclass(frozen=True)
@@ -198,7 +128,7 @@ class DocumentView:
     """What the learned layer reads of a parsed document, computed once."""
 
     blocks: list[Block]  # prose blocks (headings left out)
-    headings: list[str]  # per prose block, its section's normalised heading
+    features: list[list[int]]  # per prose block
     hollow: frozenset[int]  # positions in `blocks` under a hollow alias heading
     aliases: dict[str, tuple[bool, bool]]  # dimension -> (alias heading, only hollow ones)
     line_count: int
@@ -209,21 +139,6 @@ class DocumentView:
     scores: dict[LearnedModel, dict[str, list[float]]] = field(
         default_factory=dict, compare=False, repr=False
     )
-
-    @cached_property
-    def features(self) -> list[list[int]]:
-        """Per prose block, its `block_features`: what training and `LinearScorer`
-        read (a review sums the same features through `prose`)."""
-        return [block_features(b, h) for b, h in zip(self.blocks, self.headings, strict=True)]
-
-    @cached_property
-    def marks(self) -> list[list[int]]:
-        """Per prose block, its `_block_marks`."""
-        return [_block_marks(b, h) for b, h in zip(self.blocks, self.headings, strict=True)]
-
-    @cached_property
-    def prose(self) -> ProseTokens:
-        return ProseTokens(self.blocks, self.headings)
 
 
 def document_view(
@@ -247,7 +162,7 @@ def document_view(
                 for block_index in section.content_range:
                     under_primary.setdefault(block_index, set()).add(key)
     blocks: list[Block] = []
-    headings: list[str] = []
+    features: list[list[int]] = []
     hollow_positions: set[int] = set()
     alias_blocks: dict[str, set[int]] = {}
     for index, block in enumerate(doc.blocks):
@@ -257,11 +172,12 @@ def document_view(
             hollow_positions.add(len(blocks))
         for key in under_primary.get(index, ()):
             alias_blocks.setdefault(key, set()).add(len(blocks))
+        heading = doc.sections[block.section].norm_title if block.section >= 0 else ""
         blocks.append(block)
-        headings.append(doc.sections[block.section].norm_title if block.section >= 0 else "")
+        features.append(block_features(block, heading))
     return DocumentView(
         blocks=blocks,
-        headings=headings,
+        features=features,
         hollow=frozenset(hollow_positions),
         aliases={key: (True, all(flags)) for key, flags in seen.items()},
         line_count=doc.line_count,
@@ -421,10 +337,10 @@ def _scorer(weights: object, intercept: object, where: str) -> LinearScorer:
         raise ValueError(f"{where} weights: expected numbers, found a list or a mapping") from None
     for weight in distinct:
         # Whole thousandths, as training writes them: the line model sums them exactly.
-        if isinstance(weight, bool) or not isinstance(weight, int) or abs(weight) >= WEIGHT_LIMIT:
+        if isinstance(weight, bool) or not isinstance(weight, int) or abs(weight) >= _FIELD_OFFSET:
             raise ValueError(
                 f"{where} weights: expected whole numbers (thousandths) smaller than "
-                f"{WEIGHT_LIMIT} in size, found {_shown(weight)}"
+                f"{_FIELD_OFFSET} in size, found {_shown(weight)}"
             )
     bias = _number(intercept, f"{where} intercept")
     # Far beyond any trained intercept (an absent class gets -1000); it keeps the line
@@ -555,26 +471,34 @@ class LearnedModel:
 
     def all_block_scores(self, view: DocumentView) -> dict[str, list[float]]:
         """Every dimension's score of every prose block of `view`, as each dimension's
-        `LinearScorer.score` gives it: the weights of all dimensions sit side by side
-        in one table, summed exactly for every block at once, once per view."""
+        `LinearScorer.score` gives it: one sum per block serves all dimensions (each
+        weight sits in its dimension's bit field), computed once per view."""
         cached = view.scores.get(self)
         if cached is not None:
             return cached
-        keys = tuple(self.dimensions)
-        intercepts, table = _weight_table(tuple(self.dimensions[key].blocks for key in keys))
-        sums = view.prose.block_sums(table, view.marks).T.tolist()
-        scores = {
-            key: [intercept + summed / WEIGHT_SCALE for summed in column]
-            for key, intercept, column in zip(keys, intercepts, sums, strict=True)
-        }
+        keys, intercepts, packed = self._packed
+        unpack_fields = _fields_struct(len(keys)).unpack
+        field_bytes = len(keys) * _FIELD_BITS // 8
+        weight = packed.__getitem__
+        columns: list[list[float]] = [[] for _ in keys]
+        appends = [column.append for column in columns]
+        for features in view.features:
+            total = sum(map(weight, features))
+            offset = len(features) * _FIELD_OFFSET
+            fields = unpack_fields(total.to_bytes(field_bytes, "little"))
+            for append, intercept, summed in zip(appends, intercepts, fields, strict=True):
+                append(intercept + (summed - offset) / WEIGHT_SCALE)
+        scores = dict(zip(keys, columns, strict=True))
         view.scores[self] = scores
         return scores
 
     @property
-    def weight_table(self) -> Table:
-        """Every dimension's block weights side by side (`_weight_table`), shared by
-        copies of one model."""
-        return _weight_table(tuple(self.dimensions[key].blocks for key in self.dimensions))[1]
+    def _packed(self) -> tuple[tuple[str, ...], tuple[float, ...], list[int]]:
+        """The dimensions, their block intercepts, and per feature one integer holding
+        every dimension's block weight (offset to be non-negative) in a field of its own."""
+        keys = tuple(self.dimensions)
+        intercepts, packed = _packed_scorers(tuple(self.dimensions[key].blocks for key in keys))
+        return keys, intercepts, packed
 
     def judge(
         self, view: DocumentView, assessed: Mapping[str, Assessment], category: Category
@@ -834,176 +758,93 @@ class LineModel:
         return cls(scorers, thresholds)
 
     def findings(
-        self,
-        doc: Document,
-        rule_lines: Mapping[int, frozenset[str]],
-        view: DocumentView | None = None,
+        self, doc: Document, rule_lines: Mapping[int, frozenset[str]]
     ) -> list[tuple[str, LineUnit, float]]:
         """(kind, sentence, probability) of each sentence the model flags, in
-        document order, leaving out the kinds the rules already raised there. `view`
-        is the document's (made here when not given): its tokens, hashed once."""
-        kinds, intercepts, table = self._table
+        document order, leaving out the kinds the rules already raised there."""
+        kinds, intercepts, packed = self._packed
         if not kinds:
             return []
-        prose = (view if view is not None else document_view(doc)).prose
-        sentences = _Sentences(prose, table, rule_lines)
-        totals = sentences.totals
-        # Integer pre-test, exact: a kind whose weighted sum is below its floor is surely
-        # under its threshold; most sentences are, for every kind.
-        candidates = np.flatnonzero((totals >= self._weighted_floors).any(axis=1)).tolist()
         floors = self._logit_floors
+        weighted_floors = self._weighted_floors
+        unpack_fields = _fields_struct(len(kinds)).unpack
+        field_bytes = len(kinds) * _FIELD_BITS // 8
+        weight = packed.__getitem__
         flagged: list[tuple[str, LineUnit, float]] = []
-        for number in candidates:
-            block_index = int(prose.block_of[sentences.starts[number]])
-            block = prose.blocks[block_index]
-            verdicts = sentences.verdicts.get(number, [])
-            weighted_sums = totals[number].tolist()
-            unit: LineUnit | None = None
-            for index, kind in enumerate(kinds):
-                if kind in verdicts or not may_be_kind(kind, block):
-                    continue
-                logit = intercepts[index] + weighted_sums[index] / WEIGHT_SCALE
-                if logit < floors[index]:  # below the threshold: no sigmoid needed
-                    continue
-                probability = _sigmoid(logit)
-                if probability >= self.thresholds[kind]:
-                    if unit is None:
-                        unit = sentences.unit(number, block_index, verdicts)
-                    flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))
+        for prose in _prose_blocks(doc):
+            block, shared = prose.block, prose.shared
+            # Running sums of the packed weights of the block's words and word pairs:
+            # a sentence's are a slice of its block's, so each sum is one subtraction.
+            word_sums = list(accumulate(map(weight, prose.words), initial=0))
+            pair_sums = list(accumulate(map(weight, prose.pairs), initial=0))
+            shared_sum = sum(map(weight, shared))
+            for start, end, line, end_line, verdicts, marks in prose.sentences(rule_lines):
+                # One sum gives every kind's: each weight sits in its kind's bit field.
+                total = (
+                    word_sums[end]
+                    - word_sums[start]
+                    + pair_sums[end - 1]
+                    - pair_sums[start]
+                    + shared_sum
+                    + sum(map(weight, marks))
+                )
+                count = (end - start) + (end - 1 - start) + len(shared) + len(marks)
+                offset = count * _FIELD_OFFSET
+                fields = unpack_fields(total.to_bytes(field_bytes, "little"))
+                if not any(map(ge, fields, [offset + floor for floor in weighted_floors])):
+                    continue  # every kind far below its threshold: no float work
+                unit: LineUnit | None = None
+                for index, kind in enumerate(kinds):
+                    if kind in verdicts or not may_be_kind(kind, block):
+                        continue
+                    weighted = fields[index] - offset
+                    logit = intercepts[index] + weighted / WEIGHT_SCALE
+                    if logit < floors[index]:  # below the threshold: no sigmoid needed
+                        continue
+                    probability = _sigmoid(logit)
+                    if probability >= self.thresholds[kind]:
+                        if unit is None:
+                            excerpt = " ".join(block.tokens[start : min(end, start + 6)])
+                            features = prose.features(start, end, marks)
+                            unit = LineUnit(line, end_line, excerpt, features)
+                        flagged.append((kind, unit, round(probability, LINE_SCORE_DIGITS)))
         return flagged
 
     @cached_property
-    def _table(self) -> tuple[tuple[str, ...], tuple[float, ...], Table]:
-        """The kinds in LINE_KINDS order, their intercepts, and their weights side by
-        side (`_weight_table`)."""
+    def _packed(self) -> tuple[tuple[str, ...], tuple[float, ...], list[int]]:
+        """The kinds in LINE_KINDS order, their intercepts, and per feature one integer
+        holding every kind's weight (in thousandths, offset to be non-negative) in a
+        bit field of its own: summing a sentence's integers sums every kind at once,
+        exactly, since the weights are integers."""
         kinds = tuple(kind for kind in LINE_KINDS if kind in self.scorers)
-        if not kinds:
-            return (), (), np.zeros((1 << FEATURE_BITS, 0), np.int64)
-        intercepts, table = _weight_table(tuple(self.scorers[kind] for kind in kinds))
-        return kinds, intercepts, table
+        packed = _pack([self.scorers[kind].thousandths for kind in kinds])
+        return kinds, tuple(self.scorers[kind].intercept for kind in kinds), packed
 
     @cached_property
     def _logit_floors(self) -> tuple[float, ...]:
-        """Per kind (in `_table` order), a score below which the probability is
+        """Per kind (in `_packed` order), a score below which the probability is
         surely under the threshold; the threshold itself is still checked above it."""
-        kinds = self._table[0]
+        kinds = self._packed[0]
         return tuple(
             math.log(self.thresholds[k] / (1.0 - self.thresholds[k])) - 1e-6 for k in kinds
         )
 
     @cached_property
-    def _weighted_floors(self) -> NDArray[np.int64]:
+    def _weighted_floors(self) -> tuple[int, ...]:
         """Per kind, an integer weighted sum below which the score is surely under
         `_logit_floors`: one integer comparison rules a kind out, exactly."""
-        intercepts = self._table[1]
-        return np.array(
-            [
-                math.floor((floor - intercept) * WEIGHT_SCALE) - 1
-                for floor, intercept in zip(self._logit_floors, intercepts, strict=True)
-            ],
-            np.int64,
+        intercepts = self._packed[1]
+        return tuple(
+            math.floor((floor - intercept) * WEIGHT_SCALE) - 1
+            for floor, intercept in zip(self._logit_floors, intercepts, strict=True)
         )
 
 
-class _Sentences:
-    """The sentences of a document's prose (`sentence_spans` of each block: the runs
-    of tokens between sentence ends) and, per sentence, each kind's weighted sum of
-    its `line_units` features, in thousandths, computed for all at once."""
-
-    def __init__(
-        self, prose: ProseTokens, table: Table, rule_lines: Mapping[int, frozenset[str]]
-    ) -> None:
-        self.prose = prose
-        blocks, count = prose.blocks, len(prose.tokens)
-        inside = ~prose.is_end
-        block_first = np.zeros(count + 1, np.bool_)
-        block_first[prose.block_starts] = True  # an empty block's start is the next one's
-        before = np.concatenate(([False], inside[:-1]))
-        after = np.concatenate((inside[1:], [False]))
-        self.starts = np.flatnonzero(inside & (~before | block_first[:-1]))
-        self.ends = np.flatnonzero(inside & (~after | block_first[1:])) + 1
-        starts, ends = self.starts, self.ends
-        owner = prose.block_of[starts]
-        first = np.concatenate(([True], owner[1:] != owner[:-1]))
-        # Words and pairs: a sentence's are a slice of the document's running sums.
-        words = np.zeros((count + 1, table.shape[1]), np.int64)
-        np.cumsum(table[prose.words], axis=0, out=words[1:])
-        pairs = np.zeros((max(count, 1), table.shape[1]), np.int64)
-        np.cumsum(table[prose.pairs], axis=0, out=pairs[1:])
-        totals = words[ends] - words[starts] + pairs[ends - 1] - pairs[starts]
-        # What every sentence of a block shares.
-        self.shared = [
-            _shape_features(heading, block.kind, block.quoted, block.has_number)
-            for block, heading in zip(blocks, prose.headings, strict=True)
-        ]
-        shared_sums = _segment_sums(
-            table,
-            np.fromiter(chain.from_iterable(self.shared), np.intp),
-            np.repeat(np.arange(len(blocks), dtype=np.intp), [len(s) for s in self.shared]),
-            len(blocks),
-        )
-        totals += shared_sums[owner]
-        # Each sentence's own marks (`_marks`): first in its block, a number, a unit.
-        first_mark, number_mark, unit_mark = _MARKS
-        totals += np.outer(first, table[first_mark])
-        has_number = np.array([block.has_number for block in blocks], np.bool_)[owner]
-        numbers = has_number & _any_in(prose, _is_number, starts, ends)
-        totals += np.outer(numbers, table[number_mark])
-        totals += np.outer(_any_in(prose, _UNITS.__contains__, starts, ends), table[unit_mark])
-        # The rules' verdicts on a sentence's lines: few sentences have any.
-        self.verdicts: dict[int, list[str]] = {}
-        if rule_lines:
-            line_of = np.fromiter(
-                chain.from_iterable(block.token_lines for block in blocks), np.int64, count
-            )
-            ruled = np.array(sorted(rule_lines), np.int64)
-            lines, end_lines = line_of[starts], line_of[ends - 1]
-            # The first ruled line at or after a sentence's first line: inside it or not.
-            nearest = ruled[np.minimum(np.searchsorted(ruled, lines), len(ruled) - 1)]
-            touched = np.flatnonzero((nearest >= lines) & (nearest <= end_lines)).tolist()
-            for number in touched:
-                verdicts = _verdicts(rule_lines, int(lines[number]), int(end_lines[number]))
-                self.verdicts[number] = verdicts
-                marks = [feature_index((f"§rule:{kind}",)) for kind in verdicts]
-                marks.append(feature_index(("§rule",)))
-                totals[number] += table[marks].sum(axis=0)
-        self.totals = totals
-
-    def unit(self, number: int, block_index: int, verdicts: Sequence[str]) -> LineUnit:
-        """Sentence `number` as `line_units` gives it (its features included)."""
-        prose = self.prose
-        block = prose.blocks[block_index]
-        offset = int(prose.block_starts[block_index])
-        start, end = int(self.starts[number]) - offset, int(self.ends[number]) - offset
-        # First in its block: no sentence before it in the same block.
-        previous = int(prose.block_of[self.starts[number - 1]]) if number else -1
-        position = 0 if previous != block_index else 1
-        marks = _marks(block, position, start, end, verdicts)
-        features = [
-            *prose.words[offset + start : offset + end].tolist(),
-            *prose.pairs[offset + start : offset + end - 1].tolist(),
-            *self.shared[block_index],
-            *marks,
-        ]
-        excerpt = " ".join(block.tokens[start : min(end, start + 6)])
-        return LineUnit(block.token_lines[start], block.token_lines[end - 1], excerpt, features)
-
-
-def _is_number(token: str) -> bool:
-    return _DIGIT_RE.search(token) is not None
-
-
-def _any_in(
-    prose: ProseTokens,
-    test: Callable[[str], bool],
-    starts: NDArray[np.intp],
-    ends: NDArray[np.intp],
-) -> NDArray[np.bool_]:
-    """Per sentence (token range), whether any of its tokens passes `test`."""
-    passed = np.zeros(len(prose.tokens) + 1, np.int64)
-    np.cumsum(np.fromiter(map(test, prose.tokens), np.bool_, len(prose.tokens)), out=passed[1:])
-    found: NDArray[np.bool_] = passed[ends] > passed[starts]
-    return found
+# Each field: weights are below 2**31 thousandths in magnitude (`_scorer` and `_pack`
+# check it), and a sentence or block has far fewer than 2**32 features (a document is
+# a few MB at most), so a field's sum never reaches the next field.
+_FIELD_OFFSET = 1 << 31
+_FIELD_BITS = 64
 
 
 def may_be_kind(kind: str, block: Block) -> bool:
@@ -1018,18 +859,32 @@ def may_be_kind(kind: str, block: Block) -> bool:
     return True
 
 
-# A weight's size in thousandths stays below this (`_scorer` checks it): a document's
-# sums of at most a few million features stay far inside an int64.
-WEIGHT_LIMIT = 1 << 31
+def _pack(columns: Sequence[Sequence[int]]) -> list[int]:
+    """Per feature, one integer holding each column's weight, offset by
+    `_FIELD_OFFSET` to be non-negative, in a `_FIELD_BITS` field of its own: summing
+    a unit's integers sums every column at once, exactly."""
+    for column in columns:
+        if any(abs(value) >= _FIELD_OFFSET for value in set(column)):
+            raise ValueError(f"a weight does not fit a packed field (at most {_FIELD_OFFSET})")
+    # Each feature's fields laid out as little-endian words, read back as one integer.
+    pack = _fields_struct(len(columns)).pack
+    offset_columns = [[value + _FIELD_OFFSET for value in column] for column in columns]
+    return [
+        int.from_bytes(pack(*values), "little") for values in zip(*offset_columns, strict=True)
+    ]
 
 
 @lru_cache(maxsize=8)
-def _weight_table(scorers: tuple[LinearScorer, ...]) -> tuple[tuple[float, ...], Table]:
-    """The scorers' intercepts and their weights side by side, one column each, built
-    once per set of scorers: copies of one team model (one per document a worker
-    reviews) share their parsed scorers, and so this table."""
-    table = np.array([scorer.thousandths for scorer in scorers], np.int64).T.copy()
-    return tuple(scorer.intercept for scorer in scorers), table
+def _packed_scorers(scorers: tuple[LinearScorer, ...]) -> tuple[tuple[float, ...], list[int]]:
+    """The scorers' intercepts and packed weights (`_pack`), built once per set of
+    scorers: copies of one team model (one per document a worker reviews) share
+    their parsed scorers, and so this table."""
+    return tuple(s.intercept for s in scorers), _pack([s.thousandths for s in scorers])
+
+
+@lru_cache(maxsize=16)
+def _fields_struct(count: int) -> Struct:
+    return Struct(f"<{count}Q")
 
 
 def _sigmoid(value: float) -> float:

@@ -2,8 +2,9 @@
 
 Needs scikit-learn (`pip install -e ".[bench]"`); the engine never does. Training is
 deterministic: documents are taken in path order, every solver is seeded, and the
-weights are rounded before they are written, so the same labels give the same file
-byte for byte (`model_bytes`).
+weights are rounded before they are written, and every fit runs in a worker process
+whose BLAS kernels are pinned (`_in_pinned_workers`), so the same labels give the same
+file byte for byte (`model_bytes`) on any machine of one architecture.
 
 Per dimension, the block classifier learns from the label's `lines`: a prose block
 holding a line cited for the dimension is a positive, every other prose block a

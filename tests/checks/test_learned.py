@@ -464,7 +464,7 @@ def test_line_findings_score_each_kind_as_its_own_scorer_does(extreme: bool) -> 
     assert {kind for kind, *_ in found} == set(model.scorers)
 
 
-def test_table_block_scores_are_each_scorers_own_for_every_model_on_one_view() -> None:
+def test_packed_block_scores_are_each_scorers_own_for_every_model_on_one_view() -> None:
     text = (CHECKOUT / "tests" / "checks" / "fixtures" / "complete-prd.md").read_text("utf-8")
     view = document_view(parse(text, "prd.md"))
     width = 1 << FEATURE_BITS
@@ -483,7 +483,7 @@ def test_table_block_scores_are_each_scorers_own_for_every_model_on_one_view() -
     assert shipped.all_block_scores(view) != other.all_block_scores(view)
 
 
-def test_copies_of_a_team_model_share_one_weight_table() -> None:
+def test_copies_of_a_team_model_share_one_packed_table() -> None:
     import pickle
 
     from localreview.model import TeamModel
@@ -491,4 +491,4 @@ def test_copies_of_a_team_model_share_one_weight_table() -> None:
     team = TeamModel("acme/widgets@abc", SHIPPED.read_text(encoding="utf-8"))
     first, second = (pickle.loads(pickle.dumps(team)) for _ in range(2))
     assert first is not second
-    assert first.weight_table is second.weight_table
+    assert first._packed[2] is second._packed[2]

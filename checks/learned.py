@@ -817,8 +817,8 @@ class LineModel:
         bit field of its own: summing a sentence's integers sums every kind at once,
         exactly, since the weights are integers."""
         kinds = tuple(kind for kind in LINE_KINDS if kind in self.scorers)
-        packed = _pack([self.scorers[kind].thousandths for kind in kinds])
-        return kinds, tuple(self.scorers[kind].intercept for kind in kinds), packed
+        intercepts, packed = _packed_scorers(tuple(self.scorers[kind] for kind in kinds))
+        return kinds, intercepts, packed
 
     @cached_property
     def _logit_floors(self) -> tuple[float, ...]:

@@ -402,10 +402,10 @@ def _fit_parts(
     pinned workers: (decision rows per job, category part, line part)."""
     line_matrix, line_jobs = _line_jobs(prepared) if lines else (None, [])
     jobs = [*decisions, *([_category_job(prepared)] if category else []), *line_jobs]
-    results = _in_pinned_workers(jobs, line_matrix)
-    decided = results[: len(decisions)]
-    category_part = results[len(decisions)] if category else None
-    line_part = dict(results[len(decisions) + int(category) :]) if lines else None
+    results = iter(_in_pinned_workers(jobs, line_matrix))  # in `jobs` order
+    decided = [next(results) for _ in decisions]
+    category_part = next(results) if category else None
+    line_part = dict(results) if lines else None
     return decided, category_part, line_part
 
 

@@ -117,21 +117,46 @@ def test_block_fits_in_worker_processes_equal_the_serial_fits() -> None:
     assert set(serial[3].weights) == {0.0} and serial[3].intercept < 0
 
 
+def openblas_in_this_process() -> list[tuple[str, int]]:
+    """(kernel set, threads) of each OpenBLAS that NumPy, SciPy and scikit-learn load."""
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import threadpoolctl
+
+    return [
+        (str(info.get("architecture")), int(info["num_threads"]))
+        for info in threadpoolctl.threadpool_info()
+        if info["internal_api"] == "openblas"
+    ]
+
+
 @needs_sklearn
 def test_fits_run_where_blas_kernels_are_pinned_whatever_this_machine_is() -> None:
     """Kernels round differently: the same labels give the same bytes only where
     every fit uses one kernel set and one thread, whatever the CPU offers."""
     import os
     import platform
+    import subprocess
+    import sys
 
     from localreview import training
 
+    kernels = training.PINNED_KERNELS.get(platform.machine().lower())
+    if kernels is None:
+        pytest.skip(f"no kernel set is pinned on {platform.machine()}")
     names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS"]
     here = [os.environ.get(name) for name in names]
-    # os.getenv is pickled by name: it reads the worker's own environment.
-    seen = training._in_pinned_workers([(os.getenv, (name,)) for name in names])
-    expected = training.PINNED_KERNELS.get(platform.machine().lower())
-    assert seen == [expected, "1"]
+    (in_worker,) = training._in_pinned_workers([(openblas_in_this_process, ())], workers=1)
+    # What a process started with those kernels forced by hand runs with.
+    forced = subprocess.run(
+        [sys.executable, "-c", "from tests.checks.test_learned import openblas_in_this_process"
+         " as f; print(f())"],
+        env={**os.environ, "OPENBLAS_CORETYPE": kernels, "OPENBLAS_NUM_THREADS": "1"},
+        cwd=CHECKOUT, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert in_worker and all(threads == 1 for _, threads in in_worker)
+    assert repr(in_worker) == forced
     assert [os.environ.get(name) for name in names] == here  # this process's, as it was
 
 

@@ -312,8 +312,12 @@ def _semantic_inputs(
     return added
 
 
-PARTS = {"learned": (), "+blocks": ("blocks",), "+document": ("document",),
-         "+both": ("blocks", "document")}
+PARTS = {
+    "learned": (),
+    "+blocks": ("blocks",),
+    "+document": ("document",),
+    "+both": ("blocks", "document"),
+}
 
 
 def _run(
@@ -328,16 +332,20 @@ def _run(
         test = [d for d, t in zip(documents, is_test, strict=True) if t]
         hashed = _hashed_scores(train, test)
         for key in DIMENSIONS:
-            rows_of: list[tuple[str, Added, Parts]] = [
-                ("learned", {}, ())
-            ]
+            rows_of: list[tuple[str, Added, Parts]] = [("learned", {}, ())]
             for name, vectors in embedded.items():
                 added = _semantic_inputs(train, test, vectors, key)
                 rows_of += [(f"{name} {v}", added, PARTS[v]) for v in VARIANTS[1:]]
             for row, added, parts in rows_of:
 
-                def inputs(d: Doc, rule: Status, added: Added = added, parts: Parts = parts,
-                           key: str = key, hashed: BlockScores = hashed) -> list[float]:
+                def inputs(
+                    d: Doc,
+                    rule: Status,
+                    added: Added = added,
+                    parts: Parts = parts,
+                    key: str = key,
+                    hashed: BlockScores = hashed,
+                ) -> list[float]:
                     base = decision_features(
                         d.view, hashed[d.path][key], rule, key, d.prepared.prior_category
                     )
@@ -396,8 +404,10 @@ def _speed(name: str, embed: Embed, corpus: Path) -> None:
         embed(blocks)
         timings.append(time.perf_counter() - start)
     median = sorted(timings)[len(timings) // 2]
-    print(f"{name}: {path.relative_to(corpus)} ({path.stat().st_size / 1024:.1f} KB, "
-          f"{len(blocks)} prose blocks): median {median * 1000:.1f} ms")
+    print(
+        f"{name}: {path.relative_to(corpus)} ({path.stat().st_size / 1024:.1f} KB, "
+        f"{len(blocks)} prose blocks): median {median * 1000:.1f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,9 +49,7 @@ def test_block_inputs_leave_out_hollow_sections_and_split_by_heading() -> None:
     ]
     # The hollow Alternatives section's block scores highest, and is never evidence.
     inputs = semantic_compare._block_inputs(view, [1.0, 5.0, 2.0], "problem")
-    assert inputs == pytest.approx(
-        [2.0, 1.5, 1.0, 2.0, math.log1p(_sigmoid(2.0) + _sigmoid(1.0))]
-    )
+    assert inputs == pytest.approx([2.0, 1.5, 1.0, 2.0, math.log1p(_sigmoid(2.0) + _sigmoid(1.0))])
     # With no block under its own heading, the dimension's heading score is the floor.
     assert semantic_compare._block_inputs(view, [1.0, 5.0, 2.0], "risks")[2] == -8.0
 

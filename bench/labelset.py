@@ -80,6 +80,7 @@ LATER_WAVES: tuple[Wave, ...] = (
     Wave(20263, 200, 25, ("K", "L", "M", "N", "O")),
     Wave(20265, 200, 25, ("Q", "R", "T", "U", "V")),  # S wrote the synthetic set
     Wave(20266, 200, 25, ("W", "X", "Y", "Z")),
+    Wave(20267, 150, 25, ("AA", "AB", "AC", "AD", "AE")),
 )
 
 
@@ -96,7 +97,11 @@ class Recheck:
 
 
 # Drawn after every wave, from documents no one labels twice yet.
-RECHECKS: tuple[Recheck, ...] = (Recheck(20264, ("G", "H", "I", "J"), 5, "P"),)
+RECHECKS: tuple[Recheck, ...] = (
+    Recheck(20264, ("G", "H", "I", "J"), 5, "P"),
+    # The third to fifth waves' labellers, two documents each.
+    Recheck(20268, tuple("KLMNOQRTUVWXYZ"), 2, "AF"),
+)
 
 _NOT_DESIGN_STEM = re.compile(r"(?i)^(?:readme|index)$|(?:^|[-_])template$")
 # Labelled before the set was drawn (format 1), and the calibration sheet's worked

@@ -11,7 +11,8 @@ primary files have been settled since.
                                                    print the agreement (of those seconds)
 
 Per dimension: exact agreement on the three-way status, agreement on "gap" (weak or
-missing) against present, and Cohen's kappa on the three-way status. Then category
+missing) against present, Cohen's kappa on the three-way status, and the F1 of the gap
+class (macro-averaged over the nine too, as evaluate.py scores the engine). Then category
 agreement, and anti-pattern agreement: an occurrence of the second label matches one
 of the first pass of the same kind within a line either side (precision and recall of
 the second label against the first pass).
@@ -122,6 +123,14 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def gap_f1(pairs: Sequence[tuple[Status, Status]]) -> float | None:
+    """F1 of the gap class between two raters: 2·both / (gaps of one + gaps of the
+    other). None when neither rater saw a gap."""
+    both = sum(is_gap(first) and is_gap(second) for first, second in pairs)
+    either = sum(is_gap(first) for first, _ in pairs) + sum(is_gap(second) for _, second in pairs)
+    return ratio(2 * both, either)
+
+
 # --- the report -------------------------------------------------------------------------
 
 
@@ -133,6 +142,9 @@ class DimensionAgreement:
     exact: float | None
     gap: float | None
     kappa: float | None
+    # F1 of the gap class, one label read as the other's prediction (symmetric), so
+    # that two labellers sit on the scale evaluate.py scores the engine on.
+    gap_f1: float | None
 
 
 @dataclass(frozen=True)
@@ -158,6 +170,7 @@ class AntipatternAgreement:
 class AgreementReport:
     pairs: int  # (first pass, second label) pairs compared
     dimensions: tuple[DimensionAgreement, ...]  # the nine, then "all" pooled
+    macro_gap_f1: float | None  # the mean of the nine dimensions' gap F1 (those defined)
     category: CategoryAgreement
     antipatterns: tuple[AntipatternAgreement, ...]  # per kind, then "all"
 
@@ -170,6 +183,7 @@ def _dimension_agreement(name: str, pairs: Sequence[tuple[Status, Status]]) -> D
         exact=exact_agreement(pairs),
         gap=exact_agreement([(is_gap(first), is_gap(second)) for first, second in pairs]),
         kappa=cohen_kappa(pairs),
+        gap_f1=gap_f1(pairs),
     )
 
 
@@ -213,6 +227,8 @@ def compare(first_pass: Mapping[str, FirstPass], seconds: Iterable[Label]) -> Ag
         ]
         pooled += pairs
         per_dimension.append(_dimension_agreement(dimension, pairs))
+    defined = [row.gap_f1 for row in per_dimension if row.gap_f1 is not None]
+    macro_gap_f1 = sum(defined) / len(defined) if defined else None
     per_dimension.append(_dimension_agreement("all", pooled))
     categories = [(first.category, second.category) for first, second in compared]
     category = CategoryAgreement(
@@ -224,7 +240,9 @@ def compare(first_pass: Mapping[str, FirstPass], seconds: Iterable[Label]) -> Ag
     # Format 1 second labels carry no anti-patterns: they take no part in that measure.
     with_lines = [(first, second) for first, second in compared if second.antipatterns is not None]
     antipatterns = tuple(_antipattern_agreement(kind, with_lines) for kind in (*LINE_CHECKS, "all"))
-    return AgreementReport(len(compared), tuple(per_dimension), category, antipatterns)
+    return AgreementReport(
+        len(compared), tuple(per_dimension), macro_gap_f1, category, antipatterns
+    )
 
 
 # --- the first-pass snapshot ------------------------------------------------------------
@@ -323,17 +341,19 @@ def format_table(report: AgreementReport) -> str:
     lines = [
         f"{report.pairs} documents labelled twice, first pass vs second label",
         "",
-        f"{'dimension':<14}{'docs':>5}{'differ':>8}{'exact':>8}{'gap':>8}{'kappa':>8}",
+        f"{'dimension':<14}{'docs':>5}{'differ':>8}{'exact':>8}{'gap':>8}{'kappa':>8}{'gap F1':>8}",
     ]
     for dimension in report.dimensions:
         if dimension.dimension == "all":
-            lines.append("-" * 51)
+            lines.append("-" * 59)
         lines.append(
             f"{dimension.dimension:<14}{dimension.documents:>5}{dimension.differing:>8}"
             f"{_cell(dimension.exact):>8}{_cell(dimension.gap):>8}{_cell(dimension.kappa):>8}"
+            f"{_cell(dimension.gap_f1):>8}"
         )
     category = report.category
     lines += [
+        f"macro F1 of the gap class over the nine dimensions: {_cell(report.macro_gap_f1)}",
         "",
         f"category: {category.documents} documents, {category.differing} differ, "
         f"exact {_cell(category.exact)}, kappa {_cell(category.kappa)}",

@@ -58,6 +58,15 @@ def test_kappa_is_zero_at_chance_level() -> None:
 def test_kappa_is_undefined_without_variation_or_pairs() -> None:
     assert agreement.cohen_kappa([(P, P), (P, P)]) is None
     assert agreement.cohen_kappa([]) is None
+
+
+def test_gap_f1_counts_weak_and_missing_as_the_gap_class() -> None:
+    # gaps: first rater 3 (W, M, W), second 2 (M, W); both on two documents: 2·2 / (3 + 2)
+    pairs = [(W, M), (M, W), (W, P), (P, P)]
+    assert agreement.gap_f1(pairs) == pytest.approx(4 / 5)
+    assert agreement.gap_f1([(a, b) for b, a in pairs]) == pytest.approx(4 / 5)
+    assert agreement.gap_f1([(P, P), (P, P)]) is None  # no gap on either side
+    assert agreement.gap_f1([(W, P), (P, M)]) == pytest.approx(0.0)
     assert agreement.exact_agreement([]) is None
 
 
@@ -201,6 +210,14 @@ def test_report_compares_the_first_pass_with_the_second_labels(
     risks = _row(result["dimensions"], "dimension", "risks")
     assert risks["exact"] == pytest.approx(1.0)
     assert risks["kappa"] is None  # both raters said present everywhere
+    assert problem["gap_f1"] == pytest.approx(1.0)  # the one gap, seen by both
+    assert risks["gap_f1"] is None
+    defined = [
+        row["gap_f1"]
+        for row in result["dimensions"]
+        if row["dimension"] != "all" and row["gap_f1"] is not None
+    ]
+    assert result["macro_gap_f1"] == pytest.approx(sum(defined) / len(defined))
     pooled = _row(result["dimensions"], "dimension", "all")
     assert pooled["documents"] == 18
     assert pooled["differing"] == 1

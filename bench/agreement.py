@@ -7,7 +7,7 @@ primary files have been settled since.
 
     python bench/agreement.py --snapshot [--corpus PATH] [--labels DIR]  freeze the first pass
                                                    of the documents not frozen yet
-    python bench/agreement.py [--json] [--second LETTERS] [--corpus PATH] [--labels DIR]
+    python bench/agreement.py [--json] [--second NAMES] [--corpus PATH] [--labels DIR]
                                                    print the agreement (of those seconds)
 
 Per dimension: exact agreement on the three-way status, agreement on "gap" (weak or
@@ -429,6 +429,11 @@ def report(
     return 1 if errors else 0
 
 
+def _names(text: str) -> frozenset[str]:
+    """Labeller names, comma-separated (a name may be more than one letter: AF)."""
+    return frozenset(name.strip() for name in text.split(",") if name.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -443,8 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--second",
         default="",
-        metavar="LETTERS",
-        help="only the second labels by these labellers (e.g. P: a later wave's recheck)",
+        metavar="NAMES",
+        help="only the second labels by these labellers, comma-separated (e.g. P, or P,AF: "
+        "later waves' rechecks)",
     )
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
@@ -452,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.snapshot:
         return snapshot(args.labels, args.corpus)
-    return report(args.labels, args.corpus, args.json, frozenset(args.second.replace(",", "")))
+    return report(args.labels, args.corpus, args.json, _names(args.second))
 
 
 if __name__ == "__main__":

@@ -265,6 +265,11 @@ def test_the_report_can_keep_one_labellers_second_labels(
     assert _row(result["dimensions"], "dimension", "problem")["exact"] == 0.0
     assert agreement.main([*arguments[:2], "Q", *arguments[3:]]) == 1
     assert "no second label by Q" in capsys.readouterr().err
+    # names are comma-separated, and a name may be longer than a letter
+    assert agreement.main([*arguments[:2], "B, D", *arguments[3:]]) == 0
+    assert json.loads(capsys.readouterr().out)["pairs"] == 2
+    assert agreement.main([*arguments[:2], "BD", *arguments[3:]]) == 1
+    assert "no second label by BD" in capsys.readouterr().err
 
 
 def test_the_snapshot_freezes_each_document_once(
